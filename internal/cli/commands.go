@@ -1,0 +1,9 @@
+package cli
+
+// commands lists every subcommand. Each run function lives in the file named
+// after its command.
+func commands() []command {
+	return []command{
+		{"version", "print the version of this build", runVersion},
+	}
+}
