@@ -7,7 +7,8 @@
 // Every function is pure over slices and follows scikit-learn's definitions,
 // so that Steward's numbers can be checked against sklearn's: ties among
 // scores are grouped as sklearn's roc_curve and precision_recall_curve group
-// them, an undefined ratio (no predicted positives) is 0, and log loss clips
-// probabilities to [eps, 1-eps] with eps the float64 machine epsilon. A row counts as predicted positive when
-// its probability is >= the threshold.
+// them, an undefined ratio (no predicted positives) is 0, and log loss
+// clips probabilities to [eps, 1-eps] with eps the float64 machine epsilon.
+// A row counts as predicted positive when its probability is >= the
+// threshold.
 package eval
