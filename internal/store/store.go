@@ -41,6 +41,8 @@ type ArtifactStore interface {
 	// ErrChecksum if the bytes do not match the checksum recorded at Put.
 	Get(ctx context.Context, key string) ([]byte, ObjectInfo, error)
 	// List returns the objects whose keys start with prefix, sorted by key.
+	// Key, Size and LastModified are always set; SHA256 and ContentType may
+	// be empty (an S3 listing does not carry them): use Get to have them.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	// Exists reports whether key is present.
 	Exists(ctx context.Context, key string) (bool, error)
@@ -56,8 +58,10 @@ type Record struct {
 	SK      string          `json:"sk"`
 	Body    json.RawMessage `json:"body"`
 	Version int64           `json:"version"`
-	// ExpiresAt is the TTL: after it the record is no longer returned by Get
-	// or Query (and is eventually deleted). Zero means never.
+	// ExpiresAt is the TTL: from it on the record is no longer returned by
+	// Get or Query, conditions treat it as absent, and it is eventually
+	// deleted. Adapters keep whole seconds, rounding up (see TTLSeconds).
+	// Zero means never.
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
@@ -110,7 +114,8 @@ type RecordStore interface {
 	Query(ctx context.Context, pk string, q Query) ([]Record, error)
 	// Write applies up to 25 writes atomically: either every condition holds
 	// and all are applied, or ErrConflict is returned and none is. Two
-	// writes to the same key in one batch are ErrInvalid.
+	// writes to the same key in one batch, a bad key or a put whose body is
+	// not JSON are ErrInvalid (see ValidateWrites). No writes is a no-op.
 	Write(ctx context.Context, writes ...Write) error
 }
 
