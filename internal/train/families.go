@@ -1,0 +1,112 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml/forest"
+	"github.com/stewardml/steward/internal/ml/linear"
+	"github.com/stewardml/steward/internal/train/preprocess"
+)
+
+// family describes how the search handles one model family.
+type family struct {
+	// rank orders families by simplicity for tie-breaking.
+	rank int
+	// grid is the default search space.
+	grid func() map[string]any
+	// parse decodes and validates one point of the search.
+	parse func(raw json.RawMessage) (familySpec, error)
+}
+
+// familySpec is one validated parameter set of a family.
+type familySpec struct {
+	effective json.RawMessage
+	// complexity orders candidates of one family, simplest first
+	// (lexicographically).
+	complexity []float64
+	// trainer returns the Trainer; workers bounds its own goroutines.
+	trainer func(workers int) core.Trainer
+	options preprocess.Options
+}
+
+// familyOrder lists the families from the simplest, the order in which
+// ties are broken and default searches run.
+var familyOrder = []string{core.FamilyLogReg, core.FamilyForest}
+
+var families = map[string]family{
+	core.FamilyLogReg: {
+		rank: 0,
+		grid: func() map[string]any {
+			return map[string]any{"C": []any{0.01, 0.1, 1.0, 10.0}}
+		},
+		parse: func(raw json.RawMessage) (familySpec, error) {
+			var p linear.Params
+			if err := decodeStrict(raw, &p); err != nil {
+				return familySpec{}, err
+			}
+			if err := p.Validate(); err != nil {
+				return familySpec{}, err
+			}
+			p = p.WithDefaults()
+			// A smaller C regularises more: the simpler model.
+			return spec(p, []float64{p.C}, preprocess.Options{Scale: true, OneHot: true}, func(int) core.Trainer {
+				return linear.Trainer{Params: p}
+			})
+		},
+	},
+	core.FamilyForest: {
+		rank: 1,
+		grid: func() map[string]any {
+			return map[string]any{
+				"n_trees":          []any{200},
+				"max_depth":        []any{0, 6},
+				"min_samples_leaf": []any{1, 5},
+			}
+		},
+		parse: func(raw json.RawMessage) (familySpec, error) {
+			var p forest.Params
+			if err := decodeStrict(raw, &p); err != nil {
+				return familySpec{}, err
+			}
+			if err := p.Validate(); err != nil {
+				return familySpec{}, err
+			}
+			p = p.WithDefaults()
+			return spec(p, []float64{float64(p.NTrees), depth(p.MaxDepth), -float64(p.MinSamplesLeaf)}, preprocess.Options{}, func(workers int) core.Trainer {
+				q := p
+				q.Workers = workers
+				return forest.Trainer{Params: q}
+			})
+		},
+	},
+}
+
+// depth orders an unlimited depth (0) after every limit.
+func depth(d int) float64 {
+	if d <= 0 {
+		return math.Inf(1)
+	}
+	return float64(d)
+}
+
+func spec(effective any, complexity []float64, opt preprocess.Options, trainer func(int) core.Trainer) (familySpec, error) {
+	b, err := json.Marshal(effective)
+	if err != nil {
+		return familySpec{}, err
+	}
+	return familySpec{effective: b, complexity: complexity, trainer: trainer, options: opt}, nil
+}
+
+// decodeStrict decodes a JSON object into v, refusing unknown fields.
+func decodeStrict(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%v", err)
+	}
+	return nil
+}
