@@ -8,6 +8,7 @@ import (
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/forest"
+	"github.com/stewardml/steward/internal/ml/gbdt"
 	"github.com/stewardml/steward/internal/ml/linear"
 	"github.com/stewardml/steward/internal/train/preprocess"
 )
@@ -35,7 +36,7 @@ type familySpec struct {
 
 // familyOrder lists the families from the simplest, the order in which
 // ties are broken and default searches run.
-var familyOrder = []string{core.FamilyLogReg, core.FamilyForest}
+var familyOrder = []string{core.FamilyLogReg, core.FamilyForest, core.FamilyGBDT}
 
 var families = map[string]family{
 	core.FamilyLogReg: {
@@ -83,6 +84,40 @@ var families = map[string]family{
 			})
 		},
 	},
+	core.FamilyGBDT: {
+		rank: 2,
+		grid: func() map[string]any {
+			return map[string]any{
+				"n_trees":       []any{100},
+				"learning_rate": []any{0.05, 0.1},
+				"max_depth":     []any{2, 3},
+			}
+		},
+		parse: func(raw json.RawMessage) (familySpec, error) {
+			var p gbdt.Params
+			if err := decodeStrict(raw, &p); err != nil {
+				return familySpec{}, err
+			}
+			if err := p.Validate(); err != nil {
+				return familySpec{}, err
+			}
+			p = p.WithDefaults()
+			size := float64(p.NTrees)
+			return spec(p, []float64{size, depth(p.MaxDepth), leaves(p.MaxLeaves), -p.Lambda}, preprocess.Options{}, func(workers int) core.Trainer {
+				q := p
+				q.Workers = workers
+				return gbdt.Trainer{Params: q}
+			})
+		},
+	},
+}
+
+// leaves orders an unlimited leaf count (0) after every limit.
+func leaves(n int) float64 {
+	if n <= 0 {
+		return math.Inf(1)
+	}
+	return float64(n)
 }
 
 // depth orders an unlimited depth (0) after every limit.
