@@ -1,0 +1,516 @@
+package forest
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml/tree"
+)
+
+// Class weighting schemes.
+const (
+	ClassWeightNone     = "none"
+	ClassWeightBalanced = "balanced"
+)
+
+// Params are the hyperparameters of the forest. Zero values select the
+// defaults.
+type Params struct {
+	// NTrees is the number of trees; default 100.
+	NTrees int `json:"n_trees"`
+	// MaxFeatures is the number of features tried per split: "sqrt"
+	// (default), "log2", "all", an integer ("5") or a fraction ("0.5").
+	MaxFeatures string `json:"max_features"`
+	// MaxDepth limits the depth of the trees; 0 means unlimited.
+	MaxDepth int `json:"max_depth"`
+	// MinSamplesSplit is the smallest node (in distinct rows) that may be
+	// split; default 2.
+	MinSamplesSplit int `json:"min_samples_split"`
+	// MinSamplesLeaf is the smallest leaf (in distinct rows); default 1.
+	MinSamplesLeaf int `json:"min_samples_leaf"`
+	// NoBootstrap grows every tree on all rows instead of a bootstrap sample.
+	NoBootstrap bool `json:"no_bootstrap"`
+	// ClassWeight is "none" (default) or "balanced".
+	ClassWeight string `json:"class_weight"`
+	// MaxBins caps the bins per feature, 2..255; default 255.
+	MaxBins int `json:"max_bins"`
+	// Workers caps the goroutines; 0 means GOMAXPROCS. It does not change
+	// the result.
+	Workers int `json:"-"`
+}
+
+// WithDefaults returns p with zero fields set to their defaults.
+func (p Params) WithDefaults() Params {
+	if p.NTrees == 0 {
+		p.NTrees = 100
+	}
+	if p.MaxFeatures == "" {
+		p.MaxFeatures = "sqrt"
+	}
+	if p.MinSamplesSplit == 0 {
+		p.MinSamplesSplit = 2
+	}
+	if p.MinSamplesLeaf == 0 {
+		p.MinSamplesLeaf = 1
+	}
+	if p.ClassWeight == "" {
+		p.ClassWeight = ClassWeightNone
+	}
+	if p.MaxBins == 0 {
+		p.MaxBins = tree.MaxBins
+	}
+	return p
+}
+
+// Validate reports invalid parameters (after defaults).
+func (p Params) Validate() error {
+	p = p.WithDefaults()
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("forest: "+format+": %w", append(a, core.ErrBadParam)...)
+	}
+	switch {
+	case p.NTrees < 1:
+		return bad("n_trees = %d, want >= 1", p.NTrees)
+	case p.MaxDepth < 0:
+		return bad("max_depth = %d, want >= 0 (0 = unlimited)", p.MaxDepth)
+	case p.MinSamplesSplit < 2:
+		return bad("min_samples_split = %d, want >= 2", p.MinSamplesSplit)
+	case p.MinSamplesLeaf < 1:
+		return bad("min_samples_leaf = %d, want >= 1", p.MinSamplesLeaf)
+	case p.ClassWeight != ClassWeightNone && p.ClassWeight != ClassWeightBalanced:
+		return bad("class_weight %q, want none or balanced", p.ClassWeight)
+	case p.MaxBins < 2 || p.MaxBins > tree.MaxBins:
+		return bad("max_bins = %d, want 2..%d", p.MaxBins, tree.MaxBins)
+	}
+	if _, err := p.mtry(10); err != nil {
+		return err
+	}
+	return nil
+}
+
+// mtry resolves MaxFeatures for nf features.
+func (p Params) mtry(nf int) (int, error) {
+	var k int
+	switch s := strings.TrimSpace(p.MaxFeatures); s {
+	case "sqrt":
+		k = int(math.Sqrt(float64(nf)))
+	case "log2":
+		k = int(math.Log2(float64(nf)))
+	case "all":
+		k = nf
+	default:
+		if i, err := strconv.Atoi(s); err == nil && i >= 1 {
+			k = i
+		} else if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 && f <= 1 {
+			k = int(f * float64(nf))
+		} else {
+			return 0, fmt.Errorf("forest: max_features %q, want sqrt, log2, all, an integer >= 1 or a fraction in (0,1]: %w", p.MaxFeatures, core.ErrBadParam)
+		}
+	}
+	return min(max(k, 1), nf), nil
+}
+
+// Trainer fits a random forest; it implements ml.Trainer.
+type Trainer struct {
+	Params Params
+}
+
+var _ core.Trainer = Trainer{}
+
+// Fit fits the forest. rng seeds the bin sample and every tree; it must not
+// be nil.
+func (t Trainer) Fit(X core.Matrix, y, w []float64, rng *rand.Rand) (core.Model, error) {
+	return t.FitModel(X, y, w, rng)
+}
+
+// binSampleRows bounds the rows used to choose bin boundaries.
+const binSampleRows = 200_000
+
+// FitModel is Fit returning the concrete type.
+func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model, error) {
+	if err := t.Params.Validate(); err != nil {
+		return nil, err
+	}
+	p := t.Params.WithDefaults()
+	if err := core.CheckTarget(X, y, w, false); err != nil {
+		return nil, fmt.Errorf("forest: %w", err)
+	}
+	mtry, _ := p.mtry(X.Cols)
+	bins := tree.FitBins(X, p.MaxBins, binSampleRows, rng)
+	seeds := make([]uint64, p.NTrees)
+	for i := range seeds {
+		seeds[i] = rng.Uint64()
+	}
+	d := &data{
+		n: X.Rows, nf: X.Cols, bins: bins, cols: bins.BinColumns(X),
+		y: make([]uint8, X.Rows), bw: make([]float64, X.Rows),
+	}
+	var cnt [2]float64
+	for i, v := range y {
+		d.y[i] = uint8(v)
+		cnt[int(v)]++
+	}
+	cw := [2]float64{1, 1}
+	if p.ClassWeight == ClassWeightBalanced {
+		cw = [2]float64{float64(X.Rows) / (2 * cnt[0]), float64(X.Rows) / (2 * cnt[1])}
+	}
+	for i := range d.bw {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		d.bw[i] = wi * cw[d.y[i]]
+	}
+
+	trees := make([]*tree.Tree, p.NTrees)
+	imps := make([][]float64, p.NTrees)
+	workers := p.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, p.NTrees)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := newGrower(d, p, mtry)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= p.NTrees {
+					return
+				}
+				trees[i], imps[i] = g.grow(seeds[i])
+			}
+		}()
+	}
+	wg.Wait()
+
+	m := &Model{NFeatures: X.Cols, Trees: trees, Importances: make([]float64, X.Cols)}
+	for _, imp := range imps {
+		core.NormalizeSum(imp)
+		for j, v := range imp {
+			m.Importances[j] += v
+		}
+	}
+	core.NormalizeSum(m.Importances)
+	m.prepare()
+	return m, nil
+}
+
+// data is the binned training set shared (read-only) by the growers.
+type data struct {
+	n, nf  int
+	bins   *tree.Bins
+	cols   [][]uint8 // column-major bins
+	y      []uint8
+	bw     []float64 // sample weight × class weight
+}
+
+// splitmix is a small fast generator for the per-tree draws.
+type splitmix struct{ s uint64 }
+
+func (r *splitmix) next() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	z := r.s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// intn returns a value in [0,n) (n < 2^32) by Lemire's multiply-shift.
+func (r *splitmix) intn(n int) int { return int(((r.next() >> 32) * uint64(n)) >> 32) }
+
+// grower holds one worker's scratch space.
+type grower struct {
+	d       *data
+	p       Params
+	mtry    int
+	w       []float64 // per-row weight of the current tree, negated for class 0
+	idx     []int32   // in-bag rows, partitioned node by node
+	scratch []int32
+	feats   []int
+	h       [2][256]float64
+	hc      [2][256]int32
+	touched []int
+}
+
+func newGrower(d *data, p Params, mtry int) *grower {
+	return &grower{
+		d: d, p: p, mtry: mtry,
+		w: make([]float64, d.n), idx: make([]int32, 0, d.n), scratch: make([]int32, d.n),
+		feats: make([]int, d.nf), touched: make([]int, 0, 256),
+	}
+}
+
+// split is a candidate split of a node.
+type split struct {
+	feature  int
+	bin      uint8
+	score    float64
+	l0, l1   float64 // class weights of the left child
+	n0l, n1l int     // distinct rows per class of the left child
+}
+
+type stackItem struct {
+	lo, hi int
+	depth  int
+	parent int32
+	isLeft bool
+	w0, w1 float64
+	n0, n1 int
+}
+
+func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
+	d := g.d
+	rng := &splitmix{s: seed}
+	for i := range g.w {
+		g.w[i] = 0
+	}
+	if g.p.NoBootstrap {
+		for i := range g.w {
+			g.w[i] = 1
+		}
+	} else {
+		for i := 0; i < d.n; i++ {
+			g.w[rng.intn(d.n)]++
+		}
+	}
+	g.idx = g.idx[:0]
+	var w0, w1 float64
+	var n0, n1 int
+	for i := 0; i < d.n; i++ {
+		if g.w[i] == 0 || d.bw[i] == 0 {
+			continue
+		}
+		g.w[i] *= d.bw[i]
+		g.idx = append(g.idx, int32(i))
+		if d.y[i] == 1 {
+			w1 += g.w[i]
+			n1++
+		} else {
+			w0 += g.w[i]
+			n0++
+			g.w[i] = -g.w[i]
+		}
+	}
+	t := &tree.Tree{}
+	imp := make([]float64, d.nf)
+	stack := []stackItem{{lo: 0, hi: len(g.idx), parent: -1, w0: w0, w1: w1, n0: n0, n1: n1}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := it.hi - it.lo
+		W := it.w0 + it.w1
+		var best split
+		found := false
+		if it.n0 > 0 && it.n1 > 0 && n >= g.p.MinSamplesSplit && n >= 2*g.p.MinSamplesLeaf &&
+			(g.p.MaxDepth == 0 || it.depth < g.p.MaxDepth) {
+			best, found = g.bestSplit(it, rng)
+		}
+		var self int32
+		if !found {
+			leaf := int32(len(t.LeafValue))
+			t.LeafValue = append(t.LeafValue, it.w1/W)
+			t.LeafCover = append(t.LeafCover, W)
+			self = ^leaf
+		} else {
+			self = int32(len(t.Nodes))
+			parentScore := (it.w0*it.w0 + it.w1*it.w1) / W
+			gain := best.score - parentScore
+			imp[best.feature] += gain
+			t.Nodes = append(t.Nodes, tree.Node{
+				Feature:   int32(best.feature),
+				Threshold: d.bins.Upper[best.feature][best.bin],
+			})
+			t.NodeGain = append(t.NodeGain, gain)
+			t.NodeCover = append(t.NodeCover, W)
+			mid := g.partition(it.lo, it.hi, best.feature, best.bin)
+			l0, l1 := best.l0, best.l1
+			r0, r1 := it.w0-l0, it.w1-l1
+			if best.n0l == 0 {
+				l0 = 0
+			}
+			if best.n1l == 0 {
+				l1 = 0
+			}
+			if it.n0-best.n0l == 0 {
+				r0 = 0
+			}
+			if it.n1-best.n1l == 0 {
+				r1 = 0
+			}
+			t.Nodes[self].DefaultLeft = l0+l1 >= r0+r1
+			// push right first so the left subtree is built first
+			stack = append(stack,
+				stackItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: self, isLeft: false,
+					w0: r0, w1: r1, n0: it.n0 - best.n0l, n1: it.n1 - best.n1l},
+				stackItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: self, isLeft: true,
+					w0: l0, w1: l1, n0: best.n0l, n1: best.n1l})
+		}
+		if it.parent >= 0 {
+			if it.isLeft {
+				t.Nodes[it.parent].Left = self
+			} else {
+				t.Nodes[it.parent].Right = self
+			}
+		}
+	}
+	// covers of internal nodes are the sums of their children's, so that
+	// TreeSHAP's fractions add up exactly
+	fixCovers(t)
+	return t, imp
+}
+
+// fixCovers recomputes internal covers bottom-up (children have larger
+// indices than their parents).
+func fixCovers(t *tree.Tree) {
+	for i := len(t.Nodes) - 1; i >= 0; i-- {
+		nd := t.Nodes[i]
+		c := func(ch int32) float64 {
+			if ch < 0 {
+				return t.LeafCover[^ch]
+			}
+			return t.NodeCover[ch]
+		}
+		t.NodeCover[i] = c(nd.Left) + c(nd.Right)
+	}
+}
+
+// bestSplit tries features in random order until mtry non-constant ones were
+// scanned (or all were).
+func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
+	d := g.d
+	for i := range g.feats {
+		g.feats[i] = i
+	}
+	best := split{score: math.Inf(-1)}
+	found := false
+	visited := 0
+	rows := g.idx[it.lo:it.hi]
+	for k := 0; k < d.nf && visited < g.mtry; k++ {
+		j := k + rng.intn(d.nf-k)
+		g.feats[k], g.feats[j] = g.feats[j], g.feats[k]
+		f := g.feats[k]
+		nb := d.bins.NumBins(f)
+		if nb < 2 {
+			continue
+		}
+		// accumulate the histogram of this node for feature f
+		g.touched = g.touched[:0]
+		sparse := len(rows) < nb
+		col, w := d.cols[f], g.w
+		if sparse {
+			for _, r := range rows {
+				b := col[r]
+				if g.hc[0][b] == 0 && g.hc[1][b] == 0 {
+					g.touched = append(g.touched, int(b))
+				}
+				v := w[r]
+				c := 1 - math.Float64bits(v)>>63 // the sign bit marks class 0
+				g.h[c][b] += math.Abs(v)
+				g.hc[c][b]++
+			}
+			insertionSort(g.touched)
+		} else {
+			for _, r := range rows {
+				b := col[r]
+				v := w[r]
+				c := 1 - math.Float64bits(v)>>63
+				g.h[c][b] += math.Abs(v)
+				g.hc[c][b]++
+			}
+			for b := 0; b < nb; b++ {
+				if g.hc[0][b] != 0 || g.hc[1][b] != 0 {
+					g.touched = append(g.touched, b)
+				}
+			}
+		}
+		if len(g.touched) < 2 {
+			g.clear()
+			continue
+		}
+		visited++
+		var l0, l1 float64
+		var n0, n1 int
+		minLeaf := g.p.MinSamplesLeaf
+		n := len(rows)
+		for ti := 0; ti+1 < len(g.touched); ti++ {
+			b := g.touched[ti]
+			l0 += g.h[0][b]
+			l1 += g.h[1][b]
+			n0 += int(g.hc[0][b])
+			n1 += int(g.hc[1][b])
+			nl := n0 + n1
+			if nl < minLeaf {
+				continue
+			}
+			if n-nl < minLeaf {
+				break
+			}
+			lw := l0 + l1
+			r0, r1 := it.w0-l0, it.w1-l1
+			rw := r0 + r1
+			if lw <= 0 || rw <= 0 {
+				continue
+			}
+			score := (l0*l0+l1*l1)/lw + (r0*r0+r1*r1)/rw
+			if score > best.score {
+				best = split{feature: f, bin: uint8(b), score: score, l0: l0, l1: l1, n0l: n0, n1l: n1}
+				found = true
+			}
+		}
+		g.clear()
+	}
+	return best, found
+}
+
+func (g *grower) clear() {
+	for _, b := range g.touched {
+		g.h[0][b], g.h[1][b] = 0, 0
+		g.hc[0][b], g.hc[1][b] = 0, 0
+	}
+}
+
+func insertionSort(a []int) {
+	if len(a) > 24 {
+		slices.Sort(a)
+		return
+	}
+	for i := 1; i < len(a); i++ {
+		v := a[i]
+		j := i - 1
+		for ; j >= 0 && a[j] > v; j-- {
+			a[j+1] = a[j]
+		}
+		a[j+1] = v
+	}
+}
+
+// partition reorders idx[lo:hi] stably so that rows with bin <= b of feature
+// f come first, and returns the boundary.
+func (g *grower) partition(lo, hi, f int, b uint8) int {
+	col := g.d.cols[f]
+	rows := g.idx[lo:hi]
+	k, r := 0, 0
+	for _, row := range rows {
+		if col[row] <= b {
+			rows[k] = row
+			k++
+		} else {
+			g.scratch[r] = row
+			r++
+		}
+	}
+	copy(rows[k:], g.scratch[:r])
+	return lo + k
+}

@@ -1,0 +1,143 @@
+package gbdt
+
+import (
+	"fmt"
+
+	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml/tree"
+)
+
+// treeExtra holds what the LightGBM text format carries beyond tree.Tree.
+type treeExtra struct {
+	leafWeight     []float64 // hessian sums
+	internalValue  []float64
+	internalWeight []float64
+	binSplits      []binNode // training only
+}
+
+// Model is a fitted boosted ensemble. It implements ml.Model.
+//
+// The margin is the sum of the trees' leaf values (the initial score is part
+// of the first tree). FeatureNames may be set before MarshalBinary; they
+// default to Column_0, Column_1, ... and must not contain spaces or '='.
+type Model struct {
+	NFeatures    int
+	FeatureNames []string
+	// FeatureInfos are LightGBM's per-feature "[min:max]" (or "none").
+	FeatureInfos []string
+	Trees        []*tree.Tree
+	// Shrinkage is each tree's learning rate as recorded in the text
+	// format (1 for the first tree, which carries the initial score).
+	Shrinkage []float64
+	// BestIteration is the number of trees kept (after early stopping).
+	BestIteration int
+
+	extra []treeExtra
+
+	// flat evaluator
+	nodes    []flatNode
+	leafVals []float64
+	roots    []int32
+	base     float64
+	imp      []float64
+
+	trainMargin []float64 // training scores kept by the trainer (tests)
+}
+
+var _ core.Model = (*Model)(nil)
+
+type flatNode struct {
+	threshold   float64
+	feature     int32
+	left, right int32 // >= 0: node index; < 0: ^leaf index, into the flat arrays
+	defaultLeft bool
+}
+
+// prepare builds the flat evaluator, the base value and the importances.
+func (m *Model) prepare() {
+	m.nodes, m.leafVals, m.roots = nil, nil, make([]int32, len(m.Trees))
+	m.base = 0
+	m.imp = make([]float64, m.NFeatures)
+	for ti, t := range m.Trees {
+		nodeOff, leafOff := int32(len(m.nodes)), int32(len(m.leafVals))
+		abs := func(c int32) int32 {
+			if c < 0 {
+				return ^(leafOff + ^c)
+			}
+			return nodeOff + c
+		}
+		for _, nd := range t.Nodes {
+			m.nodes = append(m.nodes, flatNode{
+				threshold: nd.Threshold, feature: nd.Feature,
+				left: abs(nd.Left), right: abs(nd.Right), defaultLeft: nd.DefaultLeft,
+			})
+		}
+		m.leafVals = append(m.leafVals, t.LeafValue...)
+		if len(t.Nodes) == 0 {
+			m.roots[ti] = ^leafOff
+		} else {
+			m.roots[ti] = nodeOff
+		}
+		m.base += t.ExpectedValue()
+		t.GainImportance(m.imp)
+	}
+	core.NormalizeSum(m.imp)
+}
+
+// Family returns "gbdt".
+func (m *Model) Family() string { return core.FamilyGBDT }
+
+// Margin returns the log-odds: the sum of the trees' leaf values, added in
+// tree order from zero (as leaves adds them).
+func (m *Model) Margin(row []float64) float64 {
+	_ = row[m.NFeatures-1]
+	nodes := m.nodes
+	var s float64
+	for _, n := range m.roots {
+		for n >= 0 {
+			nd := &nodes[n]
+			x := row[nd.feature]
+			if x <= nd.threshold || (x != x && nd.defaultLeft) {
+				n = nd.left
+			} else {
+				n = nd.right
+			}
+		}
+		s += m.leafVals[^n]
+	}
+	return s
+}
+
+// Prob returns P(y=1), the logistic function of the margin.
+func (m *Model) Prob(row []float64) float64 { return core.Sigmoid(m.Margin(row)) }
+
+// PredictProba writes P(y=1) of every row of X to out, in parallel.
+func (m *Model) PredictProba(X core.Matrix, out []float64) {
+	if X.Cols != m.NFeatures {
+		panic(fmt.Sprintf("gbdt: matrix has %d columns, model %d", X.Cols, m.NFeatures))
+	}
+	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = m.Prob(X.Data[i*X.Cols : (i+1)*X.Cols])
+		}
+	})
+}
+
+// Contributions writes TreeSHAP values (cover = training rows per node) to
+// out and returns the expected margin, so that base + sum(out) == Margin(row).
+func (m *Model) Contributions(row []float64, out []float64) float64 {
+	for j := range out[:m.NFeatures] {
+		out[j] = 0
+	}
+	var buf []tree.PathElem
+	for _, t := range m.Trees {
+		buf = t.SHAP(row, out, 1, buf)
+	}
+	return m.base
+}
+
+// FeatureImportances returns each feature's total split gain, normalised.
+func (m *Model) FeatureImportances() []float64 { return append([]float64(nil), m.imp...) }
+
+// MarshalBinary returns the model as a LightGBM text model (version v3).
+func (m *Model) MarshalBinary() ([]byte, error) { return m.MarshalText() }

@@ -1,0 +1,5 @@
+package tree
+
+import "runtime"
+
+func numWorkers() int { return runtime.GOMAXPROCS(0) }
