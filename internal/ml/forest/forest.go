@@ -209,11 +209,11 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 
 // data is the binned training set shared (read-only) by the growers.
 type data struct {
-	n, nf  int
-	bins   *tree.Bins
-	cols   [][]uint8 // column-major bins
-	y      []uint8
-	bw     []float64 // sample weight × class weight
+	n, nf int
+	bins  *tree.Bins
+	cols  [][]uint8 // column-major bins
+	y     []uint8
+	bw    []float64 // sample weight × class weight
 }
 
 // splitmix is a small fast generator for the per-tree draws.

@@ -155,14 +155,14 @@ type splitInfo struct {
 }
 
 type leaf struct {
-	lo, hi   int
-	g, h     float64
-	n        int
-	depth    int
-	hist     hist
-	best     splitInfo
-	parent   int32 // node whose child this leaf is; -1 for the root
-	isLeft   bool
+	lo, hi int
+	g, h   float64
+	n      int
+	depth  int
+	hist   hist
+	best   splitInfo
+	parent int32 // node whose child this leaf is; -1 for the root
+	isLeft bool
 }
 
 // binNode is a split on bins, used to route out-of-bag rows while training.
