@@ -121,7 +121,7 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64) (*Model, error) {
 		MajorIterations:   p.MaxIter,
 		Converger:         &optimize.FunctionConverge{Relative: 1e-13, Iterations: 5},
 	}
-	res, err := optimize.Minimize(prob, make([]float64, d+1), settings, &optimize.LBFGS{Store: 10})
+	res, err := optimize.Minimize(prob, make([]float64, d+1), settings, &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}})
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("linear: optimise: %w", err)
 	}
