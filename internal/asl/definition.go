@@ -684,7 +684,7 @@ func (p *parser) catchers(q string, m map[string]any) []Catcher {
 			p.add(q, f+".Next", "required: the state to go to, got %s", show(em["Next"]))
 		}
 		c.Next = next
-		c.resultPath = p.optPath(q, f+".ResultPath", em, true)
+		c.resultPath = p.optPathAt(q, f+".ResultPath", em["ResultPath"], hasKey(em, "ResultPath"), true)
 		out = append(out, c)
 	}
 	return out
@@ -769,8 +769,17 @@ func (p *parser) refPath(q, field string, v any) *Path {
 
 // optPath reads InputPath, OutputPath or ResultPath: a string path or null.
 func (p *parser) optPath(q, field string, m map[string]any, reference bool) optPath {
-	v, ok := m[field]
-	if !ok {
+	return p.optPathAt(q, field, m[field], hasKey(m, field), reference)
+}
+
+func hasKey(m map[string]any, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// optPathAt reads the value v of field (present says whether it was given).
+func (p *parser) optPathAt(q, field string, v any, present, reference bool) optPath {
+	if !present {
 		return optPath{}
 	}
 	if v == nil {

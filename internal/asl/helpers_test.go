@@ -130,3 +130,5 @@ func echo() asl.Invoker {
 		return req.Input, nil
 	})
 }
+
+func stringsReader(s string) *bytes.Reader { return bytes.NewReader([]byte(s)) }
