@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml"
 	"github.com/stewardml/steward/internal/ml/forest"
 	"github.com/stewardml/steward/internal/ml/gbdt"
 	"github.com/stewardml/steward/internal/ml/linear"
@@ -30,16 +30,16 @@ type familySpec struct {
 	// (lexicographically).
 	complexity []float64
 	// trainer returns the Trainer; workers bounds its own goroutines.
-	trainer func(workers int) core.Trainer
+	trainer func(workers int) ml.Trainer
 	options preprocess.Options
 }
 
 // familyOrder lists the families from the simplest, the order in which
 // ties are broken and default searches run.
-var familyOrder = []string{core.FamilyLogReg, core.FamilyForest, core.FamilyGBDT}
+var familyOrder = []string{ml.FamilyLogReg, ml.FamilyForest, ml.FamilyGBDT}
 
 var families = map[string]family{
-	core.FamilyLogReg: {
+	ml.FamilyLogReg: {
 		rank: 0,
 		grid: func() map[string]any {
 			return map[string]any{"C": []any{0.01, 0.1, 1.0, 10.0}}
@@ -54,12 +54,12 @@ var families = map[string]family{
 			}
 			p = p.WithDefaults()
 			// A smaller C regularises more: the simpler model.
-			return spec(p, []float64{p.C}, preprocess.Options{Scale: true, OneHot: true}, func(int) core.Trainer {
+			return spec(p, []float64{p.C}, preprocess.Options{Scale: true, OneHot: true}, func(int) ml.Trainer {
 				return linear.Trainer{Params: p}
 			})
 		},
 	},
-	core.FamilyForest: {
+	ml.FamilyForest: {
 		rank: 1,
 		grid: func() map[string]any {
 			return map[string]any{
@@ -77,14 +77,14 @@ var families = map[string]family{
 				return familySpec{}, err
 			}
 			p = p.WithDefaults()
-			return spec(p, []float64{float64(p.NTrees), depth(p.MaxDepth), -float64(p.MinSamplesLeaf)}, preprocess.Options{}, func(workers int) core.Trainer {
+			return spec(p, []float64{float64(p.NTrees), depth(p.MaxDepth), -float64(p.MinSamplesLeaf)}, preprocess.Options{}, func(workers int) ml.Trainer {
 				q := p
 				q.Workers = workers
 				return forest.Trainer{Params: q}
 			})
 		},
 	},
-	core.FamilyGBDT: {
+	ml.FamilyGBDT: {
 		rank: 2,
 		grid: func() map[string]any {
 			return map[string]any{
@@ -103,7 +103,7 @@ var families = map[string]family{
 			}
 			p = p.WithDefaults()
 			size := float64(p.NTrees)
-			return spec(p, []float64{size, depth(p.MaxDepth), leaves(p.MaxLeaves), -p.Lambda}, preprocess.Options{}, func(workers int) core.Trainer {
+			return spec(p, []float64{size, depth(p.MaxDepth), leaves(p.MaxLeaves), -p.Lambda}, preprocess.Options{}, func(workers int) ml.Trainer {
 				q := p
 				q.Workers = workers
 				return gbdt.Trainer{Params: q}
@@ -128,7 +128,7 @@ func depth(d int) float64 {
 	return float64(d)
 }
 
-func spec(effective any, complexity []float64, opt preprocess.Options, trainer func(int) core.Trainer) (familySpec, error) {
+func spec(effective any, complexity []float64, opt preprocess.Options, trainer func(int) ml.Trainer) (familySpec, error) {
 	b, err := json.Marshal(effective)
 	if err != nil {
 		return familySpec{}, err

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml"
 	"github.com/stewardml/steward/internal/train/eval"
 	"github.com/stewardml/steward/internal/train/preprocess"
 	"github.com/stewardml/steward/internal/train/split"
@@ -65,18 +65,11 @@ type Progress struct {
 	Err    string  `json:"error,omitempty"`
 }
 
-// Stat is the mean and the population standard deviation of a metric over
-// the cross-validation folds.
-type Stat struct {
-	Mean float64 `json:"mean"`
-	Std  float64 `json:"std"`
-}
-
 // Scored is a candidate with its cross-validation scores.
 type Scored struct {
 	Candidate
 	// CV holds every metric's mean and std over the folds.
-	CV map[string]Stat `json:"cv,omitempty"`
+	CV map[string]eval.Stat `json:"cv,omitempty"`
 	// Folds holds the selection metric on each fold, repeat by repeat.
 	Folds []float64 `json:"folds,omitempty"`
 	// Seconds is the wall time of all its fits (not part of any digest).
@@ -123,7 +116,7 @@ type Result struct {
 	HoldoutRows int `json:"holdout_rows"`
 
 	// Model and Pipeline are the final fitted model and its preprocessing.
-	Model    core.Model           `json:"-"`
+	Model    ml.Model             `json:"-"`
 	Pipeline *preprocess.Pipeline `json:"-"`
 	// Train indexes the rows of the frame the final model was fitted on;
 	// OutOfFoldProb[k] is the out-of-fold probability of row Train[k].
@@ -139,7 +132,7 @@ func (r *Result) Best() Scored { return r.Candidates[r.Winner] }
 // prepared is the data of a run as matrices.
 type prepared struct {
 	cols []dataset.Column
-	X    core.Matrix
+	X    ml.Matrix
 	y    []float64
 }
 
@@ -164,7 +157,7 @@ func prepare(d Data) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidData, err)
 	}
-	X := core.Matrix(m)
+	X := ml.Matrix(m)
 	y, err := d.Schema.Target.Labels(d.Frame)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidData, err)
@@ -197,8 +190,8 @@ func prepare(d Data) (*prepared, error) {
 }
 
 // takeRows returns the rows idx of X as a new matrix.
-func takeRows(X core.Matrix, idx []int) core.Matrix {
-	out := core.NewMatrix(len(idx), X.Cols)
+func takeRows(X ml.Matrix, idx []int) ml.Matrix {
+	out := ml.NewMatrix(len(idx), X.Cols)
 	for k, i := range idx {
 		copy(out.Data[k*X.Cols:(k+1)*X.Cols], X.Data[i*X.Cols:(i+1)*X.Cols])
 	}
@@ -283,7 +276,7 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 	}
 	win, ok := selectWinner(res.Candidates, c.Metric, c.TieTolerance)
 	if !ok {
-		if errors.Is(firstErr, core.ErrBadData) {
+		if errors.Is(firstErr, ml.ErrBadData) {
 			return nil, fmt.Errorf("%w: every candidate failed; the first: %w", ErrInvalidData, firstErr)
 		}
 		return nil, fmt.Errorf("%w: every candidate failed; the first: %w", ErrTrainingFailed, firstErr)
@@ -354,7 +347,7 @@ func report(opt Options, p Progress) {
 }
 
 // fit learns the preprocessing and the model on X, y.
-func fit(cols []dataset.Column, X core.Matrix, y []float64, s familySpec, workers int, seed int64) (*preprocess.Pipeline, core.Model, error) {
+func fit(cols []dataset.Column, X ml.Matrix, y []float64, s familySpec, workers int, seed int64) (*preprocess.Pipeline, ml.Model, error) {
 	pipe, err := preprocess.Fit(cols, X, s.options)
 	if err != nil {
 		return nil, nil, err
@@ -368,7 +361,7 @@ func fit(cols []dataset.Column, X core.Matrix, y []float64, s familySpec, worker
 
 // crossValidate runs every (candidate, fold) job on a pool of workers and
 // returns the results candidate-major.
-func crossValidate(ctx context.Context, cols []dataset.Column, X core.Matrix, y []float64, folds []split.Fold, cands []Candidate, c Config, opt Options, now func() time.Time) ([]jobResult, error) {
+func crossValidate(ctx context.Context, cols []dataset.Column, X ml.Matrix, y []float64, folds []split.Fold, cands []Candidate, c Config, opt Options, now func() time.Time) ([]jobResult, error) {
 	total := len(cands) * len(folds)
 	results := make([]jobResult, total)
 	par := c.Parallel
@@ -385,7 +378,7 @@ func crossValidate(ctx context.Context, cols []dataset.Column, X core.Matrix, y 
 	}
 	// Each fold's split is shared by every candidate: take its rows once.
 	type foldData struct {
-		Xtr, Xte core.Matrix
+		Xtr, Xte ml.Matrix
 		ytr, yte []float64
 	}
 	fd := make([]foldData, len(folds))
@@ -449,8 +442,8 @@ feed:
 }
 
 // aggregate returns the mean and population std of every metric.
-func aggregate(rs []jobResult) map[string]Stat {
-	out := make(map[string]Stat, len(eval.Names))
+func aggregate(rs []jobResult) map[string]eval.Stat {
+	out := make(map[string]eval.Stat, len(eval.Names))
 	for _, n := range eval.Names {
 		var sum float64
 		for _, r := range rs {
@@ -463,7 +456,7 @@ func aggregate(rs []jobResult) map[string]Stat {
 			v, _ := r.metrics.Get(n)
 			ss += (v - mean) * (v - mean)
 		}
-		out[n] = Stat{Mean: mean, Std: math.Sqrt(ss / float64(len(rs)))}
+		out[n] = eval.Stat{Mean: mean, Std: math.Sqrt(ss / float64(len(rs)))}
 	}
 	return out
 }

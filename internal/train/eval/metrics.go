@@ -42,6 +42,13 @@ func HigherIsBetter(name string) (higher, ok bool) {
 	return false, false
 }
 
+// Stat is the mean and the population standard deviation of a metric over
+// cross-validation folds.
+type Stat struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+}
+
 // Confusion is the confusion matrix of a binary classifier at one threshold.
 type Confusion struct {
 	TP int `json:"tp"`

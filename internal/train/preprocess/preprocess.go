@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml"
 )
 
 // ErrAllMissing reports a feature without a single value in the training
@@ -69,9 +69,9 @@ type Pipeline struct {
 // Fit learns a pipeline from the rows of X, whose columns are the input
 // features cols in order (NaN marks a missing value). It returns an error
 // wrapping ErrAllMissing naming the feature when a column has no value, and
-// a *core.DataError wrapping ErrNotFinite for an infinite value. It panics if
+// a *ml.DataError wrapping ErrNotFinite for an infinite value. It panics if
 // X.Cols != len(cols).
-func Fit(cols []dataset.Column, X core.Matrix, opt Options) (*Pipeline, error) {
+func Fit(cols []dataset.Column, X ml.Matrix, opt Options) (*Pipeline, error) {
 	if X.Cols != len(cols) || len(X.Data) != X.Rows*X.Cols {
 		panic(fmt.Sprintf("preprocess: %d features for a %dx%d matrix", len(cols), X.Rows, X.Cols))
 	}
@@ -133,10 +133,10 @@ type notFinite struct {
 }
 
 func (e *notFinite) Error() string {
-	return (&core.DataError{Row: e.row, Col: e.col, Msg: fmt.Sprintf("value %v, want a finite number or a missing cell", e.v)}).Error()
+	return (&ml.DataError{Row: e.row, Col: e.col, Msg: fmt.Sprintf("value %v, want a finite number or a missing cell", e.v)}).Error()
 }
 
-func (e *notFinite) Unwrap() []error { return []error{ErrNotFinite, core.ErrBadData} }
+func (e *notFinite) Unwrap() []error { return []error{ErrNotFinite, ml.ErrBadData} }
 
 func median(v []float64) float64 {
 	s := slices.Clone(v)
@@ -200,8 +200,8 @@ func (p *Pipeline) TransformRow(dst, src []float64) {
 }
 
 // Transform applies the pipeline to every row of X.
-func (p *Pipeline) Transform(X core.Matrix) core.Matrix {
-	out := core.NewMatrix(X.Rows, p.Columns)
+func (p *Pipeline) Transform(X ml.Matrix) ml.Matrix {
+	out := ml.NewMatrix(X.Rows, p.Columns)
 	for i := 0; i < X.Rows; i++ {
 		p.TransformRow(out.Data[i*p.Columns:(i+1)*p.Columns], X.Data[i*X.Cols:(i+1)*X.Cols])
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/ml/core"
+	"github.com/stewardml/steward/internal/ml"
 )
 
 var heartNames = strings.Fields("age sex cp trestbps chol fbs restecg thalach exang oldpeak slope ca thal num")
@@ -38,7 +38,7 @@ type sklearnDoc struct {
 	ScaledOneHot [][]float64       `json:"scaled_one_hot"`
 }
 
-func cleveland(t testing.TB) (sklearnDoc, []dataset.Column, core.Matrix) {
+func cleveland(t testing.TB) (sklearnDoc, []dataset.Column, ml.Matrix) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/sklearn_transform.json")
 	if err != nil {
@@ -57,11 +57,11 @@ func cleveland(t testing.TB) (sklearnDoc, []dataset.Column, core.Matrix) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return doc, s.Features(), core.Matrix(m)
+	return doc, s.Features(), ml.Matrix(m)
 }
 
-func rows(X core.Matrix, from, to int) core.Matrix {
-	return core.Matrix{Rows: to - from, Cols: X.Cols, Data: X.Data[from*X.Cols : to*X.Cols]}
+func rows(X ml.Matrix, from, to int) ml.Matrix {
+	return ml.Matrix{Rows: to - from, Cols: X.Cols, Data: X.Data[from*X.Cols : to*X.Cols]}
 }
 
 // TestMatchesSklearn fits on the first 200 Cleveland rows and compares the
@@ -100,7 +100,7 @@ func TestMatchesSklearn(t *testing.T) {
 
 func TestNamesAndFold(t *testing.T) {
 	cols := []dataset.Column{{Name: "a", Kind: dataset.Numeric}, {Name: "c", Kind: dataset.Categorical}, {Name: "b", Kind: dataset.Binary}}
-	X := core.Matrix{Rows: 4, Cols: 3, Data: []float64{
+	X := ml.Matrix{Rows: 4, Cols: 3, Data: []float64{
 		1, 3, 0,
 		2, 1, 1,
 		3, math.NaN(), 1,
@@ -138,7 +138,7 @@ func TestNamesAndFold(t *testing.T) {
 
 func TestModeTiesGoToTheSmallestCode(t *testing.T) {
 	cols := []dataset.Column{{Name: "c", Kind: dataset.Categorical}}
-	X := core.Matrix{Rows: 4, Cols: 1, Data: []float64{7, 3, 7, 3}}
+	X := ml.Matrix{Rows: 4, Cols: 1, Data: []float64{7, 3, 7, 3}}
 	p, err := Fit(cols, X, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestModeTiesGoToTheSmallestCode(t *testing.T) {
 
 func TestConstantFeatureKeepsUnitScale(t *testing.T) {
 	cols := []dataset.Column{{Name: "k", Kind: dataset.Numeric}}
-	p, err := Fit(cols, core.Matrix{Rows: 3, Cols: 1, Data: []float64{5, 5, 5}}, Options{Scale: true})
+	p, err := Fit(cols, ml.Matrix{Rows: 3, Cols: 1, Data: []float64{5, 5, 5}}, Options{Scale: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,12 +162,12 @@ func TestConstantFeatureKeepsUnitScale(t *testing.T) {
 func TestBadTrainingData(t *testing.T) {
 	cols := []dataset.Column{{Name: "a", Kind: dataset.Numeric}, {Name: "ca", Kind: dataset.Numeric}}
 	nan := math.NaN()
-	_, err := Fit(cols, core.Matrix{Rows: 2, Cols: 2, Data: []float64{1, nan, 2, nan}}, Options{})
+	_, err := Fit(cols, ml.Matrix{Rows: 2, Cols: 2, Data: []float64{1, nan, 2, nan}}, Options{})
 	if !errors.Is(err, ErrAllMissing) || !strings.Contains(err.Error(), `"ca"`) {
 		t.Errorf("all-missing: err = %v, want ErrAllMissing naming ca", err)
 	}
-	_, err = Fit(cols, core.Matrix{Rows: 2, Cols: 2, Data: []float64{1, 2, math.Inf(1), 3}}, Options{})
-	if !errors.Is(err, ErrNotFinite) || !errors.Is(err, core.ErrBadData) || !strings.Contains(err.Error(), "row 1, column 0") {
+	_, err = Fit(cols, ml.Matrix{Rows: 2, Cols: 2, Data: []float64{1, 2, math.Inf(1), 3}}, Options{})
+	if !errors.Is(err, ErrNotFinite) || !errors.Is(err, ml.ErrBadData) || !strings.Contains(err.Error(), "row 1, column 0") {
 		t.Errorf("infinite: err = %v, want ErrNotFinite at row 1, column 0", err)
 	}
 }
