@@ -248,7 +248,7 @@ func (h *Handler) checkBody(r *Request) *RequestError {
 			got = strconv.Quote(clip(r.ContentType, 100))
 		}
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
-			Message: "the request body must be JSON",
+			Message:  "the request body must be JSON",
 			Problems: []Problem{{Instance: -1, Field: "Content-Type", Expected: ContentTypeJSON, Got: got}}, Total: 1}
 	}
 	return nil
