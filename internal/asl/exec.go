@@ -66,6 +66,7 @@ type thread struct {
 	Children     []*thread       `json:"children,omitempty"`
 	MaxConc      int             `json:"maxConcurrency,omitempty"`
 	Index        int             `json:"index,omitempty"`
+	Reported     bool            `json:"reported,omitempty"` // the parent has seen this child end
 	Output       json.RawMessage `json:"output,omitempty"`
 	Error        string          `json:"error,omitempty"`
 	Cause        string          `json:"cause,omitempty"`
@@ -835,7 +836,6 @@ func (x *run) stepChildren(th *thread) bool {
 			x.add(e)
 		}
 	}
-	var failed *thread
 	for _, c := range th.Children {
 		if c.terminal() || c.Phase == phasePending {
 			continue
@@ -846,20 +846,26 @@ func (x *run) stepChildren(th *thread) bool {
 				return false
 			}
 		}
-		if c.terminal() && s.Type == TypeMap {
-			typ := EventMapIterationSucceeded
-			if c.Phase == phaseFailed {
-				typ = EventMapIterationFailed
+	}
+	// Children also end outside this loop (a task result or callback is
+	// applied to the child directly), so look at every child's state.
+	var failed *thread
+	for _, c := range th.Children {
+		if c.terminal() && !c.Reported {
+			c.Reported = true
+			progress = true
+			if s.Type == TypeMap {
+				typ := EventMapIterationSucceeded
+				if c.Phase == phaseFailed {
+					typ = EventMapIterationFailed
+				}
+				e := x.ev(th, typ)
+				e.Details, e.Error, e.Cause = fmt.Sprintf("index=%d", c.Index), c.Error, c.Cause
+				x.add(e)
 			}
-			e := x.ev(th, typ)
-			e.Details, e.Error, e.Cause = fmt.Sprintf("index=%d", c.Index), c.Error, c.Cause
-			x.add(e)
 		}
 		if c.Phase == phaseFailed && failed == nil {
 			failed = c
-		}
-		if c.Phase == phaseEnter || c.Phase == phasePending {
-			progress = true
 		}
 	}
 	succeeded, failedType := EventParallelStateSucceeded, EventParallelStateFailed
