@@ -34,6 +34,9 @@ type Options struct {
 	// Now reads the clock for the timings; nil means time.Now. Timings are
 	// reported but never affect the model.
 	Now func() time.Time
+
+	// candidateID renames the only candidate of a one-candidate run.
+	candidateID string
 }
 
 // Stages of a Progress event.
@@ -227,6 +230,9 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 		return nil, err
 	}
 	c = c.WithDefaults()
+	if opt.candidateID != "" && len(cands) == 1 {
+		cands[0].ID = opt.candidateID
+	}
 	p, err := prepare(d)
 	if err != nil {
 		return nil, err
@@ -299,7 +305,7 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 	res.OutOfFold, _ = eval.NewReport(ytr, res.OutOfFoldProb, c.Threshold, eval.DefaultCurvePoints, eval.DefaultCalibrationBins)
 
 	// The final model, fitted on every training row.
-	pipe, model, err := fit(p.cols, Xtr, ytr, best.spec, runtime.GOMAXPROCS(0), derive(c.Seed, "final"))
+	pipe, model, err := fit(p.cols, Xtr, ytr, best.spec, runtime.GOMAXPROCS(0), best.seed("final", c.Seed))
 	if err != nil {
 		return nil, fmt.Errorf("%w: refit of %s on the training rows: %w", ErrTrainingFailed, best.ID, err)
 	}
@@ -324,6 +330,13 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 	}
 	res.Seconds = now().Sub(start).Seconds()
 	return res, nil
+}
+
+// seed derives a candidate's random seed from its identity (family and
+// effective parameters) rather than its place in the plan, so that a
+// candidate scores the same in a full search and on its own.
+func (c *Candidate) seed(use string, seed int64, nums ...int) int64 {
+	return derive(seed, use+":"+c.Family+":"+string(c.Effective), nums...)
 }
 
 // serialize wraps a progress callback so that it is called one event at a
@@ -397,7 +410,7 @@ func crossValidate(ctx context.Context, cols []dataset.Column, X ml.Matrix, y []
 				cand, f := cands[j.cand], fd[j.fold]
 				t0 := now()
 				r := jobResult{}
-				pipe, m, err := fit(cols, f.Xtr, f.ytr, cand.spec, inner, derive(c.Seed, "fit", j.cand, j.fold))
+				pipe, m, err := fit(cols, f.Xtr, f.ytr, cand.spec, inner, cand.seed("fit", c.Seed, j.fold))
 				if err == nil {
 					Xte := pipe.Transform(f.Xte)
 					r.prob = make([]float64, Xte.Rows)

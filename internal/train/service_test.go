@@ -1,0 +1,334 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/store"
+)
+
+// memArtifacts is an in-memory Artifacts.
+type memArtifacts struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	puts    int
+}
+
+func (m *memArtifacts) Put(ctx context.Context, key string, body []byte, ct string) (store.ObjectInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.objects == nil {
+		m.objects = map[string][]byte{}
+	}
+	m.objects[key] = append([]byte(nil), body...)
+	m.puts++
+	return store.ObjectInfo{Key: key, Size: int64(len(body))}, nil
+}
+
+func (m *memArtifacts) Exists(ctx context.Context, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.objects[key]
+	return ok, nil
+}
+
+// memRegistry is an in-memory Registry; beforeMove, when set, runs before
+// each MoveAlias (to simulate a concurrent writer).
+type memRegistry struct {
+	mu         sync.Mutex
+	versions   map[string][]NewVersion
+	aliases    map[string]int
+	moves      []string
+	beforeMove func(r *memRegistry)
+}
+
+func (r *memRegistry) Register(ctx context.Context, v NewVersion) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.versions == nil {
+		r.versions = map[string][]NewVersion{}
+	}
+	r.versions[v.Model] = append(r.versions[v.Model], v)
+	return len(r.versions[v.Model]), nil
+}
+
+func (r *memRegistry) Alias(ctx context.Context, model, alias string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.aliases[model+"@"+alias], nil
+}
+
+func (r *memRegistry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
+	if r.beforeMove != nil {
+		f := r.beforeMove
+		r.beforeMove = nil
+		f(r)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.aliases == nil {
+		r.aliases = map[string]int{}
+	}
+	if r.aliases[model+"@"+alias] != from {
+		return fmt.Errorf("mem: %w", ErrConflict)
+	}
+	r.aliases[model+"@"+alias] = to
+	r.moves = append(r.moves, fmt.Sprintf("%s %d->%d by %s", alias, from, to, actor))
+	return nil
+}
+
+type memRuns struct {
+	mu    sync.Mutex
+	saves []RunRecord
+	err   error
+}
+
+func (m *memRuns) SaveRun(ctx context.Context, r RunRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	m.saves = append(m.saves, r)
+	return nil
+}
+
+func (m *memRuns) last() RunRecord { return m.saves[len(m.saves)-1] }
+
+type memAudit struct {
+	mu     sync.Mutex
+	events []AuditEvent
+}
+
+func (m *memAudit) Append(ctx context.Context, e AuditEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+	return nil
+}
+
+func (m *memAudit) actions() string {
+	var out []string
+	for _, e := range m.events {
+		out = append(out, e.Action)
+	}
+	return strings.Join(out, " ")
+}
+
+type fixture struct {
+	svc   *Service
+	art   *memArtifacts
+	reg   *memRegistry
+	runs  *memRuns
+	audit *memAudit
+}
+
+func newFixture() *fixture {
+	f := &fixture{art: &memArtifacts{}, reg: &memRegistry{}, runs: &memRuns{}, audit: &memAudit{}}
+	n := 0
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	f.svc = &Service{
+		Artifacts: f.art, Registry: f.reg, Runs: f.runs, Audit: f.audit,
+		Now:         func() time.Time { clock = clock.Add(time.Second); return clock },
+		NewID:       func() string { n++; return fmt.Sprintf("run-%d", n) },
+		Actor:       "test",
+		CodeVersion: "v-test",
+		Profile: func(in ProfileInput) ([]byte, error) {
+			return []byte(fmt.Sprintf(`{"rows":%d}`, len(in.Rows))), nil
+		},
+	}
+	return f
+}
+
+// smallConfig is a quick search: two families, 3 folds, one repeat.
+func smallConfig(seed int64) Config {
+	return Config{Seed: seed, Folds: 3, Repeats: 1, Families: []FamilySearch{
+		{Family: "logreg", Params: map[string]any{"C": []any{0.1, 1.0}}},
+		{Family: "gbdt", Params: map[string]any{"n_trees": 30, "max_depth": 2}},
+	}}
+}
+
+func TestTrainRegistersChampionThenChallenger(t *testing.T) {
+	f := newFixture()
+	d := cleveland(t)
+	ctx := context.Background()
+	first, err := f.svc.Train(ctx, Request{Model: "heart", Data: d, Config: smallConfig(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Version != 1 || first.Alias != AliasChampion || first.Status != StatusSucceeded {
+		t.Errorf("first run: version %d alias %q status %s", first.Version, first.Alias, first.Status)
+	}
+	if _, ok := f.art.objects[first.BundleKey]; !ok || !strings.HasPrefix(first.BundleKey, bundle.KeyPrefix) {
+		t.Fatalf("bundle %s not stored", first.BundleKey)
+	}
+	b, err := bundle.Decode(f.art.objects[first.BundleKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b.Profile) != fmt.Sprintf(`{"rows":%d}`, 242) || b.Manifest.CodeVersion != "v-test" || b.Manifest.Dataset.Digest != d.Digest {
+		t.Errorf("bundle profile %s, code %s, dataset %s", b.Profile, b.Manifest.CodeVersion, b.Manifest.Dataset.Digest)
+	}
+	if len(first.Candidates) != 3 || first.Winner == "" || first.Metrics["cv_f1"] == 0 || first.Metrics["holdout_roc_auc"] == 0 {
+		t.Errorf("run record candidates %d winner %q metrics %v", len(first.Candidates), first.Winner, first.Metrics)
+	}
+	if got := f.runs.last(); got.ID != first.ID || got.Version != 1 || got.Alias != AliasChampion {
+		t.Errorf("saved run %+v", got)
+	}
+
+	second, err := f.svc.Train(ctx, Request{Model: "heart", Data: d, Config: smallConfig(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Version != 2 || second.Alias != AliasChallenger {
+		t.Errorf("second run: version %d alias %q", second.Version, second.Alias)
+	}
+	if got, want := strings.Join(f.reg.moves, "; "), "champion 0->1 by test; challenger 0->2 by test"; got != want {
+		t.Errorf("alias moves %q, want %q", got, want)
+	}
+	want := "train.started train.succeeded model.registered alias.moved train.started train.succeeded model.registered alias.moved"
+	if got := f.audit.actions(); got != want {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if f.audit.events[0].Actor != "test" || f.audit.events[0].Model != "heart" || f.audit.events[0].Time.IsZero() {
+		t.Errorf("audit event %+v", f.audit.events[0])
+	}
+	v := f.reg.versions["heart"][0]
+	if v.BundleDigest != first.BundleDigest || v.RunID != first.ID || v.DatasetDigest != d.Digest || v.Family == "" || len(v.Params) == 0 {
+		t.Errorf("registered version %+v", v)
+	}
+}
+
+func TestSameSeedSameBundleDigest(t *testing.T) {
+	f := newFixture()
+	d := cleveland(t)
+	a, err := f.svc.Train(context.Background(), Request{Model: "heart", Data: d, Config: smallConfig(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.Train(context.Background(), Request{Model: "heart", Data: d, Config: smallConfig(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.BundleDigest != b.BundleDigest {
+		t.Errorf("digests %s and %s", a.BundleDigest, b.BundleDigest)
+	}
+	if f.art.puts != 1 {
+		t.Errorf("the same bundle was stored %d times, want once", f.art.puts)
+	}
+	if a.Version != 1 || b.Version != 2 || b.Alias != AliasChallenger {
+		t.Errorf("versions %d %d alias %s", a.Version, b.Version, b.Alias)
+	}
+}
+
+func TestClaimRetriesALostCompareAndSet(t *testing.T) {
+	f := newFixture()
+	// Another trainer makes version 9 champion between our read and move.
+	f.reg.beforeMove = func(r *memRegistry) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.aliases = map[string]int{"heart@champion": 9}
+	}
+	alias, err := f.svc.claim(context.Background(), "heart", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alias != AliasChallenger || f.reg.aliases["heart@challenger"] != 1 || f.reg.aliases["heart@champion"] != 9 {
+		t.Errorf("alias %s, aliases %v", alias, f.reg.aliases)
+	}
+}
+
+func TestFailedRunIsRecorded(t *testing.T) {
+	f := newFixture()
+	d := cleveland(t)
+	// Every row positive: a single class.
+	cols := make([][]float64, len(d.Frame.Cols))
+	for j := range cols {
+		cols[j] = append([]float64(nil), d.Frame.Cols[j]...)
+	}
+	for i := range cols[13] {
+		cols[13][i] = 1
+	}
+	fr, err := dataset.NewFrame(d.Frame.Names, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.svc.Train(context.Background(), Request{Model: "heart", Data: Data{Schema: d.Schema, Frame: fr, Digest: "x"}, Config: smallConfig(1)})
+	if !errors.Is(err, ErrInvalidData) {
+		t.Fatalf("err = %v, want ErrInvalidData", err)
+	}
+	if rec.Status != StatusFailed || !strings.Contains(rec.Error, "single class") {
+		t.Errorf("record status %s error %q", rec.Status, rec.Error)
+	}
+	if got := f.runs.last(); got.Status != StatusFailed || got.ID != rec.ID {
+		t.Errorf("saved run %+v", got)
+	}
+	if got := f.audit.actions(); got != "train.started train.failed" {
+		t.Errorf("audit %q", got)
+	}
+	if len(f.reg.versions) != 0 || len(f.art.objects) != 0 {
+		t.Error("a failed run registered or stored something")
+	}
+}
+
+// TestCandidateRunMatchesTheFullSearch: a candidate trained on its own (the
+// distributed search's unit of work) scores exactly as in the full search,
+// and its bundle is the same bundle when it is the winner.
+func TestCandidateRunMatchesTheFullSearch(t *testing.T) {
+	f := newFixture()
+	d := cleveland(t)
+	ctx := context.Background()
+	full, err := f.svc.Train(ctx, Request{Model: "heart", Data: d, Config: smallConfig(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range full.Candidates {
+		cfg := smallConfig(3)
+		cfg.Families = []FamilySearch{{Family: c.Family, Params: c.Params}}
+		one, err := f.svc.TrainCandidate(ctx, Request{Model: "heart", Data: d, Config: cfg}, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := one.Candidates[0]
+		if got.ID != c.ID || fmt.Sprint(got.Folds) != fmt.Sprint(c.Folds) || got.CV["roc_auc"] != c.CV["roc_auc"] {
+			t.Errorf("%s alone: %s folds %v, in the search %v", c.ID, got.ID, got.Folds, c.Folds)
+		}
+		if c.Selected && one.BundleDigest != full.BundleDigest {
+			t.Errorf("winner %s alone has bundle %s, in the search %s", c.ID, one.BundleDigest, full.BundleDigest)
+		}
+		if one.Version != 0 || one.Alias != "" {
+			t.Errorf("a candidate run registered version %d alias %q", one.Version, one.Alias)
+		}
+	}
+	cfg := smallConfig(3)
+	if _, err := f.svc.TrainCandidate(ctx, Request{Model: "heart", Data: d, Config: cfg}, "x"); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("a three-candidate config: err = %v, want ErrInvalidConfig", err)
+	}
+}
+
+func TestOutOfFoldProbabilitiesAreHonest(t *testing.T) {
+	d := cleveland(t)
+	res, err := Run(context.Background(), d, smallConfig(1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.OutOfFoldProb) != res.TrainRows || len(res.Train) != res.TrainRows {
+		t.Fatalf("%d out-of-fold probabilities, %d train rows", len(res.OutOfFoldProb), res.TrainRows)
+	}
+	for i, p := range res.OutOfFoldProb {
+		if !(p > 0 && p < 1) || math.IsNaN(p) {
+			t.Fatalf("row %d: out-of-fold probability %v", i, p)
+		}
+	}
+	if math.Abs(res.OutOfFold.Metrics.ROCAUC-res.Best().CV["roc_auc"].Mean) > 0.05 {
+		t.Errorf("out-of-fold AUC %v far from the CV mean %v", res.OutOfFold.Metrics.ROCAUC, res.Best().CV["roc_auc"].Mean)
+	}
+}
