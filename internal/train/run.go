@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -472,6 +473,41 @@ func aggregate(rs []jobResult) map[string]eval.Stat {
 		out[n] = eval.Stat{Mean: mean, Std: math.Sqrt(ss / float64(len(rs)))}
 	}
 	return out
+}
+
+// Select returns the index of the winner among scored candidates, by the
+// same rule as Run: the best mean of metric over the folds, candidates
+// within tol of it tied and the simplest of them chosen. It serves
+// candidates scored separately (a distributed search) and decoded from
+// JSON. Candidates with an Error take no part; when none is left it returns
+// an error wrapping ErrTrainingFailed.
+func Select(cs []Scored, metric string, tol float64) (int, error) {
+	if _, ok := eval.HigherIsBetter(metric); !ok {
+		return 0, configErr("metric %q is unknown, want one of %s", metric, strings.Join(eval.Names, ", "))
+	}
+	cs = append([]Scored(nil), cs...)
+	for i := range cs {
+		if cs[i].Error != "" {
+			continue
+		}
+		if _, ok := cs[i].CV[metric]; !ok {
+			return 0, configErr("candidate %s has no %s score", cs[i].ID, metric)
+		}
+		fam, ok := families[cs[i].Family]
+		if !ok {
+			return 0, configErr("candidate %s: family %q is unknown", cs[i].ID, cs[i].Family)
+		}
+		spec, err := fam.parse(cs[i].Effective)
+		if err != nil {
+			return 0, configErr("candidate %s: parameters %s: %v", cs[i].ID, cs[i].Effective, err)
+		}
+		cs[i].rank, cs[i].complexity = fam.rank, spec.complexity
+	}
+	i, ok := selectWinner(cs, metric, tol)
+	if !ok {
+		return 0, fmt.Errorf("%w: no candidate was scored", ErrTrainingFailed)
+	}
+	return i, nil
 }
 
 // selectWinner returns the index of the best scored candidate by metric;

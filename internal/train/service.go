@@ -176,12 +176,31 @@ type Request struct {
 // challenger otherwise. The returned record is the one saved; on failure it
 // carries the error and status failed (and is saved when possible).
 func (s *Service) Train(ctx context.Context, req Request) (RunRecord, error) {
-	rec, res, b, err := s.build(ctx, req)
+	rec, err := s.build(ctx, req)
 	if err != nil {
 		return rec, err
 	}
-	if err := s.register(ctx, &rec, res, b); err != nil {
+	if err := s.register(ctx, &rec); err != nil {
 		return s.fail(ctx, rec, err)
+	}
+	return rec, nil
+}
+
+// Register registers the bundle of a succeeded run that was not registered
+// yet (a candidate run chosen by a distributed search) and moves champion
+// or challenger to it, as Train does. The run is saved again with its
+// version and alias.
+func (s *Service) Register(ctx context.Context, rec RunRecord) (RunRecord, error) {
+	switch {
+	case rec.Status != StatusSucceeded:
+		return rec, configErr("run %s is %s; only a succeeded run can be registered", rec.ID, rec.Status)
+	case rec.Version != 0:
+		return rec, configErr("run %s is already registered as version %d", rec.ID, rec.Version)
+	case rec.BundleKey == "" || rec.Model == "" || rec.Winner == "":
+		return rec, configErr("run %s has no bundle, model or winner", rec.ID)
+	}
+	if err := s.register(ctx, &rec); err != nil {
+		return rec, err
 	}
 	return rec, nil
 }
@@ -199,13 +218,13 @@ func (s *Service) TrainCandidate(ctx context.Context, req Request, id string) (R
 		return RunRecord{}, configErr("a candidate run needs exactly one candidate, the configuration plans %d", len(cands))
 	}
 	req.candidateID = id
-	rec, _, _, err := s.build(ctx, req)
+	rec, err := s.build(ctx, req)
 	return rec, err
 }
 
 // build runs training, stores the bundle and saves the run as succeeded
 // (not yet registered).
-func (s *Service) build(ctx context.Context, req Request) (RunRecord, *Result, *bundle.Bundle, error) {
+func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 	start := s.now()
 	newID := s.NewID
 	if newID == nil {
@@ -217,18 +236,18 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, *Result, *
 		Config: req.Config.WithDefaults(),
 	}
 	if req.Model == "" {
-		return s.fail3(ctx, rec, configErr("no model name"))
+		return s.fail(ctx, rec, configErr("no model name"))
 	}
 	if err := s.Runs.SaveRun(ctx, rec); err != nil {
-		return rec, nil, nil, fmt.Errorf("train: save run %s: %w", rec.ID, err)
+		return rec, fmt.Errorf("train: save run %s: %w", rec.ID, err)
 	}
 	if err := s.audit(ctx, AuditEvent{Action: ActionTrainStarted, Model: req.Model, Subject: "run/" + rec.ID,
 		Reason: fmt.Sprintf("training on dataset %s", req.Data.Digest)}); err != nil {
-		return s.fail3(ctx, rec, err)
+		return s.fail(ctx, rec, err)
 	}
 	res, err := Run(ctx, req.Data, req.Config, Options{Progress: req.Progress, Now: s.Now, candidateID: req.candidateID})
 	if err != nil {
-		return s.fail3(ctx, rec, err)
+		return s.fail(ctx, rec, err)
 	}
 	rec.Candidates, rec.Winner = res.Candidates, res.Best().ID
 	rec.Holdout = res.Holdout
@@ -245,31 +264,31 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, *Result, *
 	if s.Profile != nil {
 		profile, err = s.Profile(ProfileInput{Data: req.Data, Rows: res.Train, Prob: res.OutOfFoldProb})
 		if err != nil {
-			return s.fail3(ctx, rec, fmt.Errorf("train: reference profile: %w", err))
+			return s.fail(ctx, rec, fmt.Errorf("train: reference profile: %w", err))
 		}
 	}
 	b, err := res.Bundle(req.Model, req.Data, profile, s.CodeVersion, bundle.Training{StartedAt: start.UTC(), Seconds: res.Seconds})
 	if err != nil {
-		return s.fail3(ctx, rec, err)
+		return s.fail(ctx, rec, err)
 	}
 	digest, err := b.Digest()
 	if err != nil {
-		return s.fail3(ctx, rec, err)
+		return s.fail(ctx, rec, err)
 	}
 	key := bundle.Key(digest)
 	// A bundle is immutable: the same digest is the same model, and the
 	// first copy (with its training time) is kept.
 	exists, err := s.Artifacts.Exists(ctx, key)
 	if err != nil {
-		return s.fail3(ctx, rec, fmt.Errorf("train: look up bundle %s: %w", key, err))
+		return s.fail(ctx, rec, fmt.Errorf("train: look up bundle %s: %w", key, err))
 	}
 	if !exists {
 		data, err := b.Encode()
 		if err != nil {
-			return s.fail3(ctx, rec, err)
+			return s.fail(ctx, rec, err)
 		}
 		if _, err := s.Artifacts.Put(ctx, key, data, "application/x-tar"); err != nil {
-			return s.fail3(ctx, rec, fmt.Errorf("train: store bundle %s: %w", key, err))
+			return s.fail(ctx, rec, fmt.Errorf("train: store bundle %s: %w", key, err))
 		}
 	}
 	rec.BundleKey, rec.BundleDigest = key, digest
@@ -277,21 +296,30 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, *Result, *
 	rec.FinishedAt = s.now()
 	rec.Seconds = rec.FinishedAt.Sub(start).Seconds()
 	if err := s.Runs.SaveRun(ctx, rec); err != nil {
-		return rec, nil, nil, fmt.Errorf("train: save run %s: %w", rec.ID, err)
+		return rec, fmt.Errorf("train: save run %s: %w", rec.ID, err)
 	}
 	if err := s.audit(ctx, AuditEvent{Action: ActionTrainSucceeded, Model: req.Model, Subject: "run/" + rec.ID,
 		Reason:   fmt.Sprintf("%s won by %s %.4f over %d candidates", rec.Winner, res.Config.Metric, res.Best().CV[res.Config.Metric].Mean, len(res.Candidates)),
 		Evidence: []string{key}}); err != nil {
-		return rec, nil, nil, err
+		return rec, err
 	}
-	return rec, res, b, nil
+	return rec, nil
 }
 
-// register records the bundle as a version and moves an alias to it.
-func (s *Service) register(ctx context.Context, rec *RunRecord, res *Result, b *bundle.Bundle) error {
+// register records the run's bundle as a version and moves an alias to it.
+func (s *Service) register(ctx context.Context, rec *RunRecord) error {
+	var win Scored
+	for _, c := range rec.Candidates {
+		if c.ID == rec.Winner {
+			win = c
+		}
+	}
+	if win.ID == "" {
+		return configErr("run %s: winner %q is not among its candidates", rec.ID, rec.Winner)
+	}
 	v := NewVersion{
 		Model: rec.Model, BundleKey: rec.BundleKey, BundleDigest: rec.BundleDigest,
-		DatasetDigest: rec.DatasetDigest, Family: b.Manifest.Family, Params: b.Manifest.Params,
+		DatasetDigest: rec.DatasetDigest, Family: win.Family, Params: win.Effective,
 		Metrics: rec.Metrics, RunID: rec.ID, CreatedBy: s.Actor, CreatedAt: s.now().UTC(),
 	}
 	n, err := s.Registry.Register(ctx, v)
@@ -300,7 +328,7 @@ func (s *Service) register(ctx context.Context, rec *RunRecord, res *Result, b *
 	}
 	rec.Version = n
 	if err := s.audit(ctx, AuditEvent{Action: ActionRegistered, Model: rec.Model, Subject: fmt.Sprintf("%s:%d", rec.Model, n),
-		Reason: fmt.Sprintf("%s from run %s", b.Manifest.Family, rec.ID), Evidence: []string{rec.BundleKey, "run/" + rec.ID}}); err != nil {
+		Reason: fmt.Sprintf("%s from run %s", win.Family, rec.ID), Evidence: []string{rec.BundleKey, "run/" + rec.ID}}); err != nil {
 		return err
 	}
 	alias, err := s.claim(ctx, rec.Model, n)
@@ -362,11 +390,6 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) error {
 		return fmt.Errorf("train: audit %s: %w", e.Action, err)
 	}
 	return nil
-}
-
-func (s *Service) fail3(ctx context.Context, rec RunRecord, err error) (RunRecord, *Result, *bundle.Bundle, error) {
-	rec, err = s.fail(ctx, rec, err)
-	return rec, nil, nil, err
 }
 
 // fail records the run as failed and returns err.

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -330,5 +331,60 @@ func TestOutOfFoldProbabilitiesAreHonest(t *testing.T) {
 	}
 	if math.Abs(res.OutOfFold.Metrics.ROCAUC-res.Best().CV["roc_auc"].Mean) > 0.05 {
 		t.Errorf("out-of-fold AUC %v far from the CV mean %v", res.OutOfFold.Metrics.ROCAUC, res.Best().CV["roc_auc"].Mean)
+	}
+}
+
+// TestDistributedSearchRegistersTheWinner walks the retraining workflow's
+// path: plan, one candidate run each (results through JSON, as Step
+// Functions passes them), Select, Register. It ends where a full search
+// ends: the same winner, the same bundle, version 1 as champion.
+func TestDistributedSearchRegistersTheWinner(t *testing.T) {
+	d := cleveland(t)
+	ctx := context.Background()
+	full, err := newFixture().svc.Train(ctx, Request{Model: "heart", Data: d, Config: smallConfig(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture()
+	plan, err := smallConfig(5).Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []RunRecord
+	var scored []Scored
+	for _, c := range plan {
+		cfg := smallConfig(5)
+		cfg.Families = []FamilySearch{{Family: c.Family, Params: c.Params}}
+		rec, err := f.svc.TrainCandidate(ctx, Request{Model: "heart", Data: d, Config: cfg}, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(rec)
+		var back RunRecord
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, back)
+		scored = append(scored, back.Candidates[0])
+	}
+	win, err := Select(scored, "f1", DefaultTieTolerance)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scored[win].ID != full.Winner {
+		t.Errorf("distributed winner %s, full search %s", scored[win].ID, full.Winner)
+	}
+	rec, err := f.svc.Register(ctx, recs[win])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Version != 1 || rec.Alias != AliasChampion || rec.BundleDigest != full.BundleDigest {
+		t.Errorf("registered version %d alias %s digest %s (full search %s)", rec.Version, rec.Alias, rec.BundleDigest, full.BundleDigest)
+	}
+	if _, err := f.svc.Register(ctx, rec); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("registering twice: %v", err)
+	}
+	if _, err := Select(nil, "f1", 0); !errors.Is(err, ErrTrainingFailed) {
+		t.Errorf("Select(nil) = %v, want ErrTrainingFailed", err)
 	}
 }
