@@ -1,0 +1,26 @@
+// Package gateway is the local stand-in for API Gateway: an HTTP server on
+// the loopback interface that turns each request into an
+// events.APIGatewayProxyRequest (REST API proxy integration, the shape a
+// "/{proxy+}" resource sends to Lambda), routes it by path prefix to a
+// Handler (the very handler the Lambda main runs), and writes the
+// events.APIGatewayProxyResponse back.
+//
+// Handlers are mounted by path prefix, so the prediction API, the approval
+// links and the dashboard of one `steward serve` process share one port:
+//
+//	gw := gateway.New(gateway.Config{Keys: checker})
+//	gw.Mount("/v1/", predict)                      // API key required
+//	gw.Mount("/approvals/", approvals, gateway.Public())
+//	gw.Mount("/health", predict, gateway.Public())
+//
+// Authentication mirrors API Gateway's API keys: a route mounted without
+// Public requires an x-api-key header whose key the KeyChecker accepts.
+// API Gateway answers a missing, unknown or revoked key the same way,
+// 403 {"message":"Forbidden"} with x-amzn-ErrorType: ForbiddenException
+// (it has no 401 for API keys; 401 comes only from authorizers), and so
+// does the gateway. Other API Gateway answers are mirrored too: a body over
+// 10 MiB is 413, a handler error or a malformed response 502
+// {"message": "Internal server error"}. A path no prefix matches is 404
+// {"message":"Not Found"}: on AWS the "/{proxy+}" resource sends every path
+// to the function, whose router answers 404 the same way.
+package gateway

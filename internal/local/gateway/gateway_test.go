@@ -1,0 +1,279 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// keys accepts "good" and fails on "down".
+type keys struct{}
+
+func (keys) Check(ctx context.Context, key string) (string, bool, error) {
+	switch key {
+	case "good":
+		return "key_1", true, nil
+	case "down":
+		return "", false, errors.New("store unreachable")
+	}
+	return "", false, nil
+}
+
+// echo answers with what it received.
+func echo(name string) HandlerFunc {
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		lc, _ := lambdacontext.FromContext(ctx)
+		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"X-Route": name, "X-Lambda-Request": lc.AwsRequestID}, Body: req.Path}, nil
+	}
+}
+
+func do(t *testing.T, h http.Handler, method, target, key, body string) *http.Response {
+	t.Helper()
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	if key != "" {
+		r.Header.Set("x-api-key", key)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func readBody(t *testing.T, r *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestRoutesByLongestPrefix(t *testing.T) {
+	g := New(Config{})
+	g.Mount("/v1/", echo("v1"))
+	g.Mount("/v1/admin/", echo("admin"))
+	g.Mount("/health", echo("health"))
+	tests := []struct{ path, want string }{
+		{"/v1/models", "v1"}, {"/v1/admin/x", "admin"}, {"/health", "health"}, {"/health/deep", "health"},
+		{"/healthz", ""}, {"/v1", ""}, {"/", ""},
+	}
+	for _, tt := range tests {
+		r := do(t, g, "GET", tt.path, "", "")
+		got := r.Header.Get("X-Route")
+		if got != tt.want {
+			t.Errorf("%s routed to %q, want %q", tt.path, got, tt.want)
+		}
+		if tt.want == "" && (r.StatusCode != 404 || readBody(t, r) != `{"message":"Not Found"}`) {
+			t.Errorf("%s = %d, want 404 Not Found", tt.path, r.StatusCode)
+		}
+	}
+}
+
+func TestMountTwicePanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("second Mount of /v1/ did not panic")
+		}
+	}()
+	g := New(Config{})
+	g.Mount("/v1/", echo("a"))
+	g.Mount("/v1/", echo("b"))
+}
+
+func TestAPIKeysAnswerLikeAPIGateway(t *testing.T) {
+	g := New(Config{Keys: keys{}})
+	g.Mount("/v1/", echo("v1"))
+	g.Mount("/health", echo("health"), Public())
+	tests := []struct {
+		name, path, key string
+		status          int
+		body, errType   string
+	}{
+		{"missing key", "/v1/models", "", 403, `{"message":"Forbidden"}`, "ForbiddenException"},
+		{"unknown key", "/v1/models", "bad", 403, `{"message":"Forbidden"}`, "ForbiddenException"},
+		{"good key", "/v1/models", "good", 200, "/v1/models", ""},
+		{"store down", "/v1/models", "down", 503, `{"message":"Service Unavailable"}`, ""},
+		{"public route", "/health", "", 200, "/health", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, g, "GET", tt.path, tt.key, "")
+			if b := readBody(t, r); r.StatusCode != tt.status || b != tt.body {
+				t.Errorf("= %d %s, want %d %s", r.StatusCode, b, tt.status, tt.body)
+			}
+			if got := r.Header.Get("X-Amzn-Errortype"); got != tt.errType {
+				t.Errorf("x-amzn-ErrorType = %q, want %q", got, tt.errType)
+			}
+			if r.Header.Get("X-Amzn-Requestid") == "" {
+				t.Error("no x-amzn-RequestId")
+			}
+		})
+	}
+}
+
+func TestEventCarriesTheRequest(t *testing.T) {
+	var got events.APIGatewayProxyRequest
+	var lc *lambdacontext.LambdaContext
+	g := New(Config{Keys: keys{}, Stage: "dev", Now: func() time.Time { return time.UnixMilli(1764000000000) }})
+	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		got = req
+		lc, _ = lambdacontext.FromContext(ctx)
+		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
+	}), Function("predict"))
+	r := httptest.NewRequest("POST", "/v1/models/heart/predict?alias=challenger&x=1&x=2", strings.NewReader(`{"a":1}`))
+	r.Header.Set("x-api-key", "good")
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Add("X-Multi", "one")
+	r.Header.Add("X-Multi", "two")
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 201 {
+		t.Fatalf("status %d", w.Code)
+	}
+	rc := got.RequestContext
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"method", got.HTTPMethod, "POST"},
+		{"path", got.Path, "/v1/models/heart/predict"},
+		{"resource", got.Resource, "/{proxy+}"},
+		{"proxy", got.PathParameters["proxy"], "v1/models/heart/predict"},
+		{"body", got.Body, `{"a":1}`},
+		{"base64", got.IsBase64Encoded, false},
+		{"query", got.QueryStringParameters["alias"], "challenger"},
+		{"multi query", strings.Join(got.MultiValueQueryStringParameters["x"], ","), "1,2"},
+		{"content type", got.Headers["Content-Type"], "application/json"},
+		{"multi header", strings.Join(got.MultiValueHeaders["X-Multi"], ","), "one,two"},
+		{"single header is the last", got.Headers["X-Multi"], "two"},
+		{"stage", rc.Stage, "dev"},
+		{"context path", rc.Path, "/dev/v1/models/heart/predict"},
+		{"api key", rc.Identity.APIKey, "good"},
+		{"api key id", rc.Identity.APIKeyID, "key_1"},
+		{"source ip", rc.Identity.SourceIP, "192.0.2.1"},
+		{"request time", rc.RequestTimeEpoch, int64(1764000000000)},
+		{"request id header", w.Header().Get("X-Amzn-Requestid"), rc.RequestID},
+		{"lambda request id", lc.AwsRequestID, rc.RequestID},
+		{"function", lc.InvokedFunctionArn, "arn:aws:lambda:local:000000000000:function:predict"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if len(rc.RequestID) != 36 {
+		t.Errorf("request id %q is not a UUID", rc.RequestID)
+	}
+}
+
+func TestBinaryBodiesAreBase64(t *testing.T) {
+	var got events.APIGatewayProxyRequest
+	g := New(Config{})
+	g.Mount("/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		got = req
+		return events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0x00})}, nil
+	}))
+	r := do(t, g, "POST", "/x", "", "\xff\xfe")
+	if !got.IsBase64Encoded || got.Body != base64.StdEncoding.EncodeToString([]byte("\xff\xfe")) {
+		t.Errorf("event body %q base64 %v", got.Body, got.IsBase64Encoded)
+	}
+	if b := readBody(t, r); b != "\xff\x00" {
+		t.Errorf("response body %q, want the decoded bytes", b)
+	}
+}
+
+func TestFailuresBecomeAPIGatewayAnswers(t *testing.T) {
+	g := New(Config{MaxBodyBytes: 10})
+	g.Mount("/error", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{}, errors.New("boom")
+	}))
+	g.Mount("/panic", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		panic("boom")
+	}))
+	g.Mount("/nostatus", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{Body: "x"}, nil
+	}))
+	g.Mount("/ok", echo("ok"))
+	tests := []struct {
+		path, body string
+		status     int
+		want       string
+	}{
+		{"/error", "", 502, `{"message":"Internal server error"}`},
+		{"/panic", "", 502, `{"message":"Internal server error"}`},
+		{"/nostatus", "", 502, `{"message":"Internal server error"}`},
+		{"/ok", strings.Repeat("x", 11), 413, `{"message":"Request Too Long"}`},
+		{"/ok", strings.Repeat("x", 10), 200, "/ok"},
+	}
+	for _, tt := range tests {
+		r := do(t, g, "POST", tt.path, "", tt.body)
+		if b := readBody(t, r); r.StatusCode != tt.status || b != tt.want {
+			t.Errorf("%s = %d %s, want %d %s", tt.path, r.StatusCode, b, tt.status, tt.want)
+		}
+	}
+}
+
+func TestHeadHasNoBody(t *testing.T) {
+	g := New(Config{})
+	g.Mount("/health", echo("h"))
+	r := do(t, g, "HEAD", "/health", "", "")
+	if b := readBody(t, r); r.StatusCode != 200 || b != "" || r.Header.Get("Content-Length") != "7" {
+		t.Errorf("HEAD = %d %q length %s", r.StatusCode, b, r.Header.Get("Content-Length"))
+	}
+}
+
+// TestServeShutsDownGracefully cancels the server while a slow request is
+// in flight: the request completes and Serve returns nil.
+func TestServeShutsDownGracefully(t *testing.T) {
+	started := make(chan struct{})
+	var finished atomic.Bool
+	g := New(Config{})
+	g.Mount("/slow", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		close(started)
+		time.Sleep(200 * time.Millisecond)
+		finished.Store(true)
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "done"}, nil
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(ctx, ln, 5*time.Second) }()
+	resp := make(chan string, 1)
+	go func() {
+		r, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			resp <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		resp <- string(b)
+	}()
+	<-started
+	cancel()
+	if got := <-resp; got != "done" {
+		t.Errorf("in-flight request got %q, want done", got)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v, want nil", err)
+	}
+	if !finished.Load() {
+		t.Error("Serve returned before the request finished")
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/slow"); err == nil {
+		t.Error("server still accepts after shutdown")
+	}
+}
