@@ -68,9 +68,10 @@ type FamilySearch struct {
 	Samples int    `yaml:"samples,omitempty" json:"samples,omitempty"`
 	// Params maps a parameter name (as the family spells it, e.g. C,
 	// n_trees, max_depth) to the list of values tried; a single value is a
-	// one-element list. Empty means the family's default grid; parameters
-	// not named keep the family's defaults.
-	Params map[string]any `yaml:"params,omitempty" json:"params,omitempty"`
+	// one-element list. Parameters not named keep the family's defaults, so
+	// an empty map ({}) is the one candidate of the defaults; nil (absent)
+	// means the family's default grid.
+	Params map[string]any `yaml:"params" json:"params"`
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -107,7 +108,7 @@ func (c Config) WithDefaults() Config {
 		if f.Search == SearchRandom && f.Samples == 0 {
 			f.Samples = DefaultSamples
 		}
-		if len(f.Params) == 0 {
+		if f.Params == nil {
 			if fam, ok := families[f.Family]; ok {
 				f.Params = fam.grid()
 			}
