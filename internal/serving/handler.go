@@ -490,6 +490,12 @@ func (h *Handler) describeModel(ctx context.Context, r *Request, name string) *R
 	if err != nil {
 		return h.failErr(r, err)
 	}
+	if d.Features == nil {
+		// The input schema of the version served by default, when it loads.
+		if m, err := h.d.Models.Alias(ctx, name, h.cfg.DefaultAlias); err == nil {
+			d.Features = m.Features.Features
+		}
+	}
 	return h.ok(r, d)
 }
 
