@@ -35,6 +35,8 @@ const schema = `CREATE TABLE IF NOT EXISTS records (
 // the same file.
 type Store struct {
 	db *sql.DB
+	// Prepared once: parsing SQL costs more than running these statements.
+	getStmt, versionStmt, upsertStmt, deleteStmt *sql.Stmt
 	// Now is the clock that decides which records have expired; tests may
 	// replace it before first use. It defaults to time.Now.
 	Now func() time.Time
@@ -96,11 +98,30 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: journal mode is %q, want wal (is the file on a network filesystem?)", path, mode)
 	}
-	return &Store{db: db, Now: time.Now}, nil
+	s := &Store{db: db, Now: time.Now}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.getStmt, `SELECT body, version, ttl FROM records WHERE pk = ? AND sk = ? AND (ttl = 0 OR ttl > ?)`},
+		{&s.versionStmt, `SELECT version, ttl FROM records WHERE pk = ? AND sk = ?`},
+		{&s.upsertStmt, `INSERT INTO records (pk, sk, body, version, ttl) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (pk, sk) DO UPDATE SET body = excluded.body, version = excluded.version, ttl = excluded.ttl`},
+		{&s.deleteStmt, `DELETE FROM records WHERE pk = ? AND sk = ?`},
+	} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+		}
+	}
+	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.getStmt, s.versionStmt, s.upsertStmt, s.deleteStmt} {
+		st.Close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
@@ -121,9 +142,7 @@ func (s *Store) Get(ctx context.Context, pk, sk string) (store.Record, error) {
 	}
 	r := store.Record{PK: pk, SK: sk}
 	var ttl int64
-	err := s.db.QueryRowContext(ctx,
-		`SELECT body, version, ttl FROM records WHERE pk = ? AND sk = ? AND (ttl = 0 OR ttl > ?)`,
-		pk, sk, s.now().Unix()).Scan(&r.Body, &r.Version, &ttl)
+	err := s.getStmt.QueryRowContext(ctx, pk, sk, s.now().Unix()).Scan(&r.Body, &r.Version, &ttl)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, fmt.Errorf("sqlite: get %s/%s: %w", pk, sk, store.ErrNotFound)
 	}
@@ -215,19 +234,16 @@ func (s *Store) Write(ctx context.Context, writes ...store.Write) error {
 	defer tx.Rollback()
 	now := s.now()
 	for i, w := range writes {
-		if err := check(ctx, tx, w, now); err != nil {
+		if err := check(ctx, tx.StmtContext(ctx, s.versionStmt), w, now); err != nil {
 			return fmt.Errorf("sqlite: write %d (%s/%s): %w", i, w.Record.PK, w.Record.SK, err)
 		}
 	}
 	for i, w := range writes {
 		r := w.Record
 		if w.Delete {
-			_, err = tx.ExecContext(ctx, `DELETE FROM records WHERE pk = ? AND sk = ?`, r.PK, r.SK)
+			_, err = tx.StmtContext(ctx, s.deleteStmt).ExecContext(ctx, r.PK, r.SK)
 		} else {
-			_, err = tx.ExecContext(ctx,
-				`INSERT INTO records (pk, sk, body, version, ttl) VALUES (?, ?, ?, ?, ?)
-				 ON CONFLICT (pk, sk) DO UPDATE SET body = excluded.body, version = excluded.version, ttl = excluded.ttl`,
-				r.PK, r.SK, []byte(r.Body), r.Version, store.TTLSeconds(r.ExpiresAt))
+			_, err = tx.StmtContext(ctx, s.upsertStmt).ExecContext(ctx, r.PK, r.SK, []byte(r.Body), r.Version, store.TTLSeconds(r.ExpiresAt))
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: write %d (%s/%s): %w", i, r.PK, r.SK, err)
@@ -240,12 +256,12 @@ func (s *Store) Write(ctx context.Context, writes ...store.Write) error {
 }
 
 // check evaluates w's condition against the record stored now.
-func check(ctx context.Context, tx *sql.Tx, w store.Write, now time.Time) error {
+func check(ctx context.Context, versionStmt *sql.Stmt, w store.Write, now time.Time) error {
 	if w.Cond.Kind == store.CondNone {
 		return nil
 	}
 	var version, ttl int64
-	err := tx.QueryRowContext(ctx, `SELECT version, ttl FROM records WHERE pk = ? AND sk = ?`, w.Record.PK, w.Record.SK).Scan(&version, &ttl)
+	err := versionStmt.QueryRowContext(ctx, w.Record.PK, w.Record.SK).Scan(&version, &ttl)
 	live := err == nil && store.LiveAt(ttl, now)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
