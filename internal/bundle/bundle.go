@@ -46,11 +46,37 @@ var (
 )
 
 // Schema is the input contract of the model: its features in row order,
+// the columns of the training file (features and target, in file order),
 // how the label was defined, and which cell texts meant "missing".
 type Schema struct {
 	Features []dataset.Column `json:"features"`
+	Columns  []string         `json:"columns"`
 	Target   dataset.Target   `json:"target"`
 	Missing  []string         `json:"missing,omitempty"`
+}
+
+// Dataset returns a schema that reads files laid out as the training data
+// (withTarget) or as its features alone. The target column is read as a
+// number.
+func (s *Schema) Dataset(withTarget bool) *dataset.Schema {
+	out := &dataset.Schema{Missing: s.Missing}
+	if !withTarget {
+		out.Columns = s.Features
+		return out
+	}
+	byName := make(map[string]dataset.Column, len(s.Features))
+	for _, c := range s.Features {
+		byName[c.Name] = c
+	}
+	for _, n := range s.Columns {
+		c, ok := byName[n]
+		if !ok {
+			c = dataset.Column{Name: n, Kind: dataset.Numeric}
+		}
+		out.Columns = append(out.Columns, c)
+	}
+	out.Target = s.Target
+	return out
 }
 
 // Names returns the feature names in row order.

@@ -24,6 +24,7 @@ func (r *Result) Bundle(model string, d Data, profile []byte, codeVersion string
 		Candidate: best.ID,
 		Schema: bundle.Schema{
 			Features: r.Features,
+			Columns:  d.Schema.Names(),
 			Target:   d.Schema.Target,
 			Missing:  d.Schema.MissingMarkers(),
 		},

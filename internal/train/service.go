@@ -138,6 +138,11 @@ type ProfileInput struct {
 	Rows []int
 	// Prob[k] is the out-of-fold P(y=1) of row Rows[k].
 	Prob []float64
+	// CV are the winner's cross-validated scores, at Threshold.
+	CV        map[string]eval.Stat
+	Threshold float64
+	// Seed is the run's seed, for any sampling.
+	Seed int64
 }
 
 // Service runs training with its side effects: the bundle goes to the
@@ -148,7 +153,8 @@ type Service struct {
 	Registry  Registry
 	Runs      Runs
 	Audit     Audit
-	// Profile builds the bundle's reference profile; nil leaves it out.
+	// Profile builds the bundle's reference profile; nil means
+	// DriftProfile.
 	Profile func(ProfileInput) ([]byte, error)
 	// Now reads the clock; NewID returns a fresh run ID.
 	Now   func() time.Time
@@ -260,12 +266,16 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 			rec.Metrics["holdout_"+n] = v
 		}
 	}
-	var profile []byte
-	if s.Profile != nil {
-		profile, err = s.Profile(ProfileInput{Data: req.Data, Rows: res.Train, Prob: res.OutOfFoldProb})
-		if err != nil {
-			return s.fail(ctx, rec, fmt.Errorf("train: reference profile: %w", err))
-		}
+	profiler := s.Profile
+	if profiler == nil {
+		profiler = DriftProfile
+	}
+	profile, err := profiler(ProfileInput{
+		Data: req.Data, Rows: res.Train, Prob: res.OutOfFoldProb,
+		CV: res.Best().CV, Threshold: res.Config.Threshold, Seed: res.Config.Seed,
+	})
+	if err != nil {
+		return s.fail(ctx, rec, fmt.Errorf("train: reference profile: %w", err))
 	}
 	b, err := res.Bundle(req.Model, req.Data, profile, s.CodeVersion, bundle.Training{StartedAt: start.UTC(), Seconds: res.Seconds})
 	if err != nil {
