@@ -1,0 +1,502 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/train"
+)
+
+// ErrInvalid is wrapped by every error about the content of a configuration
+// (a *FieldError, or several joined).
+var ErrInvalid = errors.New("config: invalid configuration")
+
+// DefaultFile is the project configuration's conventional name.
+const DefaultFile = "steward.yaml"
+
+// Project is the project configuration of one model (steward.yaml).
+type Project struct {
+	Model      Model        `yaml:"model"`
+	Data       Data         `yaml:"data"`
+	Validation Validation   `yaml:"validation"`
+	Training   train.Config `yaml:"training"`
+	Serving    Serving      `yaml:"serving"`
+	Drift      Drift        `yaml:"drift"`
+	Agent      Agent        `yaml:"agent"`
+	Approval   Approval     `yaml:"approval"`
+	Notify     Notify       `yaml:"notify"`
+
+	file   string // as given to Load, for messages
+	dir    string // relative paths are relative to it
+	schema *dataset.Schema
+}
+
+// Model names and describes the model.
+type Model struct {
+	// Name identifies the model in the registry, URLs and keys:
+	// lowercase letters, digits, '-' and '_', starting with a letter.
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	Owner       string `yaml:"owner,omitempty"`
+}
+
+// Data describes the training data: where it is, how it is laid out, and
+// which column is the target.
+type Data struct {
+	// Source is the data file, relative to the configuration file.
+	Source string `yaml:"source"`
+	// Format is auto (a header when the first line is one), uci (no
+	// header, columns from the schema) or csv (a header that matches).
+	Format string `yaml:"format,omitempty"`
+	// Missing lists the cell texts read as missing; default "?" and "".
+	Missing []string `yaml:"missing,omitempty"`
+	// Target is the label rule, "num > 0", or a 0/1 label column name.
+	Target string `yaml:"target"`
+	// Columns is the schema, in file order, target column included.
+	Columns []dataset.Column `yaml:"columns"`
+}
+
+// Validation names the expectation suite the data must pass.
+type Validation struct {
+	// Suite is a Great Expectations suite file, relative to the
+	// configuration file; empty means no data validation.
+	Suite string `yaml:"suite,omitempty"`
+	// ResultFormat is BOOLEAN_ONLY, BASIC, SUMMARY (default) or COMPLETE.
+	ResultFormat string `yaml:"result_format,omitempty"`
+}
+
+// Serving holds the prediction service's settings.
+type Serving struct {
+	// Addr is where `steward serve` listens; default 127.0.0.1:8080.
+	Addr string `yaml:"addr,omitempty"`
+	// DefaultAlias is served when a request names no version; default champion.
+	DefaultAlias string `yaml:"default_alias,omitempty"`
+	// CaptureRate is the share of predictions captured for drift checks,
+	// in [0, 1]; default 1.
+	CaptureRate *float64 `yaml:"capture_rate,omitempty"`
+	// MaxInstances bounds the rows of one request; default 1000.
+	MaxInstances int `yaml:"max_instances,omitempty"`
+	// MaxBodyBytes bounds a request body; default 1 MiB.
+	MaxBodyBytes int `yaml:"max_body_bytes,omitempty"`
+}
+
+// Drift holds the scheduled drift check's settings.
+type Drift struct {
+	// Every is the interval between checks; default 24h.
+	Every Duration `yaml:"every,omitempty"`
+	// Window is how much captured traffic a check compares with the
+	// training data; default 7d.
+	Window Duration `yaml:"window,omitempty"`
+	// MinRows is the fewest captured rows that give a verdict; default 100.
+	MinRows int `yaml:"min_rows,omitempty"`
+	// ShareThreshold: the dataset drifts when at least this share of the
+	// features drift; default 0.5.
+	ShareThreshold float64 `yaml:"share_threshold,omitempty"`
+	// Features limits the check to these columns; default every feature.
+	Features []string `yaml:"features,omitempty"`
+}
+
+// Agent holds the policy of the agent that reacts to drift and failures.
+type Agent struct {
+	// RetrainShare is the drifted-feature share at which the agent starts a
+	// retraining; default 0.5.
+	RetrainShare float64 `yaml:"retrain_share,omitempty"`
+	// RollbackDrop is the fall of the live metric below the champion's
+	// recorded one that makes the agent roll back; default 0.05.
+	RollbackDrop float64 `yaml:"rollback_drop,omitempty"`
+	// EscalateAfter is how many failed retrainings in a row make the agent
+	// escalate to a human; default 2.
+	EscalateAfter int `yaml:"escalate_after,omitempty"`
+	// Cooldown is the least time between two automatic actions; default 6h.
+	Cooldown Duration `yaml:"cooldown,omitempty"`
+}
+
+// Approval holds who approves promotions and for how long a request stands.
+type Approval struct {
+	// Approvers are the e-mail addresses asked to approve.
+	Approvers []string `yaml:"approvers,omitempty"`
+	// Expiry is how long an approval link stays valid; default 72h.
+	Expiry Duration `yaml:"expiry,omitempty"`
+}
+
+// Notify holds where notifications go.
+type Notify struct {
+	// From is the sender address of e-mails.
+	From string `yaml:"from,omitempty"`
+	// To are the recipients of reports and escalations.
+	To []string `yaml:"to,omitempty"`
+	// SubjectPrefix starts every subject; default "[steward]".
+	SubjectPrefix string `yaml:"subject_prefix,omitempty"`
+}
+
+// Load reads and validates the project configuration at path. Relative
+// paths inside it are resolved against its directory.
+func Load(path string) (*Project, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	p, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	p.dir = filepath.Dir(path)
+	return p, nil
+}
+
+// Parse reads and validates a project configuration; name is used in error
+// messages and as the base for relative paths. It applies the defaults.
+func Parse(data []byte, name string) (*Project, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &FieldError{File: name, Msg: "the file is empty"}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(name, err)
+	}
+	idx := newIndex(&root)
+	var errs []error
+	checkKeys(&root, projectType, "", name, &errs)
+	if len(errs) > 0 {
+		return nil, joinErrs(errs)
+	}
+	p := &Project{file: name, dir: filepath.Dir(name)}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(p); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, m := range te.Errors {
+				errs = append(errs, idx.typeError(name, m))
+			}
+			return nil, joinErrs(errs)
+		}
+		return nil, syntaxError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, &FieldError{File: name, Msg: "expected one YAML document, found more"}
+	}
+	p.applyDefaults()
+	v := &validator{file: name, idx: idx}
+	p.validate(v)
+	if len(v.errs) > 0 {
+		return nil, joinErrs(v.errs)
+	}
+	return p, nil
+}
+
+// Defaults of the sections other than training (whose defaults are
+// train.Config.WithDefaults).
+const (
+	DefaultResultFormat   = "SUMMARY"
+	DefaultServeAddr      = "127.0.0.1:8080"
+	DefaultAlias          = "champion"
+	DefaultMaxInstances   = 1000
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultDriftEvery     = Duration(24 * time.Hour)
+	DefaultDriftWindow    = Duration(7 * 24 * time.Hour)
+	DefaultDriftMinRows   = 100
+	DefaultShareThreshold = 0.5
+	DefaultRetrainShare   = 0.5
+	DefaultRollbackDrop   = 0.05
+	DefaultEscalateAfter  = 2
+	DefaultCooldown       = Duration(6 * time.Hour)
+	DefaultApprovalExpiry = Duration(72 * time.Hour)
+	DefaultSubjectPrefix  = "[steward]"
+)
+
+func (p *Project) applyDefaults() {
+	if p.Data.Format == "" {
+		p.Data.Format = "auto"
+	}
+	if p.Validation.ResultFormat == "" {
+		p.Validation.ResultFormat = DefaultResultFormat
+	}
+	p.Training = p.Training.WithDefaults()
+	s := &p.Serving
+	if s.Addr == "" {
+		s.Addr = DefaultServeAddr
+	}
+	if s.DefaultAlias == "" {
+		s.DefaultAlias = DefaultAlias
+	}
+	if s.CaptureRate == nil {
+		one := 1.0
+		s.CaptureRate = &one
+	}
+	if s.MaxInstances == 0 {
+		s.MaxInstances = DefaultMaxInstances
+	}
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	d := &p.Drift
+	if d.Every == 0 {
+		d.Every = DefaultDriftEvery
+	}
+	if d.Window == 0 {
+		d.Window = DefaultDriftWindow
+	}
+	if d.MinRows == 0 {
+		d.MinRows = DefaultDriftMinRows
+	}
+	if d.ShareThreshold == 0 {
+		d.ShareThreshold = DefaultShareThreshold
+	}
+	a := &p.Agent
+	if a.RetrainShare == 0 {
+		a.RetrainShare = DefaultRetrainShare
+	}
+	if a.RollbackDrop == 0 {
+		a.RollbackDrop = DefaultRollbackDrop
+	}
+	if a.EscalateAfter == 0 {
+		a.EscalateAfter = DefaultEscalateAfter
+	}
+	if a.Cooldown == 0 {
+		a.Cooldown = DefaultCooldown
+	}
+	if p.Approval.Expiry == 0 {
+		p.Approval.Expiry = DefaultApprovalExpiry
+	}
+	if p.Notify.SubjectPrefix == "" {
+		p.Notify.SubjectPrefix = DefaultSubjectPrefix
+	}
+}
+
+var modelName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+
+var resultFormats = []string{"BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"}
+
+func (p *Project) validate(v *validator) {
+	if p.Model.Name == "" {
+		v.add("model.name", "is required")
+	} else if !modelName.MatchString(p.Model.Name) {
+		v.add("model.name", "expected lowercase letters, digits, '-' or '_', starting with a letter (at most 63), got %q", p.Model.Name)
+	}
+
+	if p.Data.Source == "" {
+		v.add("data.source", "is required (the data file, relative to this file)")
+	}
+	switch p.Data.Format {
+	case "auto", "uci", "csv":
+	default:
+		v.add("data.format", "expected one of auto, uci, csv, got %q", p.Data.Format)
+	}
+	if len(p.Data.Columns) == 0 {
+		v.add("data.columns", "is required: list the columns in file order")
+	}
+	names := map[string]int{}
+	for i, c := range p.Data.Columns {
+		at := fmt.Sprintf("data.columns[%d]", i)
+		if c.Name == "" {
+			v.add(at+".name", "is required")
+		} else if j, dup := names[c.Name]; dup {
+			v.add(at+".name", "%q is already the name of data.columns[%d]", c.Name, j)
+		} else {
+			names[c.Name] = i
+		}
+		switch c.Kind {
+		case dataset.Numeric, dataset.Categorical, dataset.Binary:
+		case "":
+			v.add(at+".kind", "is required: one of numeric, categorical, binary")
+		default:
+			v.add(at+".kind", "expected one of numeric, categorical, binary, got %q", c.Kind)
+		}
+		checkColumn(v, at, c)
+	}
+	var target dataset.Target
+	if p.Data.Target == "" {
+		v.add("data.target", `is required, e.g. "num > 0" or a 0/1 label column`)
+	} else if t, err := dataset.ParseTarget(p.Data.Target); err != nil {
+		v.add("data.target", "%s", strings.TrimPrefix(err.Error(), dataset.ErrSchema.Error()+": "))
+	} else if _, ok := names[t.Column]; !ok && len(names) > 0 {
+		v.add("data.target", "column %q is not among data.columns", t.Column)
+	} else {
+		target = t
+	}
+	if len(v.errs) == 0 {
+		s := &dataset.Schema{Columns: p.Data.Columns, Missing: p.Data.Missing, Target: target}
+		if err := s.Validate(); err != nil {
+			v.add("data", "%v", err)
+		}
+		p.schema = s
+	}
+
+	if !contains(resultFormats, p.Validation.ResultFormat) {
+		v.add("validation.result_format", "expected one of %s, got %q", strings.Join(resultFormats, ", "), p.Validation.ResultFormat)
+	}
+
+	if err := p.Training.Validate(); err != nil {
+		v.add("training", "%s", strings.TrimPrefix(err.Error(), train.ErrInvalidConfig.Error()+": "))
+	}
+
+	s := p.Serving
+	if r := *s.CaptureRate; r < 0 || r > 1 || math.IsNaN(r) {
+		v.add("serving.capture_rate", "expected a number between 0 and 1, got %g", r)
+	}
+	if s.MaxInstances < 0 {
+		v.add("serving.max_instances", "expected a positive number, got %d", s.MaxInstances)
+	}
+	if s.MaxBodyBytes < 0 {
+		v.add("serving.max_body_bytes", "expected a positive number, got %d", s.MaxBodyBytes)
+	}
+	if s.DefaultAlias != "" && !modelName.MatchString(s.DefaultAlias) {
+		v.add("serving.default_alias", "expected an alias such as champion, got %q", s.DefaultAlias)
+	}
+
+	d := p.Drift
+	if d.Every < Duration(time.Minute) {
+		v.add("drift.every", "expected at least 1m, got %s", d.Every)
+	}
+	if d.Window < 0 {
+		v.add("drift.window", "expected a positive duration, got %s", d.Window)
+	}
+	if d.MinRows < 0 {
+		v.add("drift.min_rows", "expected a positive number, got %d", d.MinRows)
+	}
+	if d.ShareThreshold <= 0 || d.ShareThreshold > 1 {
+		v.add("drift.share_threshold", "expected a number in (0, 1], got %g", d.ShareThreshold)
+	}
+	for i, f := range d.Features {
+		if _, ok := names[f]; !ok && len(names) > 0 {
+			v.add(fmt.Sprintf("drift.features[%d]", i), "column %q is not among data.columns", f)
+		} else if f == target.Column {
+			v.add(fmt.Sprintf("drift.features[%d]", i), "%q is the target column, not a feature", f)
+		}
+	}
+
+	a := p.Agent
+	if a.RetrainShare <= 0 || a.RetrainShare > 1 {
+		v.add("agent.retrain_share", "expected a number in (0, 1], got %g", a.RetrainShare)
+	}
+	if a.RollbackDrop <= 0 || a.RollbackDrop >= 1 {
+		v.add("agent.rollback_drop", "expected a number in (0, 1), got %g", a.RollbackDrop)
+	}
+	if a.EscalateAfter < 1 {
+		v.add("agent.escalate_after", "expected at least 1, got %d", a.EscalateAfter)
+	}
+	if a.Cooldown < 0 {
+		v.add("agent.cooldown", "expected a positive duration, got %s", a.Cooldown)
+	}
+
+	for i, addr := range p.Approval.Approvers {
+		checkEmail(v, fmt.Sprintf("approval.approvers[%d]", i), addr)
+	}
+	if p.Approval.Expiry < Duration(time.Minute) {
+		v.add("approval.expiry", "expected at least 1m, got %s", p.Approval.Expiry)
+	}
+	if p.Notify.From != "" {
+		checkEmail(v, "notify.from", p.Notify.From)
+	}
+	for i, addr := range p.Notify.To {
+		checkEmail(v, fmt.Sprintf("notify.to[%d]", i), addr)
+	}
+}
+
+// checkColumn checks one schema column where the YAML has it, so that each
+// problem names its own path (Schema.Validate repeats the checks as a net).
+func checkColumn(v *validator, at string, c dataset.Column) {
+	if c.Kind == dataset.Categorical || c.Kind == dataset.Binary {
+		if c.Min != nil {
+			v.add(at+".min", "is for numeric columns; a %s column lists levels", c.Kind)
+		}
+		if c.Max != nil {
+			v.add(at+".max", "is for numeric columns; a %s column lists levels", c.Kind)
+		}
+	}
+	for _, b := range []struct {
+		name string
+		p    *float64
+	}{{"min", c.Min}, {"max", c.Max}} {
+		if b.p != nil && (math.IsNaN(*b.p) || math.IsInf(*b.p, 0)) {
+			v.add(at+"."+b.name, "expected a finite number, got %g", *b.p)
+		}
+	}
+	if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
+		v.add(at+".min", "%g is greater than max %g", *c.Min, *c.Max)
+	}
+	switch c.Kind {
+	case dataset.Numeric:
+		if len(c.Levels) > 0 {
+			v.add(at+".levels", "levels are for categorical or binary columns, not numeric")
+		}
+	case dataset.Categorical:
+		if len(c.Levels) == 0 {
+			v.add(at+".levels", "is required for a categorical column: list its codes")
+		}
+	}
+	seen := map[float64]int{}
+	for k, l := range c.Levels {
+		lp := fmt.Sprintf("%s.levels[%d].value", at, k)
+		if math.IsNaN(l.Value) || math.IsInf(l.Value, 0) {
+			v.add(lp, "expected a finite number, got %g", l.Value)
+		} else if j, dup := seen[l.Value]; dup {
+			v.add(lp, "%g is already levels[%d]", l.Value, j)
+		} else if c.Kind == dataset.Binary && l.Value != 0 && l.Value != 1 {
+			v.add(lp, "a binary level is 0 or 1, got %g", l.Value)
+		}
+		seen[l.Value] = k
+	}
+}
+
+func checkEmail(v *validator, path, addr string) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Name != "" {
+		v.add(path, "expected an e-mail address such as ops@example.com, got %q", addr)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Schema returns the dataset schema the configuration describes (columns,
+// missing markers and target). It is shared; do not modify it.
+func (p *Project) Schema() *dataset.Schema { return p.schema }
+
+// DataFormat returns the loader format of data.format.
+func (p *Project) DataFormat() dataset.Format {
+	switch p.Data.Format {
+	case "uci":
+		return dataset.FormatRaw
+	case "csv":
+		return dataset.FormatHeader
+	}
+	return dataset.FormatAuto
+}
+
+// Resolve returns path relative to the configuration file's directory
+// (absolute paths are returned as they are).
+func (p *Project) Resolve(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(p.dir, path)
+}
+
+// DataPath returns the resolved data source.
+func (p *Project) DataPath() string { return p.Resolve(p.Data.Source) }
+
+// SuitePath returns the resolved suite file, or "" when none is configured.
+func (p *Project) SuitePath() string { return p.Resolve(p.Validation.Suite) }
+
+// File returns the name the configuration was loaded from.
+func (p *Project) File() string { return p.file }
