@@ -132,3 +132,10 @@ func echo() asl.Invoker {
 }
 
 func stringsReader(s string) *bytes.Reader { return bytes.NewReader([]byte(s)) }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

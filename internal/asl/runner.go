@@ -364,18 +364,22 @@ func isLambdaARN(s string) bool {
 // lambdaInvoker finds the invoker of a Lambda function given by ARN
 // (optionally qualified), partial ARN or name.
 func (r *Runner) lambdaInvoker(fn string) Invoker {
-	if inv := r.resources[fn]; inv != nil {
-		return inv
-	}
+	candidates := []string{fn}
 	name := fn
 	if i := strings.Index(fn, ":function:"); i >= 0 {
 		name = fn[i+len(":function:"):]
+		if j := strings.IndexByte(name, ':'); j >= 0 {
+			candidates = append(candidates, fn[:i+len(":function:")+j]) // the ARN without its qualifier
+		}
 	}
-	if inv := r.resources[name]; inv != nil {
-		return inv
+	candidates = append(candidates, name)
+	if j := strings.IndexByte(name, ':'); j >= 0 {
+		candidates = append(candidates, name[:j])
 	}
-	if i := strings.IndexByte(name, ':'); i >= 0 {
-		return r.resources[name[:i]]
+	for _, c := range candidates {
+		if inv := r.resources[c]; inv != nil {
+			return inv
+		}
 	}
 	return nil
 }
