@@ -427,3 +427,22 @@ func TestMetaAndStatistics(t *testing.T) {
 		t.Errorf("meta\n got %s\nwant %s", b, want)
 	}
 }
+
+func TestSummary(t *testing.T) {
+	r := Validate(loadSuite(t, "../../testdata/suites/heart.json"), loadHeart(t, "processed.hungarian.data"), Options{Now: fixedNow})
+	s := Summarize(r)
+	want := "suite heart: 6 of 40 expectations failed: chol: values_to_not_be_null, 23 of 294 unexpected; " +
+		"fbs: values_to_not_be_null, 8 of 294 unexpected; slope: values_to_not_be_null, 190 of 294 unexpected; " +
+		"ca: values_to_not_be_null, 291 of 294 unexpected; thal: values_to_not_be_null, 266 of 294 unexpected; " +
+		"chol: values_to_be_between, 2 of 294 unexpected"
+	if got := s.String(); got != want {
+		t.Errorf("summary\n got %s\nwant %s", got, want)
+	}
+	if len(s.Failures) != 6 || s.Failures[5].Examples[0] != "85" || s.Failures[5].Examples[1] != "603" {
+		t.Errorf("failures = %+v", s.Failures)
+	}
+	ok := Summarize(Validate(loadSuite(t, "../../testdata/suites/heart.json"), loadHeart(t, "processed.cleveland.data"), Options{Now: fixedNow}))
+	if ok.String() != "suite heart: all 40 expectations passed" || len(ok.Failures) != 0 {
+		t.Errorf("passing summary = %s", ok)
+	}
+}
