@@ -18,6 +18,9 @@ func SturgesEdges(n int, lo, hi float64) ([]float64, error) {
 		return nil, fmt.Errorf("%w: histogram range [%v, %v] is not finite", ErrNonFinite, lo, hi)
 	}
 	ptp := last - first
+	if math.IsInf(ptp, 0) {
+		return nil, fmt.Errorf("%w: histogram range [%v, %v] overflows", ErrNonFinite, lo, hi)
+	}
 	if first == last {
 		first -= 0.5
 		last += 0.5

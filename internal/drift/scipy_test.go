@@ -40,7 +40,7 @@ func (n *num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func close(got, want float64) bool {
+func agree(got, want float64) bool {
 	switch {
 	case math.IsNaN(want):
 		return math.IsNaN(got)
@@ -56,7 +56,7 @@ func close(got, want float64) bool {
 
 func checkClose(t *testing.T, what string, got, want float64) {
 	t.Helper()
-	if !close(got, want) {
+	if !agree(got, want) {
 		t.Errorf("%s = %.17g, want %.17g (rel diff %.3g)", what, got, want, math.Abs(got-want)/math.Abs(want))
 	}
 }
@@ -318,7 +318,7 @@ func checkSlice(t *testing.T, what string, got []float64, want []num) {
 		return
 	}
 	for i := range got {
-		if !close(got[i], float64(want[i])) {
+		if !agree(got[i], float64(want[i])) {
 			t.Errorf("%s[%d] = %.17g, want %.17g", what, i, got[i], float64(want[i]))
 		}
 	}
