@@ -150,9 +150,10 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 		seeds[i] = rng.Uint64()
 	}
 	d := &data{
-		n: X.Rows, nf: X.Cols, bins: bins, cols: bins.BinColumns(X),
+		n: X.Rows, nf: X.Cols, bins: bins, wpr: (X.Cols + 7) / 8,
 		y: make([]uint8, X.Rows), bw: make([]float64, X.Rows),
 	}
+	d.packed = packBins(bins.BinMatrix(X), X.Rows, X.Cols, d.wpr)
 	var cnt [2]float64
 	for i, v := range y {
 		d.y[i] = uint8(v)
@@ -209,11 +210,23 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 
 // data is the binned training set shared (read-only) by the growers.
 type data struct {
-	n, nf int
-	bins  *tree.Bins
-	cols  [][]uint8 // column-major bins
-	y     []uint8
-	bw    []float64 // sample weight × class weight
+	n, nf  int
+	bins   *tree.Bins
+	wpr    int      // uint64 words per row of packed bins
+	packed []uint64 // row-major bins, 8 per word (feature f in word f/8, byte f%8)
+	y      []uint8
+	bw     []float64 // sample weight × class weight
+}
+
+// packBins packs row-major bin bytes into words, wpr words per row.
+func packBins(binned []uint8, n, nf, wpr int) []uint64 {
+	out := make([]uint64, n*wpr)
+	for i := 0; i < n; i++ {
+		for f := 0; f < nf; f++ {
+			out[i*wpr+f>>3] |= uint64(binned[i*nf+f]) << (8 * (f & 7))
+		}
+	}
+	return out
 }
 
 // splitmix is a small fast generator for the per-tree draws.
@@ -232,22 +245,30 @@ func (r *splitmix) intn(n int) int { return int(((r.next() >> 32) * uint64(n)) >
 
 // grower holds one worker's scratch space.
 type grower struct {
-	d       *data
-	p       Params
-	mtry    int
-	w       []float64 // per-row weight of the current tree, negated for class 0
-	idx     []int32   // in-bag rows, partitioned node by node
-	scratch []int32
-	feats   []int
-	h       [2][256]float64
-	hc      [2][256]int32
-	touched []int
+	d    *data
+	p    Params
+	mtry int
+	w    []float64 // per-row bootstrap weight of the current tree
+	// The in-bag rows of the current tree, partitioned node by node: sw is
+	// the weight (negated for class 0) and pb the packed bins of each, so
+	// that the histogram loops read memory sequentially.
+	sw       []float64
+	pb       []uint64
+	scratchW []float64
+	scratchB []uint64
+	feats    []int
+	h        [2][256]float64
+	hc       [2][256]int32
+	h2       [2][256]float64 // second histogram for odd positions (breaks store-to-load chains)
+	hc2      [2][256]int32
+	touched  []int
 }
 
 func newGrower(d *data, p Params, mtry int) *grower {
 	return &grower{
 		d: d, p: p, mtry: mtry,
-		w: make([]float64, d.n), idx: make([]int32, 0, d.n), scratch: make([]int32, d.n),
+		w: make([]float64, d.n), sw: make([]float64, 0, d.n), pb: make([]uint64, 0, d.n*d.wpr),
+		scratchW: make([]float64, d.n), scratchB: make([]uint64, d.n*d.wpr),
 		feats: make([]int, d.nf), touched: make([]int, 0, 256),
 	}
 }
@@ -285,27 +306,29 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 			g.w[rng.intn(d.n)]++
 		}
 	}
-	g.idx = g.idx[:0]
+	g.sw, g.pb = g.sw[:0], g.pb[:0]
+	wpr := d.wpr
 	var w0, w1 float64
 	var n0, n1 int
 	for i := 0; i < d.n; i++ {
 		if g.w[i] == 0 || d.bw[i] == 0 {
 			continue
 		}
-		g.w[i] *= d.bw[i]
-		g.idx = append(g.idx, int32(i))
+		wi := g.w[i] * d.bw[i]
 		if d.y[i] == 1 {
-			w1 += g.w[i]
+			w1 += wi
 			n1++
 		} else {
-			w0 += g.w[i]
+			w0 += wi
 			n0++
-			g.w[i] = -g.w[i]
+			wi = -wi
 		}
+		g.sw = append(g.sw, wi)
+		g.pb = append(g.pb, d.packed[i*wpr:(i+1)*wpr]...)
 	}
 	t := &tree.Tree{}
 	imp := make([]float64, d.nf)
-	stack := []stackItem{{lo: 0, hi: len(g.idx), parent: -1, w0: w0, w1: w1, n0: n0, n1: n1}}
+	stack := []stackItem{{lo: 0, hi: len(g.sw), parent: -1, w0: w0, w1: w1, n0: n0, n1: n1}}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -396,7 +419,8 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 	best := split{score: math.Inf(-1)}
 	found := false
 	visited := 0
-	rows := g.idx[it.lo:it.hi]
+	sw := g.sw[it.lo:it.hi]
+	wpr := d.wpr
 	for k := 0; k < d.nf && visited < g.mtry; k++ {
 		j := k + rng.intn(d.nf-k)
 		g.feats[k], g.feats[j] = g.feats[j], g.feats[k]
@@ -407,28 +431,22 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 		}
 		// accumulate the histogram of this node for feature f
 		g.touched = g.touched[:0]
-		sparse := len(rows) < nb
-		col, w := d.cols[f], g.w
+		sparse := len(sw) < nb
+		pb := g.pb[it.lo*wpr+f>>3 : it.hi*wpr]
+		shift := uint(8 * (f & 7))
 		if sparse {
-			for _, r := range rows {
-				b := col[r]
+			for i, w := range sw {
+				b := uint8(pb[i*wpr] >> shift)
 				if g.hc[0][b] == 0 && g.hc[1][b] == 0 {
 					g.touched = append(g.touched, int(b))
 				}
-				v := w[r]
-				c := 1 - math.Float64bits(v)>>63 // the sign bit marks class 0
-				g.h[c][b] += math.Abs(v)
+				c := 1 - math.Float64bits(w)>>63 // the sign bit marks class 0
+				g.h[c][b] += math.Abs(w)
 				g.hc[c][b]++
 			}
 			insertionSort(g.touched)
 		} else {
-			for _, r := range rows {
-				b := col[r]
-				v := w[r]
-				c := 1 - math.Float64bits(v)>>63
-				g.h[c][b] += math.Abs(v)
-				g.hc[c][b]++
-			}
+			g.denseHist(sw, pb, wpr, shift, nb)
 			for b := 0; b < nb; b++ {
 				if g.hc[0][b] != 0 || g.hc[1][b] != 0 {
 					g.touched = append(g.touched, b)
@@ -443,7 +461,7 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 		var l0, l1 float64
 		var n0, n1 int
 		minLeaf := g.p.MinSamplesLeaf
-		n := len(rows)
+		n := len(sw)
 		for ti := 0; ti+1 < len(g.touched); ti++ {
 			b := g.touched[ti]
 			l0 += g.h[0][b]
@@ -474,6 +492,38 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 	return best, found
 }
 
+// denseHist accumulates a large node into two histograms (even and odd
+// positions), so that runs of rows in the same bin do not wait on each
+// other's stores, then folds the second into the first.
+func (g *grower) denseHist(sw []float64, pb []uint64, wpr int, shift uint, nb int) {
+	h, hc, h2, hc2 := &g.h, &g.hc, &g.h2, &g.hc2
+	i := 0
+	for ; i+1 < len(sw); i += 2 {
+		ws, wt := sw[i], sw[i+1]
+		b, bt := uint8(pb[i*wpr]>>shift), uint8(pb[(i+1)*wpr]>>shift)
+		c := 1 - math.Float64bits(ws)>>63
+		ct := 1 - math.Float64bits(wt)>>63
+		h[c][b] += math.Abs(ws)
+		hc[c][b]++
+		h2[ct][bt] += math.Abs(wt)
+		hc2[ct][bt]++
+	}
+	if i < len(sw) {
+		ws := sw[i]
+		b := uint8(pb[i*wpr] >> shift)
+		c := 1 - math.Float64bits(ws)>>63
+		h[c][b] += math.Abs(ws)
+		hc[c][b]++
+	}
+	for b := 0; b < nb; b++ {
+		for c := 0; c < 2; c++ {
+			h[c][b] += h2[c][b]
+			hc[c][b] += hc2[c][b]
+			h2[c][b], hc2[c][b] = 0, 0
+		}
+	}
+}
+
 func (g *grower) clear() {
 	for _, b := range g.touched {
 		g.h[0][b], g.h[1][b] = 0, 0
@@ -496,21 +546,47 @@ func insertionSort(a []int) {
 	}
 }
 
-// partition reorders idx[lo:hi] stably so that rows with bin <= b of feature
-// f come first, and returns the boundary.
+// partition reorders the in-bag rows in [lo,hi) stably so that those with
+// bin <= b of feature f come first, and returns the boundary.
 func (g *grower) partition(lo, hi, f int, b uint8) int {
-	col := g.d.cols[f]
-	rows := g.idx[lo:hi]
+	wpr := g.d.wpr
+	sw := g.sw[lo:hi]
+	pb := g.pb[lo*wpr : hi*wpr]
+	word, shift := f>>3, uint(8*(f&7))
 	k, r := 0, 0
-	for _, row := range rows {
-		if col[row] <= b {
-			rows[k] = row
-			k++
-		} else {
-			g.scratch[r] = row
-			r++
+	if wpr == 2 { // up to 16 features: move the two words directly
+		sb := g.scratchB
+		for i, w := range sw {
+			a, c := pb[2*i], pb[2*i+1]
+			if uint8(pb[2*i+word]>>shift) <= b {
+				sw[k] = w
+				pb[2*k], pb[2*k+1] = a, c
+				k++
+			} else {
+				g.scratchW[r] = w
+				sb[2*r], sb[2*r+1] = a, c
+				r++
+			}
+		}
+	} else {
+		for i, w := range sw {
+			row := pb[i*wpr : (i+1)*wpr]
+			if uint8(row[word]>>shift) <= b {
+				sw[k] = w
+				for j, v := range row {
+					pb[k*wpr+j] = v
+				}
+				k++
+			} else {
+				g.scratchW[r] = w
+				for j, v := range row {
+					g.scratchB[r*wpr+j] = v
+				}
+				r++
+			}
 		}
 	}
-	copy(rows[k:], g.scratch[:r])
+	copy(sw[k:], g.scratchW[:r])
+	copy(pb[k*wpr:], g.scratchB[:r*wpr])
 	return lo + k
 }

@@ -21,11 +21,13 @@ type Model struct {
 	Importances []float64
 
 	baseProb float64 // mean of the trees' expected values
+	flat     *tree.Flat
 }
 
 var _ core.Model = (*Model)(nil)
 
 func (m *Model) prepare() {
+	m.flat = tree.Compile(m.Trees)
 	var s float64
 	for _, t := range m.Trees {
 		s += t.ExpectedValue()
@@ -38,11 +40,8 @@ func (m *Model) Family() string { return core.FamilyForest }
 
 // Prob returns the mean of the trees' leaf probabilities.
 func (m *Model) Prob(row []float64) float64 {
-	var s float64
-	for _, t := range m.Trees {
-		s += t.Predict(row)
-	}
-	return s / float64(len(m.Trees))
+	_ = row[m.NFeatures-1]
+	return m.flat.Sum(row) / float64(len(m.Trees))
 }
 
 func clampedLogit(p float64) float64 {
@@ -66,9 +65,9 @@ func (m *Model) PredictProba(X core.Matrix, out []float64) {
 			for i := b; i < e; i++ {
 				out[i] = 0
 			}
-			for _, t := range m.Trees {
+			for t := range m.Trees {
 				for i := b; i < e; i++ {
-					out[i] += t.Predict(X.Data[i*X.Cols : (i+1)*X.Cols])
+					out[i] += m.flat.Value(t, X.Data[i*X.Cols:(i+1)*X.Cols])
 				}
 			}
 			inv := 1 / float64(len(m.Trees))

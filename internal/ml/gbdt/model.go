@@ -34,50 +34,22 @@ type Model struct {
 
 	extra []treeExtra
 
-	// flat evaluator
-	nodes    []flatNode
-	leafVals []float64
-	roots    []int32
-	base     float64
-	imp      []float64
+	flat *tree.Flat
+	base float64
+	imp  []float64
 
 	trainMargin []float64 // training scores kept by the trainer (tests)
 }
 
 var _ core.Model = (*Model)(nil)
 
-type flatNode struct {
-	threshold   float64
-	feature     int32
-	left, right int32 // >= 0: node index; < 0: ^leaf index, into the flat arrays
-	defaultLeft bool
-}
-
-// prepare builds the flat evaluator, the base value and the importances.
+// prepare compiles the evaluator and computes the base value and the
+// importances.
 func (m *Model) prepare() {
-	m.nodes, m.leafVals, m.roots = nil, nil, make([]int32, len(m.Trees))
+	m.flat = tree.Compile(m.Trees)
 	m.base = 0
 	m.imp = make([]float64, m.NFeatures)
-	for ti, t := range m.Trees {
-		nodeOff, leafOff := int32(len(m.nodes)), int32(len(m.leafVals))
-		abs := func(c int32) int32 {
-			if c < 0 {
-				return ^(leafOff + ^c)
-			}
-			return nodeOff + c
-		}
-		for _, nd := range t.Nodes {
-			m.nodes = append(m.nodes, flatNode{
-				threshold: nd.Threshold, feature: nd.Feature,
-				left: abs(nd.Left), right: abs(nd.Right), defaultLeft: nd.DefaultLeft,
-			})
-		}
-		m.leafVals = append(m.leafVals, t.LeafValue...)
-		if len(t.Nodes) == 0 {
-			m.roots[ti] = ^leafOff
-		} else {
-			m.roots[ti] = nodeOff
-		}
+	for _, t := range m.Trees {
 		m.base += t.ExpectedValue()
 		t.GainImportance(m.imp)
 	}
@@ -91,21 +63,7 @@ func (m *Model) Family() string { return core.FamilyGBDT }
 // tree order from zero (as leaves adds them).
 func (m *Model) Margin(row []float64) float64 {
 	_ = row[m.NFeatures-1]
-	nodes := m.nodes
-	var s float64
-	for _, n := range m.roots {
-		for n >= 0 {
-			nd := &nodes[n]
-			x := row[nd.feature]
-			if x <= nd.threshold || (x != x && nd.defaultLeft) {
-				n = nd.left
-			} else {
-				n = nd.right
-			}
-		}
-		s += m.leafVals[^n]
-	}
-	return s
+	return m.flat.Sum(row)
 }
 
 // Prob returns P(y=1), the logistic function of the margin.

@@ -287,3 +287,33 @@ func FuzzDecodeBinary(f *testing.F) {
 		tr.SHAP(row, make([]float64, 4), 1, nil)
 	})
 }
+
+func TestFlatAgreesWithTrees(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	const nf = 4
+	trees := []*Tree{exampleTree(), {LeafValue: []float64{0.25}, LeafCover: []float64{3}}}
+	for k := 0; k < 30; k++ {
+		trees = append(trees, randomTree(rng, nf, 2+rng.Intn(30)))
+	}
+	f := Compile(trees)
+	for k := 0; k < 500; k++ {
+		row := make([]float64, nf)
+		for j := range row {
+			row[j] = rng.NormFloat64()
+			if rng.Intn(6) == 0 {
+				row[j] = math.NaN()
+			}
+		}
+		var want float64
+		for i, tr := range trees {
+			v := tr.Predict(row)
+			if got := f.Value(i, row); got != v {
+				t.Fatalf("tree %d: flat %v, tree %v", i, got, v)
+			}
+			want += v
+		}
+		if got := f.Sum(row); got != want {
+			t.Fatalf("sum: flat %v, trees %v", got, want)
+		}
+	}
+}

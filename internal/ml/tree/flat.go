@@ -1,0 +1,97 @@
+package tree
+
+import "math"
+
+// Flat is a set of trees compiled for fast evaluation: all nodes and leaves
+// in one array of 16-byte entries, each tree in depth-first order with every
+// left child stored right after its parent, so a root-to-leaf walk mostly
+// moves forward through memory.
+type Flat struct {
+	nodes []flatNode
+	roots []int32
+}
+
+// flatNode is an internal node (right > 0; v is the threshold) or a leaf
+// (right == 0; v is the value). Bit 31 of feat is the default-left flag.
+type flatNode struct {
+	v     float64
+	right int32
+	feat  uint32
+}
+
+const defaultLeftBit = 1 << 31
+
+// Compile builds the evaluator of trees (which must be valid).
+func Compile(trees []*Tree) *Flat {
+	f := &Flat{roots: make([]int32, len(trees))}
+	for i, t := range trees {
+		f.roots[i] = int32(len(f.nodes))
+		f.emit(t, 0, len(t.Nodes) == 0)
+	}
+	return f
+}
+
+func (f *Flat) emit(t *Tree, c int32, single bool) {
+	if single {
+		f.nodes = append(f.nodes, flatNode{v: t.LeafValue[0]})
+		return
+	}
+	if c < 0 {
+		f.nodes = append(f.nodes, flatNode{v: t.LeafValue[^c]})
+		return
+	}
+	nd := t.Nodes[c]
+	at := len(f.nodes)
+	feat := uint32(nd.Feature)
+	if nd.DefaultLeft {
+		feat |= defaultLeftBit
+	}
+	f.nodes = append(f.nodes, flatNode{v: nd.Threshold, feat: feat})
+	f.emit(t, nd.Left, false)
+	f.nodes[at].right = int32(len(f.nodes))
+	f.emit(t, nd.Right, false)
+}
+
+// NumTrees returns the number of trees.
+func (f *Flat) NumTrees() int { return len(f.roots) }
+
+// Value returns the leaf value of tree t for row.
+func (f *Flat) Value(t int, row []float64) float64 {
+	nodes := f.nodes
+	i := f.roots[t]
+	for {
+		nd := &nodes[i]
+		if nd.right == 0 {
+			return nd.v
+		}
+		x := row[nd.feat&^defaultLeftBit]
+		if x <= nd.v || (math.IsNaN(x) && nd.feat&defaultLeftBit != 0) {
+			i++
+		} else {
+			i = nd.right
+		}
+	}
+}
+
+// Sum returns the sum of all trees' values for row, added in tree order
+// starting from zero.
+func (f *Flat) Sum(row []float64) float64 {
+	nodes := f.nodes
+	var s float64
+	for _, i := range f.roots {
+		for {
+			nd := &nodes[i]
+			if nd.right == 0 {
+				s += nd.v
+				break
+			}
+			x := row[nd.feat&^defaultLeftBit]
+			if x <= nd.v || (x != x && nd.feat&defaultLeftBit != 0) {
+				i++
+			} else {
+				i = nd.right
+			}
+		}
+	}
+	return s
+}
