@@ -1,0 +1,264 @@
+package validatefn
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/lambdaerr"
+	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/validation"
+)
+
+// Sentinel errors of the handler, named at the Lambda boundary by Rules.
+var (
+	// ErrInvalidEvent reports an event that cannot be acted on.
+	ErrInvalidEvent = errors.New("validatefn: invalid event")
+	// ErrValidationFailed reports data that failed its suite.
+	ErrValidationFailed = errors.New("validatefn: data failed validation")
+)
+
+// Rules map the handler's errors to stable names: InvalidInput for a bad
+// event or suite, DataValidationFailed for data that is unreadable or fails
+// the suite; anything else is InternalError (and retried).
+var Rules = []lambdaerr.Rule{
+	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(ErrInvalidEvent)},
+	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(validation.ErrSuite)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(ErrValidationFailed)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrMalformed)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrEmpty)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrDigest)},
+}
+
+// Event is the handler's input.
+type Event struct {
+	// Dataset locates the data: by digest (checked against the bytes), or
+	// by artifact-store key, optionally with the bucket it is in.
+	Dataset Location `json:"dataset"`
+	// Suite is an expectation suite inline, in Great Expectations JSON.
+	Suite json.RawMessage `json:"suite,omitempty"`
+	// SuiteKey names a suite in the artifact store. With neither Suite nor
+	// SuiteKey the project's suite is used.
+	SuiteKey string `json:"suiteKey,omitempty"`
+	// ResultFormat overrides the project's: BOOLEAN_ONLY, BASIC, SUMMARY or
+	// COMPLETE.
+	ResultFormat string `json:"resultFormat,omitempty"`
+	// FailOnInvalid, true by default, makes data that fails the suite a
+	// DataValidationFailed error; false returns the failed result instead.
+	FailOnInvalid *bool `json:"failOnInvalid,omitempty"`
+	// ExecutionID is the workflow execution, written as the run name.
+	ExecutionID string `json:"executionId,omitempty"`
+}
+
+// Location names a dataset.
+type Location struct {
+	Bucket string `json:"bucket,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// Output is the handler's result.
+type Output struct {
+	Success bool `json:"success"`
+	// Dataset is the data validated: digest, key and size.
+	Dataset dataset.Ref `json:"dataset"`
+	Rows    int         `json:"rows"`
+	// Summary counts the expectations and lists the failed ones.
+	Summary validation.Summary `json:"summary"`
+	// ResultKey is where the full result is stored.
+	ResultKey string `json:"resultKey"`
+	// Result is the Great Expectations ExpectationSuiteValidationResult.
+	Result *validation.SuiteResult `json:"result"`
+}
+
+// Handler validates datasets held in an artifact store.
+type Handler struct {
+	// Artifacts holds the datasets and suites, and receives the results.
+	Artifacts store.ArtifactStore
+	// Bucket is the artifact store's bucket, if it has one: an event
+	// naming another bucket is refused rather than read from the wrong one.
+	Bucket string
+	// Schema gives the data's columns; nil means the data has a header.
+	Schema *dataset.Schema
+	// Suite is the default suite (the project's), used when the event
+	// names none; nil makes a suite required.
+	Suite *validation.Suite
+	// ResultFormat is the default result format; "" means SUMMARY.
+	ResultFormat string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handle validates the dataset the event names. Errors are named for Step
+// Functions (see Rules).
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Output, error) {
+	out, err := h.handle(ctx, raw)
+	return out, lambdaerr.Map(err, Rules...)
+}
+
+// Invoke implements lambda.Handler, so that even a payload that is not
+// JSON is answered as InvalidInput.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	out, err := h.Handle(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("validatefn: encode result: %v", err))
+	}
+	return b, nil
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, a...)...)
+}
+
+func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, error) {
+	var ev Event
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return nil, invalid("decode event: %v", err)
+	}
+	if dec.More() {
+		return nil, invalid("decode event: more than one JSON value")
+	}
+	format := h.ResultFormat
+	if ev.ResultFormat != "" {
+		format = ev.ResultFormat
+	}
+	if format == "" {
+		format = "SUMMARY"
+	}
+	switch format {
+	case "BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE":
+	default:
+		return nil, invalid("resultFormat %q: expected BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE", format)
+	}
+	suite, err := h.suite(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	ref, body, err := h.fetch(ctx, ev.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	frame, err := dataset.Parse(body, h.Schema, dataset.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("validatefn: dataset %s: %w", ref.Digest, err)
+	}
+	now := h.Now
+	if now == nil {
+		now = time.Now
+	}
+	runTime := now().UTC()
+	res := validation.Validate(suite, frame, validation.Options{
+		ResultFormat: format,
+		RunName:      ev.ExecutionID,
+		Now:          func() time.Time { return runTime },
+		BatchKwargs:  validation.Object{{Key: "key", Value: ref.Key}, {Key: "dataset_sha256", Value: ref.Digest}, {Key: "rows", Value: frame.Rows}},
+	})
+	doc, err := res.MarshalIndent()
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("validations/%s/%s/%s.json", ref.Digest, safeName(suite.Name), runTime.Format("20060102T150405.000000Z"))
+	if _, err := h.Artifacts.Put(ctx, key, doc, "application/json"); err != nil {
+		return nil, fmt.Errorf("validatefn: store result: %w", err)
+	}
+	out := &Output{Success: res.Success, Dataset: ref, Rows: frame.Rows, Summary: validation.Summarize(res), ResultKey: key, Result: res}
+	if !res.Success && (ev.FailOnInvalid == nil || *ev.FailOnInvalid) {
+		return nil, fmt.Errorf("%w: %s (full result: %s)", ErrValidationFailed, out.Summary, key)
+	}
+	return out, nil
+}
+
+// suite returns the event's suite, inline or stored, or the default one.
+func (h *Handler) suite(ctx context.Context, ev Event) (*validation.Suite, error) {
+	inline := len(bytes.TrimSpace(ev.Suite)) > 0 && string(bytes.TrimSpace(ev.Suite)) != "null"
+	switch {
+	case inline && ev.SuiteKey != "":
+		return nil, invalid("give suite or suiteKey, not both")
+	case inline:
+		return validation.ParseSuite(ev.Suite)
+	case ev.SuiteKey != "":
+		body, _, err := h.Artifacts.Get(ctx, ev.SuiteKey)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+			return nil, invalid("suiteKey %q: %v", ev.SuiteKey, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("validatefn: suite %s: %w", ev.SuiteKey, err)
+		}
+		s, err := validation.ParseSuite(body)
+		if err != nil {
+			return nil, fmt.Errorf("suite %s: %w", ev.SuiteKey, err)
+		}
+		return s, nil
+	case h.Suite != nil:
+		return h.Suite, nil
+	}
+	return nil, invalid("suite or suiteKey is required (this deployment has no default suite)")
+}
+
+// fetch reads the dataset and returns its Ref and bytes.
+func (h *Handler) fetch(ctx context.Context, loc Location) (dataset.Ref, []byte, error) {
+	if loc.Bucket != "" && h.Bucket != "" && loc.Bucket != h.Bucket {
+		return dataset.Ref{}, nil, invalid("dataset.bucket %q is not this deployment's bucket %q", loc.Bucket, h.Bucket)
+	}
+	digest := loc.Digest
+	if digest == "" {
+		if d, ok := strings.CutPrefix(loc.Key, dataset.KeyPrefix); ok {
+			digest = d
+		}
+	}
+	if digest != "" {
+		if !dataset.ValidDigest(digest) {
+			return dataset.Ref{}, nil, invalid("dataset digest %q: expected 64 lowercase hex digits", digest)
+		}
+		if loc.Key != "" && loc.Key != dataset.KeyFor(digest) {
+			return dataset.Ref{}, nil, invalid("dataset.key %q does not match dataset.digest %s", loc.Key, digest)
+		}
+		body, err := dataset.Fetch(ctx, h.Artifacts, digest)
+		if errors.Is(err, store.ErrNotFound) {
+			return dataset.Ref{}, nil, invalid("dataset %s is not stored", digest)
+		}
+		if err != nil {
+			return dataset.Ref{}, nil, err
+		}
+		return dataset.Ref{Digest: digest, Key: dataset.KeyFor(digest), Size: int64(len(body))}, body, nil
+	}
+	if loc.Key == "" {
+		return dataset.Ref{}, nil, invalid("dataset.key or dataset.digest is required")
+	}
+	body, _, err := h.Artifacts.Get(ctx, loc.Key)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+		return dataset.Ref{}, nil, invalid("dataset key %q: %v", loc.Key, err)
+	}
+	if err != nil {
+		return dataset.Ref{}, nil, fmt.Errorf("validatefn: dataset %s: %w", loc.Key, err)
+	}
+	return dataset.Ref{Digest: dataset.Digest(body), Key: loc.Key, Size: int64(len(body))}, body, nil
+}
+
+// safeName keeps a suite name usable as one key segment.
+func safeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 || b.String() == "." || b.String() == ".." {
+		return "suite"
+	}
+	return b.String()
+}
