@@ -5,5 +5,7 @@ package cli
 func commands() []command {
 	return []command{
 		{"version", "print the version of this build", runVersion},
+		{"train", "search, cross-validate, select and register a model", runTrain},
+		{"predict", "score a CSV file with a registered model", runPredict},
 	}
 }

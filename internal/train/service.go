@@ -2,13 +2,13 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/store"
 	"github.com/stewardml/steward/internal/train/eval"
 )
@@ -39,16 +39,17 @@ type Artifacts interface {
 
 // NewVersion is what a training run registers.
 type NewVersion struct {
-	Model         string             `json:"model"`
-	BundleKey     string             `json:"bundle_key"`
-	BundleDigest  string             `json:"bundle_digest"`
-	DatasetDigest string             `json:"dataset_digest"`
-	Family        string             `json:"family"`
-	Params        []byte             `json:"params"` // effective, JSON
-	Metrics       map[string]float64 `json:"metrics"`
-	RunID         string             `json:"run_id"`
-	CreatedBy     string             `json:"created_by"`
-	CreatedAt     time.Time          `json:"created_at"`
+	Model         string
+	BundleKey     string
+	BundleDigest  string
+	DatasetDigest string
+	Family        string
+	// Params are the effective hyperparameters as JSON.
+	Params  json.RawMessage
+	Metrics map[string]float64
+	// RunID is the tracking run that produced the version.
+	RunID     string
+	CreatedBy string
 }
 
 // Registry is the model registry as a training run needs it.
@@ -66,7 +67,10 @@ type Registry interface {
 	MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error
 }
 
-// RunRecord is a tracking run: what a training run saw, tried and made.
+// RunRecord is the full record of a training run: what it saw, tried and
+// made. The tracking run holds its summary (configuration, every
+// candidate's scores as metrics, the artifacts); the record itself is
+// stored as JSON under RecordKey(ID) in the artifact store.
 type RunRecord struct {
 	ID            string    `json:"id"`
 	Model         string    `json:"model"`
@@ -83,8 +87,8 @@ type RunRecord struct {
 	Candidates []Scored `json:"candidates,omitempty"`
 	// Winner is the chosen candidate's ID.
 	Winner string `json:"winner,omitempty"`
-	// Metrics are the winner's CV means ("cv_<metric>") and hold-out
-	// values ("holdout_<metric>").
+	// Metrics are the winner's CV means and stds ("cv_<metric>",
+	// "cv_<metric>_std") and hold-out values ("holdout_<metric>").
 	Metrics      map[string]float64 `json:"metrics,omitempty"`
 	Holdout      *eval.Report       `json:"holdout,omitempty"`
 	BundleKey    string             `json:"bundle_key,omitempty"`
@@ -95,32 +99,47 @@ type RunRecord struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Runs records tracking runs.
+// RecordKey is the artifact-store key of a run's full record.
+func RecordKey(runID string) string { return "runs/" + runID + "/record.json" }
+
+// RunStart opens a tracking run.
+type RunStart struct {
+	Model         string
+	Params        map[string]any
+	DatasetDigest string
+	CodeVersion   string
+}
+
+// Runs is experiment tracking as a training run needs it.
 //
 // Implementations are safe for concurrent use.
 type Runs interface {
-	// SaveRun creates or replaces the run with r.ID.
-	SaveRun(ctx context.Context, r RunRecord) error
+	// StartRun records a running run and returns its ID.
+	StartRun(ctx context.Context, s RunStart) (string, error)
+	// FinishRun ends the run: succeeded when runErr is nil, failed with
+	// its message otherwise, adding the metrics and artifact keys.
+	FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error
 }
 
 // AuditEvent is one entry of the audit log.
 type AuditEvent struct {
-	Time     time.Time `json:"time"`
-	Actor    string    `json:"actor"`
-	Action   string    `json:"action"`
-	Model    string    `json:"model"`
-	Subject  string    `json:"subject"`
-	Reason   string    `json:"reason"`
-	Evidence []string  `json:"evidence,omitempty"`
+	Time     time.Time
+	Actor    string
+	Action   string
+	Model    string
+	Version  int
+	Run      string
+	Reason   string
+	Evidence []string
 }
 
 // Audit actions written by a training run.
 const (
-	ActionTrainStarted   = "train.started"
-	ActionTrainSucceeded = "train.succeeded"
-	ActionTrainFailed    = "train.failed"
-	ActionRegistered     = "model.registered"
-	ActionAliasMoved     = "alias.moved"
+	ActionTrainStart = "train.start"
+	ActionTrainEnd   = "train.succeed"
+	ActionTrainFail  = "train.fail"
+	ActionRegister   = "model.register"
+	ActionAliasMove  = "alias.move"
 )
 
 // Audit appends audit events.
@@ -145,9 +164,9 @@ type ProfileInput struct {
 	Seed int64
 }
 
-// Service runs training with its side effects: the bundle goes to the
-// artifact store, the run to tracking, the version to the registry, the
-// story to the audit log.
+// Service runs training with its side effects: the bundle and the run
+// record go to the artifact store, the run to tracking, the version to the
+// registry, the story to the audit log.
 type Service struct {
 	Artifacts Artifacts
 	Registry  Registry
@@ -156,9 +175,8 @@ type Service struct {
 	// Profile builds the bundle's reference profile; nil means
 	// DriftProfile.
 	Profile func(ProfileInput) ([]byte, error)
-	// Now reads the clock; NewID returns a fresh run ID.
-	Now   func() time.Time
-	NewID func() string
+	// Now reads the clock.
+	Now func() time.Time
 	// Actor names who trains ("cli", "lambda:train", "agent").
 	Actor string
 	// CodeVersion is recorded in every run and bundle.
@@ -177,10 +195,10 @@ type Request struct {
 	candidateID string
 }
 
-// Train runs the search on req.Data, stores the bundle, records the run and
-// registers the winner as a new version: champion when the model has none,
-// challenger otherwise. The returned record is the one saved; on failure it
-// carries the error and status failed (and is saved when possible).
+// Train runs the search on req.Data, stores the bundle, registers the
+// winner as a new version (champion when the model has none, challenger
+// otherwise) and finishes the tracking run. On failure the run is finished
+// as failed and the returned record carries the error.
 func (s *Service) Train(ctx context.Context, req Request) (RunRecord, error) {
 	rec, err := s.build(ctx, req)
 	if err != nil {
@@ -189,13 +207,33 @@ func (s *Service) Train(ctx context.Context, req Request) (RunRecord, error) {
 	if err := s.register(ctx, &rec); err != nil {
 		return s.fail(ctx, rec, err)
 	}
-	return rec, nil
+	return s.finish(ctx, rec)
 }
 
-// Register registers the bundle of a succeeded run that was not registered
-// yet (a candidate run chosen by a distributed search) and moves champion
-// or challenger to it, as Train does. The run is saved again with its
-// version and alias.
+// TrainCandidate trains one candidate (req.Config must plan exactly one),
+// stores its bundle and finishes its tracking run without registering it:
+// the unit of work of a distributed search. Its scores equal the
+// candidate's scores in a full search with the same data, configuration and
+// seed, and so does its bundle when it wins.
+func (s *Service) TrainCandidate(ctx context.Context, req Request, id string) (RunRecord, error) {
+	cands, err := req.Config.Plan()
+	if err != nil {
+		return RunRecord{}, err
+	}
+	if len(cands) != 1 {
+		return RunRecord{}, configErr("a candidate run needs exactly one candidate, the configuration plans %d", len(cands))
+	}
+	req.candidateID = id
+	rec, err := s.build(ctx, req)
+	if err != nil {
+		return rec, err
+	}
+	return s.finish(ctx, rec)
+}
+
+// Register registers the bundle of a finished, succeeded run that was not
+// registered (the winner of a distributed search) and moves champion or
+// challenger to it, as Train does. The version names the run as its source.
 func (s *Service) Register(ctx context.Context, rec RunRecord) (RunRecord, error) {
 	switch {
 	case rec.Status != StatusSucceeded:
@@ -211,43 +249,29 @@ func (s *Service) Register(ctx context.Context, rec RunRecord) (RunRecord, error
 	return rec, nil
 }
 
-// TrainCandidate trains one candidate (req.Config must plan exactly one)
-// and stores its bundle without registering it: the unit of work of a
-// distributed search. Its scores equal the candidate's scores in a full
-// search with the same data, configuration and seed.
-func (s *Service) TrainCandidate(ctx context.Context, req Request, id string) (RunRecord, error) {
-	cands, err := req.Config.Plan()
-	if err != nil {
-		return RunRecord{}, err
-	}
-	if len(cands) != 1 {
-		return RunRecord{}, configErr("a candidate run needs exactly one candidate, the configuration plans %d", len(cands))
-	}
-	req.candidateID = id
-	rec, err := s.build(ctx, req)
-	return rec, err
-}
-
-// build runs training, stores the bundle and saves the run as succeeded
-// (not yet registered).
+// build opens the tracking run, trains and stores the bundle.
 func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 	start := s.now()
-	newID := s.NewID
-	if newID == nil {
-		newID = uuid.NewString
-	}
 	rec := RunRecord{
-		ID: newID(), Model: req.Model, Status: StatusRunning, StartedAt: start,
+		Model: req.Model, Status: StatusRunning, StartedAt: start,
 		CodeVersion: s.CodeVersion, DatasetDigest: req.Data.Digest, Actor: s.Actor,
 		Config: req.Config.WithDefaults(),
 	}
 	if req.Model == "" {
-		return s.fail(ctx, rec, configErr("no model name"))
+		rec.Status, rec.Error = StatusFailed, "no model name"
+		return rec, configErr("no model name")
 	}
-	if err := s.Runs.SaveRun(ctx, rec); err != nil {
-		return rec, fmt.Errorf("train: save run %s: %w", rec.ID, err)
+	params, err := toMap(rec.Config)
+	if err != nil {
+		return rec, err
 	}
-	if err := s.audit(ctx, AuditEvent{Action: ActionTrainStarted, Model: req.Model, Subject: "run/" + rec.ID,
+	params["actor"] = s.Actor
+	id, err := s.Runs.StartRun(ctx, RunStart{Model: req.Model, Params: params, DatasetDigest: req.Data.Digest, CodeVersion: s.CodeVersion})
+	if err != nil {
+		return rec, fmt.Errorf("train: start run: %w", err)
+	}
+	rec.ID = id
+	if err := s.audit(ctx, AuditEvent{Action: ActionTrainStart, Model: req.Model, Run: id,
 		Reason: fmt.Sprintf("training on dataset %s", req.Data.Digest)}); err != nil {
 		return s.fail(ctx, rec, err)
 	}
@@ -260,6 +284,7 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 	rec.Metrics = map[string]float64{}
 	for n, st := range res.Best().CV {
 		rec.Metrics["cv_"+n] = st.Mean
+		rec.Metrics["cv_"+n+"_std"] = st.Std
 	}
 	if res.Holdout != nil {
 		for n, v := range res.Holdout.Metrics.Map() {
@@ -302,18 +327,65 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 		}
 	}
 	rec.BundleKey, rec.BundleDigest = key, digest
+	return rec, nil
+}
+
+// finish stores the record, ends the tracking run as succeeded and audits.
+func (s *Service) finish(ctx context.Context, rec RunRecord) (RunRecord, error) {
 	rec.Status = StatusSucceeded
 	rec.FinishedAt = s.now()
-	rec.Seconds = rec.FinishedAt.Sub(start).Seconds()
-	if err := s.Runs.SaveRun(ctx, rec); err != nil {
-		return rec, fmt.Errorf("train: save run %s: %w", rec.ID, err)
+	rec.Seconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
+	if err := s.putRecord(ctx, rec); err != nil {
+		return s.fail(ctx, rec, err)
 	}
-	if err := s.audit(ctx, AuditEvent{Action: ActionTrainSucceeded, Model: req.Model, Subject: "run/" + rec.ID,
-		Reason:   fmt.Sprintf("%s won by %s %.4f over %d candidates", rec.Winner, res.Config.Metric, res.Best().CV[res.Config.Metric].Mean, len(res.Candidates)),
-		Evidence: []string{key}}); err != nil {
-		return rec, err
+	if err := s.Runs.FinishRun(ctx, rec.ID, trackedMetrics(rec), []string{rec.BundleKey, RecordKey(rec.ID), dataset.KeyFor(rec.DatasetDigest)}, nil); err != nil {
+		return rec, fmt.Errorf("train: finish run %s: %w", rec.ID, err)
 	}
-	return rec, nil
+	best := rec.Metrics["cv_"+rec.Config.Metric]
+	err := s.audit(ctx, AuditEvent{Action: ActionTrainEnd, Model: rec.Model, Run: rec.ID, Version: rec.Version,
+		Reason:   fmt.Sprintf("%s won by %s %.4f over %d candidates", rec.Winner, rec.Config.Metric, best, len(rec.Candidates)),
+		Evidence: []string{rec.BundleKey, RecordKey(rec.ID)}})
+	return rec, err
+}
+
+// trackedMetrics are the run's metrics plus every candidate's CV scores
+// ("<candidate>.cv_<metric>" and its "_std").
+func trackedMetrics(rec RunRecord) map[string]float64 {
+	out := make(map[string]float64, len(rec.Metrics)+len(rec.Candidates)*2*len(eval.Names))
+	for k, v := range rec.Metrics {
+		out[k] = v
+	}
+	for _, c := range rec.Candidates {
+		for n, st := range c.CV {
+			out[c.ID+".cv_"+n] = st.Mean
+			out[c.ID+".cv_"+n+"_std"] = st.Std
+		}
+	}
+	return out
+}
+
+func (s *Service) putRecord(ctx context.Context, rec RunRecord) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("train: encode run record: %w", err)
+	}
+	if _, err := s.Artifacts.Put(ctx, RecordKey(rec.ID), b, "application/json"); err != nil {
+		return fmt.Errorf("train: store run record: %w", err)
+	}
+	return nil
+}
+
+// toMap turns v into a JSON object map.
+func toMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("train: encode: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("train: encode: %w", err)
+	}
+	return m, nil
 }
 
 // register records the run's bundle as a version and moves an alias to it.
@@ -330,15 +402,15 @@ func (s *Service) register(ctx context.Context, rec *RunRecord) error {
 	v := NewVersion{
 		Model: rec.Model, BundleKey: rec.BundleKey, BundleDigest: rec.BundleDigest,
 		DatasetDigest: rec.DatasetDigest, Family: win.Family, Params: win.Effective,
-		Metrics: rec.Metrics, RunID: rec.ID, CreatedBy: s.Actor, CreatedAt: s.now().UTC(),
+		Metrics: rec.Metrics, RunID: rec.ID, CreatedBy: s.Actor,
 	}
 	n, err := s.Registry.Register(ctx, v)
 	if err != nil {
 		return fmt.Errorf("train: register %s: %w", rec.Model, err)
 	}
 	rec.Version = n
-	if err := s.audit(ctx, AuditEvent{Action: ActionRegistered, Model: rec.Model, Subject: fmt.Sprintf("%s:%d", rec.Model, n),
-		Reason: fmt.Sprintf("%s from run %s", win.Family, rec.ID), Evidence: []string{rec.BundleKey, "run/" + rec.ID}}); err != nil {
+	if err := s.audit(ctx, AuditEvent{Action: ActionRegister, Model: rec.Model, Version: n, Run: rec.ID,
+		Reason: fmt.Sprintf("%s %s from run %s", win.Family, win.ID, rec.ID), Evidence: []string{rec.BundleKey}}); err != nil {
 		return err
 	}
 	alias, err := s.claim(ctx, rec.Model, n)
@@ -346,9 +418,6 @@ func (s *Service) register(ctx context.Context, rec *RunRecord) error {
 		return err
 	}
 	rec.Alias = alias
-	if err := s.Runs.SaveRun(ctx, *rec); err != nil {
-		return fmt.Errorf("train: save run %s: %w", rec.ID, err)
-	}
 	return nil
 }
 
@@ -376,7 +445,7 @@ func (s *Service) claim(ctx context.Context, model string, n int) (string, error
 		if err != nil {
 			return "", fmt.Errorf("train: move %s@%s to %d: %w", model, alias, n, err)
 		}
-		return alias, s.audit(ctx, AuditEvent{Action: ActionAliasMoved, Model: model, Subject: fmt.Sprintf("%s@%s", model, alias),
+		return alias, s.audit(ctx, AuditEvent{Action: ActionAliasMove, Model: model, Version: n,
 			Reason: fmt.Sprintf("%s: %d -> %d (%s)", alias, from, n, reason)})
 	}
 	return "", fmt.Errorf("train: move an alias of %s to %d: %w (5 attempts)", model, n, ErrConflict)
@@ -402,16 +471,17 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) error {
 	return nil
 }
 
-// fail records the run as failed and returns err.
+// fail ends the tracking run as failed and returns err with the record.
 func (s *Service) fail(ctx context.Context, rec RunRecord, err error) (RunRecord, error) {
 	rec.Status = StatusFailed
 	rec.Error = err.Error()
 	rec.FinishedAt = s.now()
 	rec.Seconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
-	if rec.ID != "" && rec.Model != "" {
-		// Keep the original error even if the record cannot be saved.
-		_ = s.Runs.SaveRun(ctx, rec)
-		_ = s.audit(ctx, AuditEvent{Action: ActionTrainFailed, Model: rec.Model, Subject: "run/" + rec.ID, Reason: rec.Error})
+	if rec.ID != "" {
+		// Keep the original error even if the failure cannot be recorded.
+		_ = s.putRecord(ctx, rec)
+		_ = s.Runs.FinishRun(ctx, rec.ID, nil, []string{RecordKey(rec.ID)}, err)
+		_ = s.audit(ctx, AuditEvent{Action: ActionTrainFail, Model: rec.Model, Run: rec.ID, Reason: rec.Error})
 	}
 	return rec, err
 }

@@ -87,22 +87,44 @@ func (r *memRegistry) MoveAlias(ctx context.Context, model, alias string, from, 
 }
 
 type memRuns struct {
-	mu    sync.Mutex
-	saves []RunRecord
-	err   error
+	mu   sync.Mutex
+	n    int
+	runs map[string]*trackedRun
 }
 
-func (m *memRuns) SaveRun(ctx context.Context, r RunRecord) error {
+type trackedRun struct {
+	start     RunStart
+	status    string
+	metrics   map[string]float64
+	artifacts []string
+	err       string
+}
+
+func (m *memRuns) StartRun(ctx context.Context, s RunStart) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
+	if m.runs == nil {
+		m.runs = map[string]*trackedRun{}
 	}
-	m.saves = append(m.saves, r)
-	return nil
+	m.n++
+	id := fmt.Sprintf("run-%d", m.n)
+	m.runs[id] = &trackedRun{start: s, status: StatusRunning}
+	return id, nil
 }
 
-func (m *memRuns) last() RunRecord { return m.saves[len(m.saves)-1] }
+func (m *memRuns) FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.runs[id]
+	if !ok || r.status != StatusRunning {
+		return fmt.Errorf("mem: run %s is not running", id)
+	}
+	r.status, r.metrics, r.artifacts = StatusSucceeded, metrics, artifacts
+	if runErr != nil {
+		r.status, r.err = StatusFailed, runErr.Error()
+	}
+	return nil
+}
 
 type memAudit struct {
 	mu     sync.Mutex
@@ -134,12 +156,16 @@ type fixture struct {
 
 func newFixture() *fixture {
 	f := &fixture{art: &memArtifacts{}, reg: &memRegistry{}, runs: &memRuns{}, audit: &memAudit{}}
-	n := 0
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
 	f.svc = &Service{
 		Artifacts: f.art, Registry: f.reg, Runs: f.runs, Audit: f.audit,
-		Now:         func() time.Time { clock = clock.Add(time.Second); return clock },
-		NewID:       func() string { n++; return fmt.Sprintf("run-%d", n) },
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(time.Second)
+			return clock
+		},
 		Actor:       "test",
 		CodeVersion: "v-test",
 		Profile: func(in ProfileInput) ([]byte, error) {
@@ -181,8 +207,25 @@ func TestTrainRegistersChampionThenChallenger(t *testing.T) {
 	if len(first.Candidates) != 3 || first.Winner == "" || first.Metrics["cv_f1"] == 0 || first.Metrics["holdout_roc_auc"] == 0 {
 		t.Errorf("run record candidates %d winner %q metrics %v", len(first.Candidates), first.Winner, first.Metrics)
 	}
-	if got := f.runs.last(); got.ID != first.ID || got.Version != 1 || got.Alias != AliasChampion {
-		t.Errorf("saved run %+v", got)
+	tr := f.runs.runs[first.ID]
+	if tr.status != StatusSucceeded || tr.start.DatasetDigest != d.Digest || tr.start.CodeVersion != "v-test" {
+		t.Errorf("tracking run %+v", tr)
+	}
+	if tr.metrics["cv_f1"] != first.Metrics["cv_f1"] || tr.metrics["logreg-1.cv_roc_auc"] == 0 || tr.metrics["gbdt-1.cv_f1_std"] == 0 {
+		t.Errorf("tracked metrics lack the candidates' scores: %d metrics", len(tr.metrics))
+	}
+	if fmt.Sprint(tr.artifacts) != fmt.Sprint([]string{first.BundleKey, RecordKey(first.ID), "datasets/sha256/" + d.Digest}) {
+		t.Errorf("tracked artifacts %v", tr.artifacts)
+	}
+	if _, ok := tr.start.Params["families"]; !ok {
+		t.Errorf("tracked params %v lack the search", tr.start.Params)
+	}
+	var saved RunRecord
+	if err := json.Unmarshal(f.art.objects[RecordKey(first.ID)], &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Version != 1 || saved.Alias != AliasChampion || len(saved.Candidates) != 3 || saved.Status != StatusSucceeded {
+		t.Errorf("stored record: version %d alias %s candidates %d status %s", saved.Version, saved.Alias, len(saved.Candidates), saved.Status)
 	}
 
 	second, err := f.svc.Train(ctx, Request{Model: "heart", Data: d, Config: smallConfig(2)})
@@ -195,11 +238,11 @@ func TestTrainRegistersChampionThenChallenger(t *testing.T) {
 	if got, want := strings.Join(f.reg.moves, "; "), "champion 0->1 by test; challenger 0->2 by test"; got != want {
 		t.Errorf("alias moves %q, want %q", got, want)
 	}
-	want := "train.started train.succeeded model.registered alias.moved train.started train.succeeded model.registered alias.moved"
+	want := "train.start model.register alias.move train.succeed train.start model.register alias.move train.succeed"
 	if got := f.audit.actions(); got != want {
 		t.Errorf("audit %q, want %q", got, want)
 	}
-	if f.audit.events[0].Actor != "test" || f.audit.events[0].Model != "heart" || f.audit.events[0].Time.IsZero() {
+	if e := f.audit.events[0]; e.Actor != "test" || e.Model != "heart" || e.Run != first.ID || e.Time.IsZero() {
 		t.Errorf("audit event %+v", f.audit.events[0])
 	}
 	v := f.reg.versions["heart"][0]
@@ -222,8 +265,8 @@ func TestSameSeedSameBundleDigest(t *testing.T) {
 	if a.BundleDigest != b.BundleDigest {
 		t.Errorf("digests %s and %s", a.BundleDigest, b.BundleDigest)
 	}
-	if f.art.puts != 1 {
-		t.Errorf("the same bundle was stored %d times, want once", f.art.puts)
+	if n := len(f.art.objects); n != 3 {
+		t.Errorf("%d objects stored, want one bundle and two run records", n)
 	}
 	if a.Version != 1 || b.Version != 2 || b.Alias != AliasChallenger {
 		t.Errorf("versions %d %d alias %s", a.Version, b.Version, b.Alias)
@@ -269,14 +312,14 @@ func TestFailedRunIsRecorded(t *testing.T) {
 	if rec.Status != StatusFailed || !strings.Contains(rec.Error, "single class") {
 		t.Errorf("record status %s error %q", rec.Status, rec.Error)
 	}
-	if got := f.runs.last(); got.Status != StatusFailed || got.ID != rec.ID {
-		t.Errorf("saved run %+v", got)
+	if got := f.runs.runs[rec.ID]; got.status != StatusFailed || !strings.Contains(got.err, "single class") {
+		t.Errorf("tracking run %+v", got)
 	}
-	if got := f.audit.actions(); got != "train.started train.failed" {
+	if got := f.audit.actions(); got != "train.start train.fail" {
 		t.Errorf("audit %q", got)
 	}
-	if len(f.reg.versions) != 0 || len(f.art.objects) != 0 {
-		t.Error("a failed run registered or stored something")
+	if len(f.reg.versions) != 0 || len(f.art.objects) != 1 || f.art.objects[RecordKey(rec.ID)] == nil {
+		t.Errorf("a failed run registered a version or stored more than its record: %d objects", len(f.art.objects))
 	}
 }
 

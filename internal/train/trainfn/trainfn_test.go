@@ -58,14 +58,27 @@ func (r *registry) MoveAlias(ctx context.Context, model, alias string, from, to 
 }
 
 type runs struct {
-	mu   sync.Mutex
-	byID map[string]train.RunRecord
+	mu     sync.Mutex
+	n      int
+	status map[string]string
 }
 
-func (r *runs) SaveRun(ctx context.Context, rec train.RunRecord) error {
+func (r *runs) StartRun(ctx context.Context, s train.RunStart) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.byID[rec.ID] = rec
+	r.n++
+	id := fmt.Sprintf("run-%d", r.n)
+	r.status[id] = train.StatusRunning
+	return id, nil
+}
+
+func (r *runs) FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status[id] = train.StatusSucceeded
+	if runErr != nil {
+		r.status[id] = train.StatusFailed
+	}
 	return nil
 }
 
@@ -109,15 +122,13 @@ func newHarness(t *testing.T) *harness {
 	if _, err := dataset.Store(context.Background(), arts, raw); err != nil {
 		t.Fatal(err)
 	}
-	hs := &harness{arts: arts, reg: &registry{aliases: map[string]int{}}, runs: &runs{byID: map[string]train.RunRecord{}}, audit: &audit{}}
-	n := 0
+	hs := &harness{arts: arts, reg: &registry{aliases: map[string]int{}}, runs: &runs{status: map[string]string{}}, audit: &audit{}}
 	hs.h = &Handler{
 		Project:   Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Training: p.Training},
 		Artifacts: arts,
 		Service: &train.Service{
 			Artifacts: arts, Registry: hs.reg, Runs: hs.runs, Audit: hs.audit,
 			Now:         func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) },
-			NewID:       func() string { n++; return fmt.Sprintf("run-%d", n) },
 			Actor:       "lambda:train",
 			CodeVersion: "test",
 		},

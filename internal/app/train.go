@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/stewardml/steward/internal/audit"
+	"github.com/stewardml/steward/internal/buildinfo"
+	"github.com/stewardml/steward/internal/registry"
+	"github.com/stewardml/steward/internal/tracking"
+	"github.com/stewardml/steward/internal/train"
+)
+
+// TrainService returns the training service over the application's stores:
+// bundles and run records in the artifact store, runs in tracking,
+// versions in the registry, events in the audit log. actor names who
+// trains ("cli", "lambda:train", ...).
+func (a *App) TrainService(actor string) *train.Service {
+	reg := registry.New(a.Records)
+	reg.Now = a.Now
+	runs := tracking.New(a.Records)
+	runs.Now = a.Now
+	log := audit.New(a.Records)
+	log.Now = a.Now
+	return &train.Service{
+		Artifacts:   a.Artifacts,
+		Registry:    trainRegistry{reg},
+		Runs:        trainRuns{runs},
+		Audit:       trainAudit{log},
+		Now:         a.Now,
+		Actor:       actor,
+		CodeVersion: buildinfo.Version(),
+	}
+}
+
+// trainRegistry adapts the registry to train.Registry.
+type trainRegistry struct{ r *registry.Registry }
+
+var _ train.Registry = trainRegistry{}
+
+func (t trainRegistry) Register(ctx context.Context, v train.NewVersion) (int, error) {
+	var params map[string]any
+	if len(v.Params) > 0 {
+		if err := json.Unmarshal(v.Params, &params); err != nil {
+			return 0, fmt.Errorf("app: version params: %w", err)
+		}
+	}
+	got, err := t.r.Register(ctx, v.Model, registry.NewVersion{
+		BundleKey: v.BundleKey, BundleDigest: v.BundleDigest, DatasetDigest: v.DatasetDigest,
+		Family: v.Family, Params: params, Metrics: v.Metrics, CreatedBy: v.CreatedBy, SourceRun: v.RunID,
+	})
+	if err != nil {
+		return 0, err
+	}
+	return got.Number, nil
+}
+
+func (t trainRegistry) Alias(ctx context.Context, model, alias string) (int, error) {
+	a, err := t.r.Alias(ctx, model, alias)
+	if err != nil {
+		return 0, err
+	}
+	return a.Version, nil
+}
+
+func (t trainRegistry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
+	_, err := t.r.MoveAlias(ctx, model, alias, from, to, actor, reason)
+	if errors.Is(err, registry.ErrConflict) {
+		return errors.Join(train.ErrConflict, err)
+	}
+	return err
+}
+
+// trainRuns adapts tracking to train.Runs.
+type trainRuns struct{ t *tracking.Tracker }
+
+var _ train.Runs = trainRuns{}
+
+func (t trainRuns) StartRun(ctx context.Context, s train.RunStart) (string, error) {
+	r, err := t.t.Start(ctx, tracking.Start{Model: s.Model, Params: s.Params, DatasetDigest: s.DatasetDigest, CodeVersion: s.CodeVersion})
+	if err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}
+
+func (t trainRuns) FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error {
+	_, err := t.t.Finish(ctx, id, tracking.Update{Metrics: metrics, Artifacts: artifacts}, runErr)
+	return err
+}
+
+// trainAudit adapts the audit log to train.Audit.
+type trainAudit struct{ l audit.Log }
+
+var _ train.Audit = trainAudit{}
+
+func (t trainAudit) Append(ctx context.Context, e train.AuditEvent) error {
+	_, err := t.l.Append(ctx, audit.Event{
+		Time: e.Time, Actor: e.Actor, Action: e.Action,
+		Subject:  audit.Subject{Model: e.Model, Version: e.Version, Run: e.Run},
+		Reason:   e.Reason,
+		Evidence: e.Evidence,
+	})
+	return err
+}

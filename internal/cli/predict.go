@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/ml"
+	"github.com/stewardml/steward/internal/registry"
+	"github.com/stewardml/steward/internal/train/eval"
+)
+
+func runPredict(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("predict")
+	model := fs.String("model", "", "model to score with: NAME (its champion), NAME@ALIAS or NAME:VERSION")
+	data := fs.String("data", "", "CSV file to score: a header naming the features (the target column may be present), or the training file's layout")
+	format := fs.String("format", "csv", "output format: csv or jsonl")
+	out := fs.String("out", "", "output file (default: standard output)")
+	if _, err := Parse(fs, args); err != nil {
+		return err
+	}
+	if *model == "" || *data == "" {
+		return Usagef("--model and --data are required (steward predict --model heart[@alias|:version] --data FILE)")
+	}
+	if *format != "csv" && *format != "jsonl" {
+		return Usagef("--format %q, want csv or jsonl", *format)
+	}
+	ref, err := registry.ParseRef(*model)
+	if err != nil {
+		return Usagef("--model: %v", err)
+	}
+	raw, err := os.ReadFile(*data)
+	if err != nil {
+		return Usagef("--data: %v", err)
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := registry.New(a.Records).Resolve(ctx, ref)
+	if errors.Is(err, registry.ErrNotFound) {
+		return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, err, ref.Model))
+	}
+	if err != nil {
+		return err
+	}
+	body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
+	if err != nil {
+		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+	}
+	p, err := bundle.Open(body)
+	if err != nil {
+		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+	}
+	res, err := scoreFile(p, raw)
+	if err != nil {
+		return Usagef("%s: %v", *data, err)
+	}
+
+	w := e.Stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return Usagef("--out: %v", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	if err := res.Write(bw, *format); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	if *out != "" {
+		if err := w.(*os.File).Close(); err != nil {
+			return fmt.Errorf("write predictions: %w", err)
+		}
+	}
+	fmt.Fprintf(e.Stderr, "scored %d rows with %s:%d (%s)\n", len(res.Prob), ref.Model, v.Number, p.Family())
+	if res.Metrics != nil {
+		m := res.Metrics
+		fmt.Fprintf(e.Stderr, "the file carries the target %q; on its %d rows: accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  (threshold %g: tp %d fp %d tn %d fn %d)\n",
+			p.Manifest().Schema.Target.String(), m.N, m.Accuracy, m.Precision, m.Recall, m.F1, m.ROCAUC, m.PRAUC, m.LogLoss, m.Brier,
+			m.Threshold, m.Confusion.TP, m.Confusion.FP, m.Confusion.TN, m.Confusion.FN)
+	} else if res.MetricsNote != "" {
+		fmt.Fprintln(e.Stderr, res.MetricsNote)
+	}
+	return nil
+}
+
+// scored is the outcome of scoring a file.
+type scored struct {
+	Prob      []float64
+	Threshold float64
+	// Metrics are set when the file carried the target column.
+	Metrics     *eval.Metrics
+	MetricsNote string
+}
+
+// scoreFile reads a CSV laid out as the model's training file (features and
+// target) or as its features alone, with or without a header, checks every
+// row against the model's schema, and scores it. A bad value is reported
+// with its 1-based data row, field and what was expected.
+func scoreFile(p *bundle.Predictor, raw []byte) (*scored, error) {
+	s := p.Manifest().Schema
+	withTarget, err := layout(raw, &s)
+	if err != nil {
+		return nil, err
+	}
+	ds := s.Dataset(withTarget)
+	f, err := dataset.Parse(raw, ds, dataset.Options{})
+	if err != nil {
+		return nil, err
+	}
+	m, err := f.Matrix(s.Names())
+	if err != nil {
+		return nil, err
+	}
+	res := &scored{Prob: make([]float64, f.Rows), Threshold: p.Threshold()}
+	if err := p.PredictBatch(ml.Matrix(m), res.Prob); err != nil {
+		var fe *bundle.FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("row %d, field %q: expected %s, got %s", fe.Index+1, fe.Field, fe.Expected, fe.Got)
+		}
+		return nil, err
+	}
+	if withTarget {
+		y, err := ds.Target.Labels(f)
+		if err != nil {
+			res.MetricsNote = fmt.Sprintf("no metrics: %v", err)
+			return res, nil
+		}
+		met, err := eval.Score(y, res.Prob, res.Threshold)
+		if errors.Is(err, eval.ErrOneClass) {
+			res.MetricsNote = "no metrics: the target column holds a single class"
+			return res, nil
+		}
+		res.Metrics = &met
+	}
+	return res, nil
+}
+
+// layout decides from the first line whether the file carries the target
+// column: its field count is that of the training file or of the features.
+func layout(raw []byte, s *bundle.Schema) (withTarget bool, err error) {
+	b := bytes.TrimPrefix(raw, []byte{0xEF, 0xBB, 0xBF})
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		n := bytes.Count(line, []byte{','}) + 1
+		switch n {
+		case len(s.Columns):
+			return len(s.Columns) != len(s.Features), nil
+		case len(s.Features):
+			return false, nil
+		}
+		return false, fmt.Errorf("line 1 has %d fields, expected %d (%s) or %d with the target (%s)",
+			n, len(s.Features), strings.Join(s.Names(), ","), len(s.Columns), strings.Join(s.Columns, ","))
+	}
+	return false, dataset.ErrEmpty
+}
+
+// Write writes one line per scored row, in input order: CSV with a header
+// (row,probability,label) or JSON lines.
+func (r *scored) Write(w io.Writer, format string) error {
+	var buf []byte
+	if format == "csv" {
+		if _, err := io.WriteString(w, "row,probability,label\n"); err != nil {
+			return fmt.Errorf("write predictions: %w", err)
+		}
+	}
+	for i, p := range r.Prob {
+		label := 0
+		if p >= r.Threshold {
+			label = 1
+		}
+		buf = buf[:0]
+		if format == "csv" {
+			buf = strconv.AppendInt(buf, int64(i+1), 10)
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, p, 'g', -1, 64)
+			buf = append(buf, ',')
+			buf = strconv.AppendInt(buf, int64(label), 10)
+			buf = append(buf, '\n')
+		} else {
+			line, _ := json.Marshal(struct {
+				Row         int     `json:"row"`
+				Probability float64 `json:"probability"`
+				Label       int     `json:"label"`
+			}{i + 1, p, label})
+			buf = append(append(buf, line...), '\n')
+		}
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write predictions: %w", err)
+		}
+	}
+	return nil
+}
+
+// openApp builds the application from the environment and the global
+// flags, for commands that need the stores.
+func openApp(ctx context.Context, e *Env) (*app.App, error) {
+	rt, err := config.FromEnv(e.Getenv)
+	if err != nil {
+		return nil, WithCode(ExitUsage, err)
+	}
+	rt.DataDir = e.DataDir
+	rt.ConfigPath = e.ConfigPath
+	a, err := app.New(ctx, app.Options{Runtime: rt, Console: e.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/train"
+)
+
+func runTrain(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("train")
+	model := fs.String("model", "", "model to train (default: the project's model)")
+	data := fs.String("data", "", "training data file (default: the project's data source)")
+	cfgPath := fs.String("config", e.ConfigPath, "project configuration file")
+	seed := fs.Int64("seed", 0, "random seed (default: the configuration's training.seed)")
+	verbose := fs.Bool("v", false, "print a progress line per fold, not only per candidate")
+	if _, err := Parse(fs, args); err != nil {
+		return err
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	p, err := config.Load(*cfgPath)
+	if err != nil {
+		return WithCode(ExitUsage, err)
+	}
+	if *model != "" && *model != p.Model.Name {
+		return Usagef("--model %q: %s describes model %q", *model, *cfgPath, p.Model.Name)
+	}
+	path := p.DataPath()
+	if *data != "" {
+		path = *data
+	}
+	frame, raw, err := dataset.ReadFile(path, p.Schema(), dataset.Options{Format: p.DataFormat()})
+	if err != nil {
+		return WithCode(ExitUsage, fmt.Errorf("%s: %w", path, err))
+	}
+	cfg := p.Training
+	if seedSet {
+		cfg.Seed = *seed
+	}
+
+	e.ConfigPath = *cfgPath
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ref, err := dataset.Store(ctx, a.Artifacts, raw)
+	if err != nil {
+		return err
+	}
+	svc := a.TrainService("cli")
+	prog := newProgress(e.Stderr, *verbose)
+	rec, err := svc.Train(ctx, train.Request{
+		Model:    p.Model.Name,
+		Data:     train.Data{Schema: p.Schema(), Frame: frame, Digest: ref.Digest},
+		Config:   cfg,
+		Progress: prog.event,
+	})
+	prog.done()
+	if err != nil {
+		switch {
+		case errors.Is(err, train.ErrInvalidConfig):
+			return WithCode(ExitUsage, err)
+		case errors.Is(err, train.ErrInvalidData), errors.Is(err, train.ErrTrainingFailed):
+			return Failed(err)
+		}
+		return err
+	}
+	if e.JSON {
+		return e.PrintJSON(rec)
+	}
+	printRun(e.Stdout, rec)
+	return nil
+}
+
+// progress renders training progress on stderr: a line per candidate (and
+// per fold with -v), each naming the family, the candidate and the fold.
+type progress struct {
+	w       io.Writer
+	verbose bool
+	mu      sync.Mutex
+	folds   map[string]int
+	sum     map[string]float64
+	tty     bool
+}
+
+func newProgress(w io.Writer, verbose bool) *progress {
+	pr := &progress{w: w, verbose: verbose, folds: map[string]int{}, sum: map[string]float64{}}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			pr.tty = true
+		}
+	}
+	return pr
+}
+
+func (pr *progress) event(p train.Progress) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	switch p.Stage {
+	case train.StageFold:
+		pr.folds[p.Candidate]++
+		pr.sum[p.Candidate] += p.Value
+		n := pr.folds[p.Candidate]
+		line := fmt.Sprintf("train: [%3d/%d] %-6s %d/%d %-10s fold %2d/%d  %s %.4f", p.Done, p.Total, p.Family, p.FamilyIndex, p.FamilySize, p.Candidate, p.Fold, p.Folds, p.Metric, p.Value)
+		if p.Err != "" {
+			line = fmt.Sprintf("train: [%3d/%d] %-6s %d/%d %-10s fold %2d/%d  failed: %s", p.Done, p.Total, p.Family, p.FamilyIndex, p.FamilySize, p.Candidate, p.Fold, p.Folds, p.Err)
+		}
+		switch {
+		case pr.verbose:
+			fmt.Fprintln(pr.w, line)
+		case n == p.Folds:
+			pr.clear()
+			fmt.Fprintf(pr.w, "train: [%3d/%d] %-6s %d/%d %-10s %d folds  %s %.4f (mean)\n", p.Done, p.Total, p.Family, p.FamilyIndex, p.FamilySize, p.Candidate, p.Folds, p.Metric, pr.sum[p.Candidate]/float64(n))
+		case pr.tty:
+			fmt.Fprintf(pr.w, "\r%s", line)
+		}
+	case train.StageSelect:
+		pr.clear()
+		fmt.Fprintf(pr.w, "train: selected %s (%s %.4f); refitting on the training rows\n", p.Candidate, p.Metric, p.Value)
+	case train.StageHoldout:
+		fmt.Fprintf(pr.w, "train: %s on the hold-out: %s %.4f\n", p.Candidate, p.Metric, p.Value)
+	}
+}
+
+func (pr *progress) clear() {
+	if pr.tty && !pr.verbose {
+		fmt.Fprint(pr.w, "\r\033[K")
+	}
+}
+
+func (pr *progress) done() {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	pr.clear()
+}
+
+// printRun prints the candidates table and the outcome of a run.
+func printRun(w io.Writer, rec train.RunRecord) {
+	metric := rec.Config.Metric
+	cols := []string{metric}
+	for _, m := range []string{"roc_auc", "f1", "accuracy"} {
+		if m != metric {
+			cols = append(cols, m)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "\tcandidate\tparams")
+	for _, c := range cols {
+		fmt.Fprintf(tw, "\t%s (cv)", c)
+	}
+	fmt.Fprintln(tw, "\tfit time")
+	for _, c := range rec.Candidates {
+		mark := ""
+		if c.Selected {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s", mark, c.ID, params(c.Params))
+		for _, m := range cols {
+			if c.Error != "" {
+				fmt.Fprint(tw, "\t-")
+				continue
+			}
+			st := c.CV[m]
+			fmt.Fprintf(tw, "\t%.4f ± %.4f", st.Mean, st.Std)
+		}
+		if c.Error != "" {
+			fmt.Fprintf(tw, "\tfailed: %s\n", c.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "\t%.2fs\n", c.Seconds)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d candidates, %d folds × %d repeats, selected by %s: %s\n", len(rec.Candidates), rec.Config.Folds, rec.Config.Repeats, metric, rec.Winner)
+	if h := rec.Holdout; h != nil {
+		m := h.Metrics
+		fmt.Fprintf(w, "hold-out (%d rows): roc_auc %.4f  pr_auc %.4f  f1 %.4f  accuracy %.4f  precision %.4f  recall %.4f  log_loss %.4f  brier %.4f\n",
+			m.N, m.ROCAUC, m.PRAUC, m.F1, m.Accuracy, m.Precision, m.Recall, m.LogLoss, m.Brier)
+		fmt.Fprintf(w, "confusion at %g: tp %d  fp %d  tn %d  fn %d\n", m.Threshold, m.Confusion.TP, m.Confusion.FP, m.Confusion.TN, m.Confusion.FN)
+	}
+	fmt.Fprintf(w, "registered %s:%d as %s\nbundle %s\nrun %s (%.1fs)\n", rec.Model, rec.Version, rec.Alias, rec.BundleDigest, rec.ID, rec.Seconds)
+}
+
+// params renders a search point as "k=v k=v" in key order.
+func params(p map[string]any) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, p[k])
+	}
+	if len(parts) == 0 {
+		return "(defaults)"
+	}
+	return strings.Join(parts, " ")
+}
