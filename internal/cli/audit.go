@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stewardml/steward/internal/audit"
+)
+
+func runAudit(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("audit")
+	model := fs.String("model", "", "only this model's events")
+	since := fs.Duration("since", 0, "only events of the last DURATION (e.g. 24h)")
+	from := fs.String("from", "", "only events at or after this RFC 3339 time")
+	to := fs.String("to", "", "only events at or before this RFC 3339 time")
+	limit := fs.Int("limit", 0, "at most N events (newest when --newest)")
+	newest := fs.Bool("newest", false, "newest first")
+	corr := fs.String("correlation", "", "only events of this correlation id (one decision chain)")
+	pos, err := Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return Usagef("audit: unexpected argument %q (use --model)", pos[0])
+	}
+	f := audit.Filter{Model: *model, Limit: *limit, Newest: *newest}
+	if *since < 0 || *limit < 0 {
+		return Usagef("audit: --since and --limit must not be negative")
+	}
+	for _, p := range []struct {
+		flag, v string
+		dst     *time.Time
+	}{{"--from", *from, &f.From}, {"--to", *to, &f.To}} {
+		if p.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, p.v)
+		if err != nil {
+			return Usagef("%s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", p.flag, p.v)
+		}
+		*p.dst = t
+	}
+	a, err := e.App(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *since > 0 {
+		f.From = a.Now().Add(-*since)
+	}
+	events, err := a.Audit().List(ctx, f)
+	if err != nil {
+		return WithCode(ExitUsage, err)
+	}
+	if *corr != "" {
+		kept := events[:0]
+		for _, ev := range events {
+			if ev.CorrelationID == *corr {
+				kept = append(kept, ev)
+			}
+		}
+		events = kept
+	}
+	if e.JSON {
+		if events == nil {
+			events = []audit.Event{}
+		}
+		return e.PrintJSON(events)
+	}
+	if len(events) == 0 {
+		fmt.Fprintln(e.Stdout, "no audit events match")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tSUBJECT\tREASON")
+	for _, ev := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(time.RFC3339), ev.Actor, ev.Action, subject(ev.Subject), oneLine(ev.Reason, 80))
+	}
+	return tw.Flush()
+}
+
+func subject(s audit.Subject) string {
+	var parts []string
+	if s.Model != "" {
+		p := s.Model
+		if s.Version != 0 {
+			p += fmt.Sprintf(":%d", s.Version)
+		}
+		parts = append(parts, p)
+	}
+	if s.Execution != "" {
+		parts = append(parts, "exec "+shortID(s.Execution))
+	}
+	if s.Run != "" {
+		parts = append(parts, "run "+shortID(s.Run))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shortID(id string) string {
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		id = id[i+1:]
+	}
+	if len(id) > 13 {
+		return id[:13]
+	}
+	return id
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}
