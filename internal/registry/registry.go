@@ -41,8 +41,7 @@ type Model struct {
 	CreatedAt     time.Time `json:"createdAt"`
 	CreatedBy     string    `json:"createdBy"`
 	LatestVersion int       `json:"latestVersion"`
-	// Aliases maps alias names to version numbers; filled by Model, not
-	// by Models.
+	// Aliases maps each set alias to its version number.
 	Aliases map[string]int `json:"aliases,omitempty"`
 }
 
@@ -280,7 +279,7 @@ func (r *Registry) Model(ctx context.Context, name string) (Model, error) {
 	return m, nil
 }
 
-// Models lists every model, sorted by name, without their aliases.
+// Models lists every model with its aliases, sorted by name.
 func (r *Registry) Models(ctx context.Context) ([]Model, error) {
 	entries, err := r.store.Query(ctx, modelsPK, store.Query{})
 	if err != nil {
@@ -288,13 +287,9 @@ func (r *Registry) Models(ctx context.Context) ([]Model, error) {
 	}
 	out := make([]Model, 0, len(entries))
 	for _, e := range entries {
-		rec, err := r.store.Get(ctx, modelPK(e.SK), modelSK)
+		m, err := r.Model(ctx, e.SK)
 		if err != nil {
-			return nil, fmt.Errorf("registry: models: %s: %w", e.SK, err)
-		}
-		m, err := decode[Model](rec)
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("registry: models: %w", err)
 		}
 		out = append(out, m)
 	}
@@ -410,17 +405,19 @@ func (r *Registry) move(ctx context.Context, model, alias string, expected, to i
 	if err != nil {
 		return AliasMove{}, err
 	}
+	if to != 0 {
+		if _, err := r.Version(ctx, model, to); err != nil {
+			return AliasMove{}, fmt.Errorf("registry: move %s@%s: %w", model, alias, err)
+		}
+	} else if _, err := r.Model(ctx, model); err != nil {
+		return AliasMove{}, fmt.Errorf("registry: move %s@%s: %w", model, alias, err)
+	}
 	if cur.Version != expected {
 		return AliasMove{}, fmt.Errorf("registry: move %s@%s to v%d: it points at v%d, not the expected v%d: %w",
 			model, alias, to, cur.Version, expected, ErrConflict)
 	}
 	if to == cur.Version {
 		return AliasMove{}, fmt.Errorf("registry: move %s@%s: %w: already at v%d", model, alias, ErrInvalid, to)
-	}
-	if to != 0 {
-		if _, err := r.Version(ctx, model, to); err != nil {
-			return AliasMove{}, fmt.Errorf("registry: move %s@%s: %w", model, alias, err)
-		}
 	}
 	now := r.now()
 	m := AliasMove{Model: model, Alias: alias, Seq: cur.Seq + 1, From: cur.Version, To: to, Actor: actor, Reason: reason, At: now, Kind: kind}

@@ -82,9 +82,12 @@ func TestRegisterAssignsSequentialNumbers(t *testing.T) {
 	if err != nil || len(vs) != 3 || vs[0].Number != 1 || vs[2].Number != 3 {
 		t.Fatalf("Versions = %+v, %v; want 1..3", vs, err)
 	}
+	if _, err := r.MoveAlias(ctx, "heart", registry.Champion, 0, 3, "alice", "best"); err != nil {
+		t.Fatal(err)
+	}
 	models, err := r.Models(ctx)
-	if err != nil || len(models) != 2 || models[0].Name != "heart" || models[0].LatestVersion != 3 || models[1].Name != "other" {
-		t.Fatalf("Models = %+v, %v; want heart (latest 3), other", models, err)
+	if err != nil || len(models) != 2 || models[0].Name != "heart" || models[0].LatestVersion != 3 || models[0].Aliases[registry.Champion] != 3 || models[1].Name != "other" {
+		t.Fatalf("Models = %+v, %v; want heart (latest 3, champion 3), other", models, err)
 	}
 	if _, err := r.Version(ctx, "heart", 4); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("Version 4: err = %v, want ErrNotFound", err)
@@ -162,6 +165,9 @@ func TestMoveAliasIsCompareAndSet(t *testing.T) {
 	}
 	if _, err := r.MoveAlias(ctx, "heart", registry.Champion, 1, 9, "bob", "no such version"); !errors.Is(err, registry.ErrNotFound) {
 		t.Fatalf("move to a missing version: err = %v, want ErrNotFound", err)
+	}
+	if _, err := r.MoveAlias(ctx, "nope", registry.Champion, 0, 0, "bob", "no such model"); !errors.Is(err, registry.ErrNotFound) {
+		t.Fatalf("move in a missing model: err = %v, want ErrNotFound", err)
 	}
 	if _, err := r.MoveAlias(ctx, "heart", registry.Champion, 1, 1, "bob", "same"); !errors.Is(err, registry.ErrInvalid) {
 		t.Fatalf("move to the current version: err = %v, want ErrInvalid", err)
