@@ -199,7 +199,8 @@ func bench(model string, n int, Xtr ml.Matrix, ytr []float64, Xte ml.Matrix, yte
 		}
 	case "gbdt":
 		fit = func() (func(ml.Matrix, []float64), int, error) {
-			m, err := gbdt.Trainer{Params: gbdt.Params{NTrees: nTrees, MaxDepth: 6, LearningRate: 0.1, MaxBins: 255}}.
+			m, err := gbdt.Trainer{Params: gbdt.Params{NTrees: nTrees, MaxDepth: 6, LearningRate: 0.1, MaxBins: 255,
+				MinChildWeight: 1, Lambda: 1, Subsample: 1, ColsampleByTree: 1}}.
 				FitModel(Xtr, ytr, nil, rand.New(rand.NewSource(0)))
 			if err != nil {
 				return nil, 0, err

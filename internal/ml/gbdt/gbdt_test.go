@@ -75,7 +75,7 @@ func TestLeavesAgreesWithTrainerOnEveryTrainingRow(t *testing.T) {
 }
 
 func TestTextFormat(t *testing.T) {
-	m, _, _ := fitCleveland(t, Params{NTrees: 5})
+	m, _, _ := fitCleveland(t, Params{NTrees: 5, LearningRate: 0.1})
 	text, err := m.MarshalText()
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ func TestMissingValuesLearnDirection(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	m, err := Trainer{Params: Params{NTrees: 30, MaxDepth: 2}}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
+	m, err := Trainer{Params: Params{NTrees: 30, MaxDepth: 2, LearningRate: 0.3}}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,19 +9,22 @@ import (
 )
 
 // Params are the hyperparameters of boosting. Zero values select the
-// defaults.
+// defaults, which suit small tables such as the heart data (shallow trees,
+// a small learning rate, subsampling); XGBoost's defaults are MaxDepth 6,
+// LearningRate 0.3, MinChildWeight 1, Subsample 1, ColsampleByTree 1.
 type Params struct {
 	// NTrees is the number of boosting rounds; default 100.
 	NTrees int `json:"n_trees"`
-	// LearningRate (shrinkage) scales every tree; default 0.1.
+	// LearningRate (shrinkage) scales every tree; default 0.05.
 	LearningRate float64 `json:"learning_rate"`
-	// MaxDepth limits the depth of each tree; default 6, -1 for no limit
+	// MaxDepth limits the depth of each tree; default 3, -1 for no limit
 	// (MaxLeaves must then be set).
 	MaxDepth int `json:"max_depth"`
 	// MaxLeaves limits the leaves of each tree; 0 (default) means only
 	// MaxDepth limits it.
 	MaxLeaves int `json:"max_leaves"`
-	// MinChildWeight is the smallest hessian sum of a child; default 1.
+	// MinChildWeight is the smallest hessian sum of a child; default 3
+	// (use a tiny positive value for none).
 	MinChildWeight float64 `json:"min_child_weight"`
 	// MinSamplesLeaf is the smallest number of rows in a leaf; default 1.
 	MinSamplesLeaf int `json:"min_samples_leaf"`
@@ -31,10 +34,10 @@ type Params struct {
 	// MinSplitGain is the smallest loss reduction of a split; default 0.
 	MinSplitGain float64 `json:"min_split_gain"`
 	// Subsample is the fraction of rows drawn (without replacement) for
-	// each tree; default 1.
+	// each tree; default 0.8.
 	Subsample float64 `json:"subsample"`
 	// ColsampleByTree is the fraction of features drawn for each tree;
-	// default 1.
+	// default 0.8.
 	ColsampleByTree float64 `json:"colsample_bytree"`
 	// MaxBins caps the value bins per feature, 2..255; default 255.
 	MaxBins int `json:"max_bins"`
@@ -57,13 +60,13 @@ func (p Params) WithDefaults() Params {
 		p.NTrees = 100
 	}
 	if p.LearningRate == 0 {
-		p.LearningRate = 0.1
+		p.LearningRate = 0.05
 	}
 	if p.MaxDepth == 0 {
-		p.MaxDepth = 6
+		p.MaxDepth = 3
 	}
 	if p.MinChildWeight == 0 {
-		p.MinChildWeight = 1
+		p.MinChildWeight = 3
 	}
 	if p.MinSamplesLeaf == 0 {
 		p.MinSamplesLeaf = 1
@@ -72,10 +75,10 @@ func (p Params) WithDefaults() Params {
 		p.Lambda = 1
 	}
 	if p.Subsample == 0 {
-		p.Subsample = 1
+		p.Subsample = 0.8
 	}
 	if p.ColsampleByTree == 0 {
-		p.ColsampleByTree = 1
+		p.ColsampleByTree = 0.8
 	}
 	if p.MaxBins == 0 {
 		p.MaxBins = tree.MaxBins
