@@ -56,8 +56,8 @@ func TestFullyGrownTreeFitsDistinctRows(t *testing.T) {
 func TestLimits(t *testing.T) {
 	X, y := cleveland()
 	for _, tc := range []struct {
-		name string
-		p    Params
+		name  string
+		p     Params
 		check func(t *testing.T, m *Model)
 	}{
 		{"max depth", Params{NTrees: 5, MaxDepth: 3}, func(t *testing.T, m *Model) {
