@@ -375,9 +375,7 @@ func selectTest(kind Kind, nRef, nUnique int) TestName {
 }
 
 func testFeature(f *FeatureProfile, col []float64, ov Override, opts Options) featureState {
-	vals, missing, nonFinite := finite(col)
-	sortFloats(vals)
-	cur := compress(vals)
+	cur, missing, nonFinite := sortedOf(col, true)
 	ref := f.sorted()
 
 	nUnique := len(mergeSorted(ref, cur).values)

@@ -237,32 +237,11 @@ func checkProbabilities(p []float64) error {
 	return nil
 }
 
-// finite splits a column into its finite values and the counts of NaN and
-// infinite values dropped (Evidently's replace([-inf, inf], nan).dropna()).
-func finite(x []float64) (vals []float64, missing, nonFinite int) {
-	vals = make([]float64, 0, len(x))
-	for _, v := range x {
-		switch {
-		case math.IsNaN(v):
-			missing++
-		case math.IsInf(v, 0):
-			nonFinite++
-		default:
-			vals = append(vals, v)
-		}
-	}
-	return vals, missing, nonFinite
-}
-
 func profileColumn(name string, kind Kind, x []float64, opts ProfileOptions, stream uint64) (FeatureProfile, error) {
-	vals, missing, nonFinite := finite(x)
-	if len(vals) == 0 {
+	s, missing, nonFinite := sortedOf(x, true)
+	if s.N() == 0 {
 		return FeatureProfile{}, fmt.Errorf("%w: feature %q has no finite value in %d rows", ErrEmpty, name, len(x))
 	}
-	// Reservoir sampling runs over the values in row order, before sorting.
-	var sample []float64
-	sortFloats(vals) // vals is our own copy
-	s := compress(vals)
 	fp := FeatureProfile{
 		Name: name, Kind: kind, Count: s.N(), Missing: missing, NonFinite: nonFinite,
 		Min: s.Min(), Max: s.Max(), Distinct: len(s.Values), Std: PopulationStd(s),
@@ -282,7 +261,7 @@ func profileColumn(name string, kind Kind, x []float64, opts ProfileOptions, str
 			fp.Counts[i] = s.Count(i)
 		}
 	} else {
-		sample = reservoir(x, opts.SampleCap, rand.New(rand.NewPCG(opts.Seed, stream)))
+		sample := reservoir(x, opts.SampleCap, rand.New(rand.NewPCG(opts.Seed, stream)))
 		slices.Sort(sample)
 		fp.Sample = sample
 	}

@@ -80,15 +80,108 @@ func (s Sorted) Max() float64 {
 // NewSorted sorts a copy of x into run-length form. It returns
 // ErrNonFinite if x holds a NaN (infinities sort like numbers, as in NumPy).
 func NewSorted(x []float64) (Sorted, error) {
-	for i, v := range x {
-		if math.IsNaN(v) {
-			return Sorted{}, &DataError{Row: i, Value: v, Expected: "a number, not NaN", Err: ErrNonFinite}
+	s, missing, _ := sortedOf(x, false)
+	if missing > 0 {
+		for i, v := range x {
+			if math.IsNaN(v) {
+				return Sorted{}, &DataError{Row: i, Value: v, Expected: "a number, not NaN", Err: ErrNonFinite}
+			}
 		}
 	}
-	c := make([]float64, len(x))
-	copy(c, x)
-	sortFloats(c)
-	return compress(c), nil
+	return s, nil
+}
+
+// sortedOf builds the run-length form of x without its NaN values (and
+// without ±Inf when dropInf), returning how many of each it dropped.
+//
+// Tabular columns hold few distinct values, so it first counts them in a
+// small hash table, one pass and no sort; a column with more distinct values
+// than the table holds is sorted instead (radix sort for long columns).
+func sortedOf(x []float64, dropInf bool) (s Sorted, missing, nonFinite int) {
+	if len(x) >= hashMinLen {
+		if s, missing, nonFinite, ok := countDistinct(x, dropInf); ok {
+			return s, missing, nonFinite
+		}
+	}
+	vals := make([]float64, 0, len(x))
+	for _, v := range x {
+		switch {
+		case math.IsNaN(v):
+			missing++
+		case math.IsInf(v, 0) && dropInf:
+			nonFinite++
+		default:
+			vals = append(vals, v)
+		}
+	}
+	sortFloats(vals)
+	return compress(vals), missing, nonFinite
+}
+
+const (
+	// hashMinLen: shorter columns are simply sorted.
+	hashMinLen = 4096
+	// hashMaxDistinct bounds the hash table; beyond it a column is sorted.
+	hashMaxDistinct = 4096
+	hashBits        = 13 // table of 2^13 slots, at most half full
+)
+
+// countDistinct counts x's distinct values in an open-addressing table and
+// sorts only those; ok is false when there are more than hashMaxDistinct.
+func countDistinct(x []float64, dropInf bool) (s Sorted, missing, nonFinite int, ok bool) {
+	const size = 1 << hashBits
+	var keys [size]uint64
+	var counts [size]int
+	distinct := 0
+	for _, v := range x {
+		if v != v {
+			missing++
+			continue
+		}
+		if dropInf && math.IsInf(v, 0) {
+			nonFinite++
+			continue
+		}
+		if v == 0 {
+			v = 0 // one key for -0 and +0
+		}
+		k := math.Float64bits(v)
+		h := (k * 0x9E3779B97F4A7C15) >> (64 - hashBits)
+		for {
+			if counts[h] == 0 {
+				if distinct == hashMaxDistinct {
+					return Sorted{}, 0, 0, false
+				}
+				distinct++
+				keys[h] = k
+				counts[h] = 1
+				break
+			}
+			if keys[h] == k {
+				counts[h]++
+				break
+			}
+			h = (h + 1) & (size - 1)
+		}
+	}
+	type vc struct {
+		v float64
+		c int
+	}
+	pairs := make([]vc, 0, distinct)
+	for h, c := range counts {
+		if c > 0 {
+			pairs = append(pairs, vc{math.Float64frombits(keys[h]), c})
+		}
+	}
+	slices.SortFunc(pairs, func(a, b vc) int { return cmpFloat(a.v, b.v) })
+	s = Sorted{Values: make([]float64, len(pairs)), Cum: make([]int, len(pairs))}
+	total := 0
+	for i, p := range pairs {
+		total += p.c
+		s.Values[i], s.Cum[i] = p.v, total
+	}
+	return s, missing, nonFinite, true
 }
 
 // SortedFromCounts builds the run-length form from distinct values and their
