@@ -89,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		slices.Sort(times)
 		rec := map[string]any{
 			"kind": "drift", "impl": "go", "size_ref": n, "size_cur": len(cur["age"]), "n_features": len(features),
-			"statistic": name,
+			"statistic":        name,
 			"time_13_features": map[string]any{"median_s": median(times), "min_s": times[0], "reps": len(times)},
 			"env":              env,
 		}
