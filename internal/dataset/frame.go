@@ -128,7 +128,11 @@ func (f *Frame) Text(name string) ([]string, error) {
 		}
 		return out, nil
 	}
+	// Gather every cell's bytes into one buffer and convert it once: the
+	// strings handed out are substrings of it, not one allocation each.
 	b := f.raw
+	buf := make([]byte, 0, len(b)/max(1, len(f.Names)))
+	ends := make([]int, f.Rows)
 	i, row := f.dataStart, 0
 	for i < len(b) && row < f.Rows {
 		end := lineEnd(b, i)
@@ -140,8 +144,15 @@ func (f *Frame) Text(name string) ([]string, error) {
 		if len(line) == 0 {
 			continue
 		}
-		out[row] = fieldText(line, j)
+		buf = appendField(buf, line, j)
+		ends[row] = len(buf)
 		row++
+	}
+	all := string(buf)
+	start := 0
+	for r := range out {
+		out[r] = all[start:ends[r]]
+		start = ends[r]
 	}
 	return out, nil
 }
@@ -157,42 +168,44 @@ func lineEnd(b []byte, i int) int {
 	return len(b)
 }
 
-// fieldText returns field j of a well-formed line (one Parse accepted),
-// unquoted.
-func fieldText(line []byte, j int) string {
+// appendField appends field j of a well-formed line (one Parse accepted),
+// unquoted, to buf.
+func appendField(buf, line []byte, j int) []byte {
 	k := 0
 	for f := 0; ; f++ {
-		var text string
 		var next int
 		if k < len(line) && line[k] == '"' {
-			var buf []byte
 			m := k + 1
 			for m < len(line) {
 				if line[m] == '"' {
 					if m+1 < len(line) && line[m+1] == '"' {
-						buf = append(buf, '"')
+						if f == j {
+							buf = append(buf, '"')
+						}
 						m += 2
 						continue
 					}
 					m++
 					break
 				}
-				buf = append(buf, line[m])
+				if f == j {
+					buf = append(buf, line[m])
+				}
 				m++
 			}
-			text, next = string(buf), m
+			next = m
 		} else {
 			m := k
 			for m < len(line) && line[m] != ',' {
 				m++
 			}
-			text, next = string(line[k:m]), m
+			if f == j {
+				buf = append(buf, line[k:m]...)
+			}
+			next = m
 		}
-		if f == j {
-			return text
-		}
-		if next >= len(line) {
-			return ""
+		if f == j || next >= len(line) {
+			return buf
 		}
 		k = next + 1
 	}

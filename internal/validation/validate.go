@@ -252,7 +252,8 @@ func run(e *Expectation, t *table, format string, partial int) (bool, Object, er
 			return false, nil, err
 		}
 		want := e.Type == "expect_column_values_to_match_regex"
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return a.regex.MatchString(text[i]) != want })
+		match := memoMatch(a.regex.MatchString)
+		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return match(text[i]) != want })
 	case "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal":
 		text, err := col.texts()
 		if err != nil {
@@ -321,6 +322,23 @@ func run(e *Expectation, t *table, format string, partial int) (bool, Object, er
 		return ok, Object{{"observed_value", floatsToAny(modes)}}, nil
 	}
 	return false, nil, &evalError{fmt.Sprintf("expectation type %s has no evaluator", e.Type)}
+}
+
+// memoMatch remembers a regular expression's verdict per text, up to a
+// bound: numeric columns repeat a few texts over and over.
+func memoMatch(match func(string) bool) func(string) bool {
+	const limit = 4096
+	seen := make(map[string]bool)
+	return func(s string) bool {
+		if v, ok := seen[s]; ok {
+			return v
+		}
+		v := match(s)
+		if len(seen) < limit {
+			seen[s] = v
+		}
+		return v
+	}
 }
 
 // between applies min_value/max_value with strict_min/strict_max; a null
