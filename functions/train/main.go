@@ -40,7 +40,7 @@ func run() error {
 		return errors.New("no project configuration: set STEWARD_CONFIG to the steward.yaml packaged with the function")
 	}
 	h := &trainfn.Handler{
-		Project:   trainfn.Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Training: p.Training},
+		Project:   trainfn.ProjectOf(p),
 		Artifacts: a.Artifacts,
 		Service:   a.TrainService("lambda:train"),
 	}

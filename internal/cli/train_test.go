@@ -236,3 +236,32 @@ func TestTrainVerboseProgressNamesEveryFold(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBundledDataTwiceSameDigest is the acceptance run: `steward
+// train` on the bundled data with the project's configuration (every
+// family, the default search), twice with the same seed, gives the same
+// bundle digest. (Its wall time is measured by BenchmarkRunProjectSearch in
+// package train, not asserted here.)
+func TestTrainBundledDataTwiceSameDigest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the full default search twice")
+	}
+	var digests []string
+	for i := 0; i < 2; i++ {
+		code, out, errs := steward(t, t.TempDir(), "--config", "../../steward.yaml", "train", "--model", "heart", "--seed", "11")
+		if code != ExitOK {
+			t.Fatalf("run %d: exit %d: %s", i+1, code, errs)
+		}
+		if !strings.Contains(out, "12 candidates, 5 folds × 3 repeats") {
+			t.Errorf("run %d did not search every family:\n%s", i+1, out)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "bundle sha256:") {
+				digests = append(digests, l)
+			}
+		}
+	}
+	if len(digests) != 2 || digests[0] != digests[1] {
+		t.Errorf("digests %v, want two equal", digests)
+	}
+}

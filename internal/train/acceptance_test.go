@@ -119,3 +119,16 @@ var defaultsOnly = map[string]map[string]any{
 	"forest": {"n_trees": 100},
 	"gbdt":   {"n_trees": 100},
 }
+
+// BenchmarkRunProjectSearch times the default search of the project
+// configuration (every family, 12 candidates, 5 folds × 3 repeats, 20 %
+// hold-out) on Cleveland: the work of `steward train` on the bundled data.
+func BenchmarkRunProjectSearch(b *testing.B) {
+	d := cleveland(b)
+	c := Config{Seed: 42, Metric: "roc_auc"}
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), d, c, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/store"
@@ -230,4 +231,10 @@ func (h *Handler) load(ctx context.Context, ref dataset.Ref) (train.Data, error)
 		return train.Data{}, err
 	}
 	return train.Data{Schema: h.Project.Schema, Frame: f, Digest: dataset.Digest(raw)}, nil
+}
+
+// ProjectOf returns what the handler needs of a loaded project
+// configuration.
+func ProjectOf(p *config.Project) Project {
+	return Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Training: p.Training}
 }

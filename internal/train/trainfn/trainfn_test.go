@@ -124,7 +124,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	hs := &harness{arts: arts, reg: &registry{aliases: map[string]int{}}, runs: &runs{status: map[string]string{}}, audit: &audit{}}
 	hs.h = &Handler{
-		Project:   Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Training: p.Training},
+		Project:   ProjectOf(p),
 		Artifacts: arts,
 		Service: &train.Service{
 			Artifacts: arts, Registry: hs.reg, Runs: hs.runs, Audit: hs.audit,
