@@ -245,11 +245,7 @@ func TestMaxFeatures(t *testing.T) {
 }
 
 func FuzzUnmarshal(f *testing.F) {
-	X, y := cleveland()
-	m, _ := Trainer{Params: Params{NTrees: 2, MaxDepth: 3}}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
-	b, _ := m.MarshalBinary()
-	f.Add(b)
-	f.Add([]byte(magic))
+	// the seed corpus (fitted models) is in testdata/fuzz/FuzzUnmarshal
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Unmarshal(data)
 		if err != nil {

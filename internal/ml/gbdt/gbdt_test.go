@@ -350,3 +350,39 @@ func TestFeatureImportances(t *testing.T) {
 		t.Fatalf("importances sum to %v", s)
 	}
 }
+
+func FuzzUnmarshal(f *testing.F) {
+	// the seed corpus (fitted models) is in testdata/fuzz/FuzzUnmarshal
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Unmarshal(data)
+		if err != nil {
+			if !errors.Is(err, core.ErrBadPayload) {
+				t.Fatalf("error %v does not wrap ErrBadPayload", err)
+			}
+			return
+		}
+		row := make([]float64, m.NFeatures)
+		row[0] = math.NaN()
+		out := make([]float64, m.NFeatures)
+		base := m.Contributions(row, out)
+		sum := base
+		for _, v := range out {
+			sum += v
+		}
+		if margin := m.Margin(row); math.Abs(sum-margin) > 1e-6*math.Max(1, math.Abs(margin)) {
+			t.Fatalf("base+sum %v, margin %v", sum, margin)
+		}
+		// what decodes re-encodes to something that decodes the same
+		again, err := m.MarshalBinary()
+		if err != nil {
+			return // e.g. a feature name the writer refuses
+		}
+		m2, err := Unmarshal(again)
+		if err != nil {
+			t.Fatalf("re-encoded model does not decode: %v", err)
+		}
+		if a, b := m.Margin(row), m2.Margin(row); a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+			t.Fatalf("margin %v after re-encoding, want %v", b, a)
+		}
+	})
+}

@@ -181,3 +181,23 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+func FuzzUnmarshal(f *testing.F) {
+	f.Add([]byte(`{"coef":[0.5,-1],"intercept":0.1,"mean":[0,1],"iterations":3}`))
+	f.Add([]byte(`{"coef":[],"mean":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Unmarshal(data)
+		if err != nil {
+			if !errors.Is(err, core.ErrBadPayload) {
+				t.Fatalf("error %v does not wrap ErrBadPayload", err)
+			}
+			return
+		}
+		row := make([]float64, len(m.Coef))
+		out := make([]float64, len(m.Coef))
+		m.Contributions(row, out)
+		if p := m.Prob(row); p < 0 || p > 1 {
+			t.Fatalf("probability %v", p)
+		}
+	})
+}
