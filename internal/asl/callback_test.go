@@ -257,3 +257,28 @@ func TestUnboundResources(t *testing.T) {
 		t.Errorf("got %s %s, want Lambda.ResourceNotFoundException", ex.Status, ex.Error)
 	}
 }
+
+// States.HeartbeatTimeout matches only a missed heartbeat; States.Timeout
+// matches both kinds.
+func TestHeartbeatTimeoutMatcher(t *testing.T) {
+	for _, tc := range []struct {
+		name, timing string
+		advance      time.Duration
+		want         string
+	}{
+		{"missed heartbeat", `"HeartbeatSeconds":10,"TimeoutSeconds":100`, 10 * time.Second, "heartbeat"},
+		{"overall timeout", `"TimeoutSeconds":10`, 10 * time.Second, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &approvals{}
+			e := newEnv(t, map[string]asl.Invoker{"steward-request-approval": a})
+			ex := e.start(`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",`+tc.timing+`,
+				"Parameters":{"FunctionName":"steward-request-approval","Payload":{"token.$":"$$.Task.Token"}},"End":true,
+				"Catch":[{"ErrorEquals":["States.HeartbeatTimeout"],"Next":"HB"},{"ErrorEquals":["States.Timeout"],"Next":"TO"}]},
+				"HB":{"Type":"Pass","Result":"heartbeat","End":true},"TO":{"Type":"Pass","Result":"timeout","End":true}}}`, `{}`)
+			e.clock.Advance(tc.advance)
+			must(t, e.runner.Tick(context.Background()))
+			jsonEq(t, e.describe(ex.ID).Output, `"`+tc.want+`"`)
+		})
+	}
+}

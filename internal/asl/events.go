@@ -32,11 +32,8 @@ const (
 	EventMapIterationStarted    EventType = "MapIterationStarted"
 	EventMapIterationSucceeded  EventType = "MapIterationSucceeded"
 	EventMapIterationFailed     EventType = "MapIterationFailed"
-	EventMapIterationAborted    EventType = "MapIterationAborted"
-	EventParallelBranchAborted  EventType = "ParallelBranchAborted"
 
 	EventRetryScheduled EventType = "RetryScheduled" // a Retry clause matched; Details holds the delay
-	EventWaitStarted    EventType = "WaitStateStarted"
 )
 
 // stateEntered and stateExited build "TaskStateEntered", "PassStateExited"...

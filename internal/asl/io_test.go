@@ -100,8 +100,11 @@ func TestInputOutputProcessing(t *testing.T) {
 			input: `{"a":[10,20,30]}`, result: `1`, wantEffect: `[10,30]`, wantOutput: `1`,
 		},
 		{
-			name: "context object in Parameters", fields: `"Parameters":{"name.$":"$$.Execution.Name","state.$":"$$.State.Name","retries.$":"$$.State.RetryCount","input.$":"$$.Execution.Input.x"}`,
-			input: `{"x":5}`, result: `1`, wantEffect: `{"name":"exec","state":"T","retries":0,"input":5}`, wantOutput: `1`,
+			name: "context object in Parameters", fields: `"Parameters":{"name.$":"$$.Execution.Name","state.$":"$$.State.Name","retries.$":"$$.State.RetryCount","input.$":"$$.Execution.Input.x",
+				"id.$":"$$.Execution.Id","start.$":"$$.Execution.StartTime","entered.$":"$$.State.EnteredTime","sm.$":"$$.StateMachine.Name","smId.$":"$$.StateMachine.Id"}`,
+			input: `{"x":5}`, result: `1`, wantOutput: `1`,
+			wantEffect: `{"name":"exec","state":"T","retries":0,"input":5,"id":"arn:aws:states:local:000000000000:execution:io:exec",
+				"start":"2026-03-14T09:00:00.000Z","entered":"2026-03-14T09:00:00.000Z","sm":"io","smId":"arn:aws:states:local:000000000000:stateMachine:io"}`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -431,6 +431,9 @@ func (r *Runner) lockFor(id string) *sync.Mutex {
 	return l
 }
 
+// maxConflicts bounds how often mutate reloads after losing a race.
+const maxConflicts = 100
+
 // mutate loads an execution, applies fn, lets the execution advance when
 // this runner may drive it, and saves, retrying from a fresh load when
 // another writer got there first. fn may run more than once.
@@ -438,7 +441,10 @@ func (r *Runner) mutate(ctx context.Context, id string, fn func(x *run) error) (
 	lock := r.lockFor(id)
 	lock.Lock()
 	defer lock.Unlock()
-	for {
+	for attempt := 0; ; attempt++ {
+		if attempt == maxConflicts {
+			return nil, fmt.Errorf("asl: execution %s: %d version conflicts in a row: %w", id, attempt, ErrVersionConflict)
+		}
 		rec, err := r.store.LoadExecution(ctx, id)
 		if err != nil {
 			return nil, err
@@ -816,30 +822,53 @@ func (r *Runner) History(ctx context.Context, id string) ([]Event, error) {
 
 // Tick resumes every running execution that has a due timer (Wait states,
 // retry delays, task and execution timeouts) or whose driving runner
-// stopped saving for longer than the lease (for example after a crash).
-// Call it after a restart and periodically; Run does.
+// stopped saving for longer than the lease (for example after a crash), and
+// returns when each has run until it waits or ends. Call it after a
+// restart; Run calls it periodically.
 func (r *Runner) Tick(ctx context.Context) error {
+	return r.tick(ctx, true)
+}
+
+// tick drives the due executions concurrently; with wait it returns when
+// all of them are done, otherwise at once.
+func (r *Runner) tick(ctx context.Context, wait bool) error {
 	recs, err := r.store.ListExecutions(ctx, ListFilter{Status: StatusRunning})
 	if err != nil {
 		return fmt.Errorf("asl: tick: %w", err)
 	}
 	now := r.clock.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	var errs []error
 	for _, rec := range recs {
 		if rec.WakeAt.IsZero() || rec.WakeAt.After(now) {
 			continue
 		}
-		if err := r.drive(ctx, rec.ID); err != nil {
-			errs = append(errs, err)
-		}
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			if err := r.drive(ctx, id); err != nil && ctx.Err() == nil {
+				if !wait {
+					r.log.Warn("asl: resume execution failed", "execution", id, "error", err)
+				}
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}(rec.ID)
 	}
+	if !wait {
+		return nil
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// Run calls Tick every PollInterval until ctx ends.
+// Run resumes due executions every PollInterval until ctx ends, without
+// letting one long task hold up the others.
 func (r *Runner) Run(ctx context.Context) error {
 	for {
-		if err := r.Tick(ctx); err != nil && ctx.Err() == nil {
+		if err := r.tick(ctx, false); err != nil && ctx.Err() == nil {
 			r.log.Warn("asl: tick failed", "error", err)
 		}
 		select {
