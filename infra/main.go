@@ -1,0 +1,93 @@
+// Command infra synthesizes Steward's CloudFormation template into cdk.out.
+// The CDK CLI runs it (cdk.json at the repository root: npx cdk synth,
+// deploy or destroy); configuration comes from CDK context, validated
+// before any construct exists so that a bad value fails with one line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/stewardml/steward/infra/stack"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	defer jsii.Close()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	// The CLI runs this program from infra/ and passes cdk.json's output
+	// directory relative to the repository root; make it so, and default
+	// to cdk.out there when run without the CLI.
+	outdir := os.Getenv("CDK_OUTDIR")
+	if outdir == "" {
+		outdir = "cdk.out"
+	}
+	if !filepath.IsAbs(outdir) {
+		outdir = filepath.Join(root, outdir)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	cfg, err := stack.LoadConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }, root)
+	if err != nil {
+		return err
+	}
+	props := &awscdk.StackProps{}
+	// The CLI sets these from the credentials it finds; without any the
+	// template stays environment-agnostic, which is all synth needs.
+	if account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION"); account != "" && region != "" {
+		props.Env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
+	}
+	if _, err := stack.New(app, "Steward-"+cfg.Stage, cfg, props); err != nil {
+		return err
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return synth(app)
+}
+
+// synth turns the CDK's failure to synthesize (a jsii panic, for example
+// when cdk-nag reported an unsuppressed finding, printed above it) into
+// an error.
+func synth(app awscdk.App) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("infra: synth failed: %v", r)
+		}
+	}()
+	app.Synth(nil)
+	return nil
+}
+
+// repoRoot is the nearest directory at or above the working directory
+// that holds cdk.json: the CLI runs this program from infra/.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("infra: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
+			return dir, nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("infra: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("infra: no cdk.json in the working directory or above it: run from the repository")
+		}
+		dir = parent
+	}
+}

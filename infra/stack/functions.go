@@ -1,0 +1,106 @@
+package stack
+
+import (
+	"time"
+)
+
+// Access is a set of permissions a function needs. Each bit turns into a
+// construct grant (or one statement naming its resource) in the helper that
+// makes every function.
+type Access uint32
+
+// The permissions a function can be given.
+const (
+	ReadArtifacts  Access = 1 << iota // s3 read on the artifact bucket
+	WriteArtifacts                    // s3 read and put (no delete) on the artifact bucket
+	ReadRecords                       // dynamodb read on the table
+	WriteRecords                      // dynamodb read and write on the table
+	ReadSigningKey                    // secretsmanager read of the approval HMAC key
+	SendEmail                         // ses:SendEmail from the sender identity
+	PublishEvents                     // events:PutEvents on Steward's event bus
+	StartRetrain                      // states:StartExecution on the retraining machine
+	AnswerTasks                       // states:SendTask* on the retraining machine
+	ScaleServing                      // provisioned concurrency of predict's live alias
+	ReadSessionKey                    // secretsmanager read of the dashboard session key
+)
+
+// Has reports whether a includes every bit of b.
+func (a Access) Has(b Access) bool { return a&b == b }
+
+// Function describes one functions/<name> Lambda. Its code is
+// <BuildDir>/<Name>/bootstrap.
+type Function struct {
+	Name     string
+	MemoryMB int // default; overridable per deployment with memorySizes
+	Timeout  time.Duration
+	Access   Access
+	// Placeholder is the name under which the retraining ASL refers to the
+	// function's ARN (e.g. "TrainFunctionArn"); empty for functions the
+	// state machine does not invoke.
+	Placeholder string
+	// WritePrefix limits WriteArtifacts to keys under it ("" for any key).
+	WritePrefix string
+	Description string
+}
+
+// Functions is the one list of Steward's Lambda functions. The API, the
+// state machine, the schedules and the alarms refer to them by name.
+var Functions = []Function{
+	{Name: "validate", MemoryMB: 1024, Timeout: 5 * time.Minute, Placeholder: "ValidateFunctionArn",
+		Access:      ReadArtifacts | WriteRecords | PublishEvents,
+		Description: "Validates a dataset against its expectation suite"},
+	{Name: "train", MemoryMB: 2048, Timeout: 15 * time.Minute, Placeholder: "TrainFunctionArn",
+		Access:      WriteArtifacts | WriteRecords,
+		Description: "Trains one candidate model configuration"},
+	{Name: "evaluate", MemoryMB: 1024, Timeout: 5 * time.Minute, Placeholder: "EvaluateFunctionArn",
+		Access:      ReadArtifacts | WriteRecords,
+		Description: "Compares the best candidate with the champion on held-out data"},
+	{Name: "requestapproval", MemoryMB: 256, Timeout: 30 * time.Second, Placeholder: "RequestApprovalFunctionArn",
+		Access:      ReadArtifacts | WriteRecords | ReadSigningKey | SendEmail,
+		Description: "Stores the task token and emails signed approval links"},
+	{Name: "promote", MemoryMB: 256, Timeout: 30 * time.Second, Placeholder: "PromoteFunctionArn",
+		Access:      ReadArtifacts | WriteRecords | PublishEvents,
+		Description: "Moves the champion alias by compare-and-set"},
+	{Name: "record", MemoryMB: 256, Timeout: 60 * time.Second, Placeholder: "RecordFunctionArn",
+		Access:      ReadArtifacts | WriteRecords | SendEmail | PublishEvents,
+		Description: "Records a retraining outcome and notifies"},
+	{Name: "report", MemoryMB: 1024, Timeout: 2 * time.Minute, Placeholder: "ReportFunctionArn",
+		Access:      WriteArtifacts | ReadRecords,
+		Description: "Renders training, drift and deployment reports"},
+	{Name: "approval", MemoryMB: 256, Timeout: 15 * time.Second,
+		Access:      ReadArtifacts | WriteRecords | ReadSigningKey | AnswerTasks,
+		Description: "Serves signed approval links and records decisions"},
+	{Name: "predict", MemoryMB: 512, Timeout: 10 * time.Second,
+		Access: WriteArtifacts | WriteRecords, WritePrefix: "captures/",
+		Description: "Prediction API"},
+	{Name: "drift", MemoryMB: 1024, Timeout: 5 * time.Minute,
+		Access:      WriteArtifacts | WriteRecords | PublishEvents,
+		Description: "Scheduled drift and performance check"},
+	{Name: "agent", MemoryMB: 512, Timeout: 60 * time.Second,
+		Access:      ReadArtifacts | WriteRecords | SendEmail | PublishEvents | StartRetrain | ScaleServing,
+		Description: "Diagnoses alerts, decides by policy and acts"},
+	{Name: "dashboard", MemoryMB: 512, Timeout: 15 * time.Second,
+		Access:      ReadArtifacts | WriteRecords | AnswerTasks | ReadSessionKey,
+		Description: "Operator dashboard"},
+}
+
+// FunctionNames returns the names in Functions, in order.
+func FunctionNames() []string {
+	names := make([]string, len(Functions))
+	for i, f := range Functions {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Substitutions returns the state machine placeholders (without ${}) each
+// mapped to the name of the function whose ARN fills it.
+func Substitutions() map[string]string {
+	m := map[string]string{}
+	for _, f := range Functions {
+		if f.Placeholder != "" {
+			m[f.Placeholder] = f.Name
+		}
+	}
+	return m
+}

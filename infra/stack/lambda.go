@@ -1,0 +1,128 @@
+package stack
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Environment variable names the functions read their configuration from.
+const (
+	EnvBucket           = "STEWARD_BUCKET"
+	EnvTable            = "STEWARD_TABLE"
+	EnvStage            = "STEWARD_STAGE"
+	EnvPublicURL        = "STEWARD_PUBLIC_URL"
+	EnvEventBus         = "STEWARD_EVENT_BUS"
+	EnvStateMachineARN  = "STEWARD_STATE_MACHINE_ARN"
+	EnvSigningSecretARN = "STEWARD_SIGNING_SECRET_ARN"
+	EnvSessionSecretARN = "STEWARD_SESSION_SECRET_ARN"
+	EnvSender           = "STEWARD_SENDER"
+	EnvApprovers        = "STEWARD_APPROVERS"
+	EnvEscalation       = "STEWARD_ESCALATION"
+	EnvPredictAliasARN  = "STEWARD_PREDICT_ALIAS_ARN"
+)
+
+// function is the one helper that makes every Steward Lambda: the same
+// runtime and architecture, its own log group with the configured
+// retention, its own role holding only what spec.Access asks for, and the
+// common environment.
+func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
+	id := exportName(spec.Name)
+	logs := s.logGroup(id+"Logs", "/aws/lambda/"+s.Config.Prefix()+"-"+spec.Name)
+	s.logGroups[spec.Name] = logs
+	role := awsiam.NewRole(s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Steward " + spec.Name + " function"),
+	})
+	// In place of AWSLambdaBasicExecutionRole, which may write to any log
+	// group: this role writes to its own.
+	logs.GrantWrite(role)
+
+	env := map[string]*string{
+		EnvBucket:    s.Bucket.BucketName(),
+		EnvTable:     s.Table.TableName(),
+		EnvStage:     jsii.String(s.Config.Stage),
+		EnvPublicURL: s.publicURL(),
+		EnvEventBus:  s.Bus.EventBusName(),
+	}
+	if spec.Access.Has(ReadSigningKey) {
+		env[EnvSigningSecretARN] = s.SigningKey.SecretArn()
+	}
+	if spec.Access.Has(ReadSessionKey) {
+		env[EnvSessionSecretARN] = s.SessionKey.SecretArn()
+	}
+	if spec.Access.Has(SendEmail) || spec.Access.Has(ReadSigningKey) {
+		env[EnvSender] = jsii.String(s.Config.SenderAddress)
+		env[EnvApprovers] = jsii.String(strings.Join(s.Config.Approvers, ","))
+		env[EnvEscalation] = jsii.String(strings.Join(s.Config.Escalation, ","))
+	}
+
+	tracing := awslambda.Tracing_DISABLED
+	if s.Config.Tracing {
+		tracing = awslambda.Tracing_ACTIVE
+	}
+	fn := awslambda.NewFunction(s.Stack, jsii.String(id), &awslambda.FunctionProps{
+		FunctionName: s.name(spec.Name),
+		Description:  jsii.String(spec.Description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		MemorySize:   jsii.Number(s.Config.Memory[spec.Name]),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
+		Environment:  &env,
+		Role:         role,
+		LogGroup:     logs,
+		Tracing:      tracing,
+	})
+
+	// Read and put, never delete: artifacts are immutable by convention
+	// and old versions expire by lifecycle rule.
+	if spec.Access.Has(ReadArtifacts) || spec.Access.Has(WriteArtifacts) {
+		s.Bucket.GrantRead(role, nil)
+	}
+	if spec.Access.Has(WriteArtifacts) {
+		s.Bucket.GrantPut(role, jsii.String(spec.WritePrefix+"*"))
+	}
+	switch {
+	case spec.Access.Has(WriteRecords):
+		s.Table.GrantReadWriteData(role)
+	case spec.Access.Has(ReadRecords):
+		s.Table.GrantReadData(role)
+	}
+	if spec.Access.Has(ReadSigningKey) {
+		s.SigningKey.GrantRead(role, nil)
+	}
+	if spec.Access.Has(ReadSessionKey) {
+		s.SessionKey.GrantRead(role, nil)
+	}
+	if spec.Access.Has(PublishEvents) {
+		s.Bus.GrantPutEventsTo(role, nil)
+	}
+	if spec.Access.Has(SendEmail) {
+		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+			Grantee:      role,
+			Actions:      jsii.Strings("ses:SendEmail"),
+			ResourceArns: jsii.Strings(*s.sesIdentityARN()),
+		})
+	}
+	return fn
+}
+
+// sesIdentityARN names the configured SES identity: SendEmail is allowed
+// from it and nothing else.
+func (s *Stack) sesIdentityARN() *string {
+	return s.Stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ses"),
+		Resource:     jsii.String("identity"),
+		ResourceName: jsii.String(s.Config.SenderIdentity),
+	})
+}
+
+// exportName turns "requestapproval" into "Requestapproval" for construct IDs.
+func exportName(name string) string {
+	return strings.ToUpper(name[:1]) + name[1:]
+}

@@ -1,0 +1,89 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Suppression is one accepted cdk-nag finding and why it is acceptable.
+// AppliesTo narrows a granular rule (IAM5) to the listed findings.
+type Suppression struct {
+	ID        string
+	Reason    string
+	AppliesTo []string
+}
+
+func suppress(c constructs.IConstruct, children bool, sups ...Suppression) {
+	out := make([]*cdknag.NagPackSuppression, len(sups))
+	for i, s := range sups {
+		out[i] = &cdknag.NagPackSuppression{Id: jsii.String(s.ID), Reason: jsii.String(s.Reason)}
+		if len(s.AppliesTo) > 0 {
+			applies := make([]any, len(s.AppliesTo))
+			for j, a := range s.AppliesTo {
+				applies[j] = a
+			}
+			out[i].AppliesTo = &applies
+		}
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &out, jsii.Bool(children))
+}
+
+const (
+	reasonBucketGrant = "CDK's bucket grants: the action wildcards are the object variants of one verb " +
+		"(s3:GetObject* = GetObject, GetObjectVersion, GetObjectTagging...; s3:List* and s3:GetBucket* on the bucket itself; " +
+		"s3:Abort* = AbortMultipartUpload) and the resource wildcard is the objects of Steward's own artifact bucket, " +
+		"whose keys (models/, captures/, reports/...) are data, not known at deploy time."
+	reasonXRay = "X-Ray's PutTraceSegments and PutTelemetryRecords and CloudWatch Logs' log-delivery actions " +
+		"(CreateLogDelivery, DescribeResourcePolicies, ...) support no resource-level permissions: IAM accepts only \"*\" for them."
+)
+
+// suppressions records, next to the resources they concern, the cdk-nag
+// AwsSolutions findings Steward accepts, each with its reason. Everything
+// else is fixed in the constructs themselves.
+func (s *Stack) suppressions() {
+	bucketArn := "Resource::<" + *s.Stack.GetLogicalId(s.Bucket.Node().DefaultChild().(awss3.CfnBucket)) + ".Arn>/"
+	for _, spec := range Functions {
+		if !spec.Access.Has(ReadArtifacts) && !spec.Access.Has(WriteArtifacts) {
+			continue
+		}
+		applies := []string{"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", bucketArn + "*"}
+		if spec.Access.Has(WriteArtifacts) {
+			applies = append(applies, "Action::s3:Abort*", bucketArn+spec.WritePrefix+"*")
+		}
+		if s.Config.Tracing {
+			applies = append(applies, "Resource::*")
+		}
+		suppress(s.Functions[spec.Name].Role(), true, Suppression{ID: "AwsSolutions-IAM5", Reason: reasonBucketGrant + " " + reasonXRay, AppliesTo: applies})
+	}
+	if s.Config.Tracing {
+		for _, spec := range Functions {
+			if !spec.Access.Has(ReadArtifacts) && !spec.Access.Has(WriteArtifacts) {
+				suppress(s.Functions[spec.Name].Role(), true, Suppression{ID: "AwsSolutions-IAM5", Reason: reasonXRay, AppliesTo: []string{"Resource::*"}})
+			}
+		}
+	}
+	suppress(s.StateMachine.Role(), true, Suppression{ID: "AwsSolutions-IAM5", Reason: reasonXRay, AppliesTo: []string{"Resource::*"}})
+
+	for _, secret := range []constructs.IConstruct{s.SigningKey, s.SessionKey} {
+		suppress(secret, true, Suppression{ID: "AwsSolutions-SMG4", Reason: "A generated HMAC key, not a credential of another service: " +
+			"there is nothing for a rotation function to rotate it with, and rotating it would invalidate every approval link " +
+			"or session still outstanding. Rotate by hand with put-secret-value when it may have leaked."})
+	}
+
+	suppress(s.API, true,
+		Suppression{ID: "AwsSolutions-APIG2", Reason: "Every handler validates its requests against the model's schema and " +
+			"answers with a 4xx listing every problem (instance, field, expected); an API Gateway model could only repeat a weaker subset of that."},
+		Suppression{ID: "AwsSolutions-APIG3", Reason: "WAF costs at least $5 a month plus $1 per rule before any traffic; /v1 is throttled per API key " +
+			"by the usage plan and the open routes per stage. Attach a web ACL to the stage where a deployment needs one."},
+		Suppression{ID: "AwsSolutions-APIG6", Reason: "Access logging is on for the stage; execution logging needs an account-wide " +
+			"API Gateway CloudWatch role, an account setting this stack does not own, and would log request bodies (model inputs)."},
+	)
+	for _, m := range s.methods {
+		reason := "Deliberately without an API Gateway authorizer: " + m.why
+		suppress(m.method, true,
+			Suppression{ID: "AwsSolutions-APIG4", Reason: reason},
+			Suppression{ID: "AwsSolutions-COG4", Reason: reason})
+	}
+}
