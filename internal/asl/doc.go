@@ -18,6 +18,25 @@
 // whichever process receives the callback. Time and randomness are injected
 // (Clock, Rand, Entropy), so tests never sleep.
 //
+// Wiring: parse the definition once (Substitute, then Parse), build one
+// Runner per process with NewRunner over a shared Store (NewMemStore in
+// tests, NewRecordStoreBackend over the record store otherwise) and
+// Config.Resources binding each Lambda function name or ARN to an Invoker,
+// and keep Runner.Run going in long-lived processes so Wait states, retry
+// delays and timeouts fire; Start, SendTaskSuccess, SendTaskFailure and
+// SendTaskHeartbeat run the execution on synchronously until it waits or
+// ends. Task tokens name their execution, so any Runner over the same
+// Store accepts a callback. Invokers that fail return errors whose
+// ErrorName is what Retry and Catch match (see ErrorName and TaskError).
+//
+// Where the specification and Step Functions differ, the interpreter does
+// what Step Functions does: Task TimeoutSeconds has no 60-second default,
+// Retry supports MaxDelaySeconds and JitterStrategy, Fail supports
+// ErrorPath and CausePath, lambda:invoke results have the service
+// integration's shape ({"Payload": ..., "StatusCode": 200, ...}), and
+// States.Runtime failures (bad InputPath, OutputPath or Choice variables)
+// cannot be caught.
+//
 // The pieces can be used on their own: Parse validates a definition,
 // Substitute fills ${Name} placeholders, ParsePath and ParseIntrinsic
 // evaluate JSONPath expressions and intrinsic functions.

@@ -138,6 +138,7 @@ type stateError struct {
 	heartbeat bool // a States.Timeout caused by a missed heartbeat
 }
 
+// Error implements error.
 func (e *stateError) Error() string { return e.Name + ": " + e.Cause }
 
 // failf builds a stateError with a formatted cause.
@@ -158,6 +159,7 @@ type Problem struct {
 	Msg   string // what was expected
 }
 
+// String renders the problem as "state \"X\": Field: message".
 func (p Problem) String() string {
 	var b strings.Builder
 	if p.State != "" {
