@@ -275,7 +275,7 @@ func logNFactorialDivNPowN(n float64) float64 {
 	x := rn / n
 	var poly float64
 	for _, c := range stirlingCoeffs {
-		poly = poly*x + c
+		poly = float64(poly*x) + c
 	}
 	return math.Log(n)/2 - n + math.Log(2*math.Pi)/2 + rn*poly
 }
@@ -375,7 +375,7 @@ func matMul(dst, a, b []float64, m int) {
 			}
 			bk := b[k*m : (k+1)*m]
 			for j := range row {
-				row[j] += aik * bk[j]
+				row[j] += float64(aik * bk[j])
 			}
 		}
 	}
@@ -458,7 +458,7 @@ func kolmogPomeranz(n int, x float64) float64 {
 		clear(c)
 		for p := range a {
 			for q := range b {
-				c[p+q] += a[p] * b[q]
+				c[p+q] += float64(a[p] * b[q])
 			}
 		}
 		convStart := j1 - k1
@@ -546,7 +546,7 @@ func kolmogPelzGood(n int, x float64) float64 {
 			k3a + k3b*msquared + k3c*mfour + k3d*msix,
 		}
 		for i := range K {
-			K[i] = K[i]*qpower + coeffs[i]
+			K[i] = float64(K[i]*qpower) + coeffs[i]
 		}
 	}
 	div := [4]float64{z, 6 * zfour, 72 * math.Pow(z, 7), 6480 * math.Pow(z, 10)}
@@ -562,8 +562,8 @@ func kolmogPelzGood(n int, x float64) float64 {
 		ksq := kf * kf
 		qp := math.Pow(q, ksq)
 		kspi := math.Pi * kf
-		k2extra += ksq * qp
-		k3extra += (sqrt3z + kspi) * (sqrt3z - kspi) * ksq * qp
+		k2extra += float64(ksq * qp)
+		k3extra += float64((sqrt3z + kspi) * (sqrt3z - kspi) * ksq * qp)
 	}
 	K[2] += k2extra * (pi2 * sqrt2pi / (-36 * zthree))
 	K[3] += k3extra * (pi2 * sqrt2pi / (216 * zsix))

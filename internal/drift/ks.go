@@ -241,7 +241,7 @@ func outerProbInside(m, n, g, h int) float64 {
 			if src >= lenA {
 				return math.NaN() // outside the window: let the caller fall back
 			}
-			val = (A[src]*fi + val*float64(j)) / (fi + float64(j))
+			val = (float64(A[src]*fi) + float64(val*float64(j))) / (fi + float64(j))
 			A[jj] = val
 		}
 		curlen = maxj - minj

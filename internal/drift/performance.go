@@ -229,7 +229,7 @@ func (sc *scorer) score(w []int32) [3]float64 {
 				ng += float64(w[i])
 			}
 		}
-		area += pg * (negBelow + ng/2)
+		area += float64(pg * (negBelow + ng/2))
 		negBelow += ng
 		P += pg
 		N += ng

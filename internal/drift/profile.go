@@ -248,7 +248,7 @@ func profileColumn(name string, kind Kind, x []float64, opts ProfileOptions, str
 	}
 	var sum float64
 	for i, v := range s.Values {
-		sum += v * float64(s.Count(i))
+		sum += float64(v * float64(s.Count(i)))
 	}
 	fp.Mean = sum / float64(s.N())
 	if kind == KindBinary && fp.Distinct > 2 {

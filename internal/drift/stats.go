@@ -55,7 +55,9 @@ func WassersteinSorted(u, v Sorted) (float64, error) {
 			j++
 		}
 		if !math.IsNaN(prev) {
-			sum += prevDiff * (x - prev)
+			// The conversion keeps arm64 from fusing the multiply-add, so
+			// the sum rounds as on amd64 and in NumPy.
+			sum += float64(prevDiff * (x - prev))
 		}
 		prev = x
 		prevDiff = math.Abs(float64(cu)/fu - float64(cv)/fv)
@@ -95,13 +97,13 @@ func PopulationStd(s Sorted) float64 {
 	}
 	var sum float64
 	for i, v := range s.Values {
-		sum += v * float64(s.Count(i))
+		sum += float64(v * float64(s.Count(i)))
 	}
 	mean := sum / float64(n)
 	var ss float64
 	for i, v := range s.Values {
 		d := v - mean
-		ss += float64(d*d) * float64(s.Count(i))
+		ss += float64(float64(d*d) * float64(s.Count(i)))
 	}
 	return math.Sqrt(ss / float64(n))
 }
