@@ -431,3 +431,23 @@ func TestDistributedSearchRegistersTheWinner(t *testing.T) {
 		t.Errorf("Select(nil) = %v, want ErrTrainingFailed", err)
 	}
 }
+
+// TestDigestDoesNotDependOnParallelism: one worker or several, the same
+// folds, scores and bundle.
+func TestDigestDoesNotDependOnParallelism(t *testing.T) {
+	d := cleveland(t)
+	var digests []string
+	for _, par := range []int{1, 3} {
+		cfg := smallConfig(9)
+		cfg.Families = append(cfg.Families, FamilySearch{Family: "forest", Params: map[string]any{"n_trees": 30}})
+		cfg.Parallel = par
+		rec, err := newFixture().svc.Train(context.Background(), Request{Model: "heart", Data: d, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		digests = append(digests, rec.BundleDigest+" "+rec.Winner+fmt.Sprint(rec.Candidates[3].Folds))
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("parallel 1 and 3 differ:\n%s\n%s", digests[0], digests[1])
+	}
+}
