@@ -40,6 +40,7 @@ type trainRegistry struct{ r *registry.Registry }
 
 var _ train.Registry = trainRegistry{}
 
+// Register registers v and returns its number.
 func (t trainRegistry) Register(ctx context.Context, v train.NewVersion) (int, error) {
 	var params map[string]any
 	if len(v.Params) > 0 {
@@ -57,6 +58,7 @@ func (t trainRegistry) Register(ctx context.Context, v train.NewVersion) (int, e
 	return got.Number, nil
 }
 
+// Alias returns the version alias points at, 0 when unset.
 func (t trainRegistry) Alias(ctx context.Context, model, alias string) (int, error) {
 	a, err := t.r.Alias(ctx, model, alias)
 	if err != nil {
@@ -65,6 +67,7 @@ func (t trainRegistry) Alias(ctx context.Context, model, alias string) (int, err
 	return a.Version, nil
 }
 
+// MoveAlias moves alias by compare-and-set; a lost race wraps train.ErrConflict.
 func (t trainRegistry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
 	_, err := t.r.MoveAlias(ctx, model, alias, from, to, actor, reason)
 	if errors.Is(err, registry.ErrConflict) {
@@ -78,6 +81,7 @@ type trainRuns struct{ t *tracking.Tracker }
 
 var _ train.Runs = trainRuns{}
 
+// StartRun opens a tracking run.
 func (t trainRuns) StartRun(ctx context.Context, s train.RunStart) (string, error) {
 	r, err := t.t.Start(ctx, tracking.Start{Model: s.Model, Params: s.Params, DatasetDigest: s.DatasetDigest, CodeVersion: s.CodeVersion})
 	if err != nil {
@@ -86,6 +90,7 @@ func (t trainRuns) StartRun(ctx context.Context, s train.RunStart) (string, erro
 	return r.ID, nil
 }
 
+// FinishRun ends a tracking run with its metrics and artifacts.
 func (t trainRuns) FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error {
 	_, err := t.t.Finish(ctx, id, tracking.Update{Metrics: metrics, Artifacts: artifacts}, runErr)
 	return err
@@ -96,6 +101,7 @@ type trainAudit struct{ l audit.Log }
 
 var _ train.Audit = trainAudit{}
 
+// Append writes e to the audit log.
 func (t trainAudit) Append(ctx context.Context, e train.AuditEvent) error {
 	_, err := t.l.Append(ctx, audit.Event{
 		Time: e.Time, Actor: e.Actor, Action: e.Action,
