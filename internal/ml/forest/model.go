@@ -41,7 +41,7 @@ func (m *Model) Family() string { return core.FamilyForest }
 // Prob returns the mean of the trees' leaf probabilities.
 func (m *Model) Prob(row []float64) float64 {
 	_ = row[m.NFeatures-1]
-	return m.flat.Sum(row) / float64(len(m.Trees))
+	return m.flat.Sum(row) * (1 / float64(len(m.Trees)))
 }
 
 func clampedLogit(p float64) float64 {
@@ -57,23 +57,11 @@ func (m *Model) PredictProba(X core.Matrix, out []float64) {
 	if X.Cols != m.NFeatures {
 		panic(fmt.Sprintf("forest: matrix has %d columns, model %d", X.Cols, m.NFeatures))
 	}
+	inv := 1 / float64(len(m.Trees)) // as in Prob, so both agree exactly
 	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
-		// blocks of rows per tree keep one tree hot in cache
-		const block = 256
-		for b := lo; b < hi; b += block {
-			e := min(b+block, hi)
-			for i := b; i < e; i++ {
-				out[i] = 0
-			}
-			for t := range m.Trees {
-				for i := b; i < e; i++ {
-					out[i] += m.flat.Value(t, X.Data[i*X.Cols:(i+1)*X.Cols])
-				}
-			}
-			inv := 1 / float64(len(m.Trees))
-			for i := b; i < e; i++ {
-				out[i] *= inv
-			}
+		m.flat.SumRows(X.Data, X.Cols, lo, hi, out)
+		for i := lo; i < hi; i++ {
+			out[i] *= inv
 		}
 	})
 }

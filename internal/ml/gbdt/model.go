@@ -75,8 +75,9 @@ func (m *Model) PredictProba(X core.Matrix, out []float64) {
 		panic(fmt.Sprintf("gbdt: matrix has %d columns, model %d", X.Cols, m.NFeatures))
 	}
 	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
+		m.flat.SumRows(X.Data, X.Cols, lo, hi, out)
 		for i := lo; i < hi; i++ {
-			out[i] = m.Prob(X.Data[i*X.Cols : (i+1)*X.Cols])
+			out[i] = core.Sigmoid(out[i])
 		}
 	})
 }

@@ -154,7 +154,16 @@ type splitInfo struct {
 	ln          int
 }
 
+// posBuf holds, per position, the row, its gradient pair and its packed
+// bins.
+type posBuf struct {
+	idx []int32
+	gh  []float64
+	pb  []uint64
+}
+
 type leaf struct {
+	buf    int // which position buffer holds the rows
 	lo, hi int
 	g, h   float64
 	n      int
@@ -183,6 +192,14 @@ type booster struct {
 	gh      []float64
 	idx     []int32
 	scratch []int32
+	// Per position (the in-bag rows of the current tree, partitioned leaf
+	// by leaf): the gradient pair and the packed bins, moved along with idx
+	// so that histogram building reads memory sequentially.
+	wpr    int
+	packed []uint64 // all rows, row-major, 8 bins per word
+	// Two position buffers: a leaf's rows live in bufs[leaf.buf], and a
+	// split writes its children into the other buffer.
+	bufs    [2]posBuf
 	inBag   []bool
 	active  []bool
 	workers int
@@ -199,6 +216,13 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *Matrix, rng *rand.Rand)
 	}
 	b.bins = tree.FitBins(X, p.MaxBins, binSampleRows, rng)
 	b.binned = b.bins.BinMatrix(X)
+	b.wpr = (b.nf + 7) / 8
+	b.packed = make([]uint64, b.n*b.wpr)
+	for i := 0; i < b.n; i++ {
+		for f := 0; f < b.nf; f++ {
+			b.packed[i*b.wpr+f>>3] |= uint64(b.binned[i*b.nf+f]) << (8 * (f & 7))
+		}
+	}
 
 	var sw, swy float64
 	for i, v := range y {
@@ -217,6 +241,9 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *Matrix, rng *rand.Rand)
 	b.gh = make([]float64, 2*b.n)
 	b.idx = make([]int32, 0, b.n)
 	b.scratch = make([]int32, b.n)
+	for i := range b.bufs {
+		b.bufs[i] = posBuf{idx: make([]int32, b.n), gh: make([]float64, 2*b.n), pb: make([]uint64, b.n*b.wpr)}
+	}
 	b.inBag = make([]bool, b.n)
 	b.active = make([]bool, b.nf)
 
@@ -330,16 +357,21 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	}
 
 	root := &leaf{lo: 0, hi: len(b.idx), n: len(b.idx), parent: -1}
-	for _, r := range b.idx {
-		root.g += b.gh[2*r]
-		root.h += b.gh[2*r+1]
+	b0, wpr := &b.bufs[0], b.wpr
+	copy(b0.idx, b.idx)
+	for k, i := range b.idx {
+		g, h := b.gh[2*i], b.gh[2*i+1]
+		b0.gh[2*k], b0.gh[2*k+1] = g, h
+		root.g += g
+		root.h += h
+		copy(b0.pb[k*wpr:(k+1)*wpr], b.packed[int(i)*wpr:(int(i)+1)*wpr])
 	}
 	leaves := []*leaf{root}
 	t := &tree.Tree{}
 	var ex treeExtra
 	if root.n >= 2*p.MinSamplesLeaf {
 		root.hist = b.getHist()
-		b.buildHist(root.hist, b.idx)
+		b.buildHist(root.hist, 0, 0, len(b.idx))
 		root.best = b.bestSplit(root)
 	}
 	maxLeaves := p.MaxLeaves
@@ -374,9 +406,9 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		ex.internalWeight = append(ex.internalWeight, l.h)
 		ex.binSplits = append(ex.binSplits, binNode{feature: int32(s.feature), bin: s.bin, defaultLeft: s.defaultLeft})
 
-		mid := b.partition(l.lo, l.hi, s)
-		left := &leaf{lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: s.ln, depth: l.depth + 1, parent: node, isLeft: true}
-		right := &leaf{lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.n - s.ln, depth: l.depth + 1, parent: node}
+		mid := b.partition(l.buf, l.lo, l.hi, s)
+		left := &leaf{buf: 1 - l.buf, lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: mid - l.lo, depth: l.depth + 1, parent: node, isLeft: true}
+		right := &leaf{buf: 1 - l.buf, lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.hi - mid, depth: l.depth + 1, parent: node}
 		leaves[k] = left
 		leaves = append(leaves, right)
 
@@ -390,7 +422,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		}
 		if canSplit(small) || canSplit(large) {
 			small.hist = b.getHist()
-			b.buildHist(small.hist, b.idx[small.lo:small.hi])
+			b.buildHist(small.hist, small.buf, small.lo, small.hi)
 			large.hist = l.hist
 			subtract(large.hist, small.hist, b.nf)
 			l.hist = nil
@@ -419,7 +451,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		t.LeafValue[i] = -l.g / (l.h + p.Lambda) * p.LearningRate
 		t.LeafCover[i] = float64(l.n)
 		ex.leafWeight[i] = l.h
-		leafRows[i] = b.idx[l.lo:l.hi]
+		leafRows[i] = b.bufs[l.buf].idx[l.lo:l.hi]
 	}
 	if len(t.Nodes) == 0 {
 		// a single leaf still needs a positive cover for TreeSHAP
@@ -446,13 +478,15 @@ func (b *booster) putHist(h hist) {
 	}
 }
 
-// buildHist fills dst with the histogram of rows. Rows are taken in blocks
-// of blockRows; block partials are added in block order.
-func (b *booster) buildHist(dst hist, rows []int32) {
+// buildHist fills dst with the histogram of positions [lo,hi). Positions
+// are taken in blocks of blockRows; block partials are added in block order,
+// so the sums do not depend on the number of goroutines.
+func (b *booster) buildHist(dst hist, buf, lo, hi int) {
 	clear(dst)
-	nBlocks := (len(rows) + blockRows - 1) / blockRows
+	n := hi - lo
+	nBlocks := (n + blockRows - 1) / blockRows
 	if nBlocks <= 1 {
-		b.accumulate(dst, rows)
+		b.accumulate(dst, buf, lo, hi)
 		return
 	}
 	for len(b.blocks) < nBlocks-1 {
@@ -474,7 +508,7 @@ func (b *booster) buildHist(dst hist, rows []int32) {
 					h = b.blocks[i-1]
 					clear(h)
 				}
-				b.accumulate(h, rows[i*blockRows:min((i+1)*blockRows, len(rows))])
+				b.accumulate(h, buf, lo+i*blockRows, min(lo+(i+1)*blockRows, hi))
 			}
 		}()
 	}
@@ -492,18 +526,41 @@ func (b *booster) buildHist(dst hist, rows []int32) {
 	}
 }
 
-func (b *booster) accumulate(h hist, rows []int32) {
-	nf := b.nf
-	binned, gh := b.binned, b.gh
-	if nf == 13 {
-		// the common heart-shaped case, unrolled by the compiler's bounds proofs
-		h = h[:13]
+// accumulate adds positions [lo,hi) to h.
+func (b *booster) accumulate(h hist, buf, lo, hi int) {
+	nf, wpr := b.nf, b.wpr
+	pos := &b.bufs[buf]
+	gh := pos.gh[2*lo : 2*hi]
+	if wpr == 2 && nf > 8 {
+		// up to 16 features: two words per row, unpacked without a loop
+		// over words
+		h = h[:nf]
+		h0, hr := h[:8], h[8:]
+		pb := pos.pb[2*lo : 2*hi]
+		for i := 0; i < hi-lo; i++ {
+			g, hs := gh[2*i], gh[2*i+1]
+			w0, w1 := pb[2*i], pb[2*i+1]
+			for f := range h0 {
+				e := &h0[f][uint8(w0>>(8*f))]
+				e.G += g
+				e.H += hs
+				e.N++
+			}
+			for f := range hr {
+				e := &hr[f][uint8(w1>>(8*f))]
+				e.G += g
+				e.H += hs
+				e.N++
+			}
+		}
+		return
 	}
-	for _, r := range rows {
-		g, hs := gh[2*r], gh[2*r+1]
-		bs := binned[int(r)*nf : int(r)*nf+nf]
-		for f, bin := range bs {
-			e := &h[f][bin]
+	pb := pos.pb[lo*wpr : hi*wpr]
+	for i := 0; i < hi-lo; i++ {
+		g, hs := gh[2*i], gh[2*i+1]
+		row := pb[i*wpr : (i+1)*wpr]
+		for f := 0; f < nf; f++ {
+			e := &h[f][uint8(row[f>>3]>>(8*(f&7)))]
 			e.G += g
 			e.H += hs
 			e.N++
@@ -582,30 +639,105 @@ func (b *booster) bestSplit(l *leaf) splitInfo {
 	return best
 }
 
-// partition reorders idx[lo:hi] stably so that the rows going left come
-// first, and returns the boundary.
-func (b *booster) partition(lo, hi int, s splitInfo) int {
-	rows := b.idx[lo:hi]
-	nf, f := b.nf, s.feature
-	k, r := 0, 0
-	for _, row := range rows {
-		bin := b.binned[int(row)*nf+f]
-		var left bool
-		if bin == tree.MissingBin {
-			left = s.defaultLeft
-		} else {
-			left = bin <= s.bin
-		}
-		if left {
-			rows[k] = row
-			k++
-		} else {
-			b.scratch[r] = row
-			r++
-		}
+// partitionChunk is the smallest share of a parallel partition.
+const partitionChunk = 16384
+
+// partition moves the positions [lo,hi) of buffer src into the same range
+// of the other buffer, stably, the rows going left first, and returns the
+// boundary. Large ranges are split over the workers: each chunk counts its
+// left rows, then writes its rows at offsets given by the counts.
+func (b *booster) partition(src, lo, hi int, s splitInfo) int {
+	n := hi - lo
+	chunks := min(b.workers, max(1, n/partitionChunk))
+	if chunks == 1 {
+		k := b.countLeft(src, lo, hi, s)
+		b.scatter(src, lo, hi, s, lo, lo+k)
+		return lo + k
 	}
-	copy(rows[k:], b.scratch[:r])
-	return lo + k
+	step := (n + chunks - 1) / chunks
+	counts := make([]int, chunks)
+	var wg sync.WaitGroup
+	for c := 0; c < chunks; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[c] = b.countLeft(src, lo+c*step, min(lo+(c+1)*step, hi), s)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, k := range counts {
+		total += k
+	}
+	leftAt, rightAt := lo, lo+total
+	for c := 0; c < chunks; c++ {
+		clo, chi := lo+c*step, min(lo+(c+1)*step, hi)
+		wg.Add(1)
+		go func(l, r int) {
+			defer wg.Done()
+			b.scatter(src, clo, chi, s, l, r)
+		}(leftAt, rightAt)
+		leftAt += counts[c]
+		rightAt += chi - clo - counts[c]
+	}
+	wg.Wait()
+	return lo + total
+}
+
+// leftTable returns, per bin, 1 if the split sends it left.
+func (s splitInfo) leftTable() (t [256]uint8) {
+	for b := 0; b <= int(s.bin); b++ {
+		t[b] = 1
+	}
+	if s.defaultLeft {
+		t[tree.MissingBin] = 1
+	}
+	return t
+}
+
+// countLeft counts the positions of [lo,hi) in buffer src that go left.
+func (b *booster) countLeft(src, lo, hi int, s splitInfo) int {
+	wpr := b.wpr
+	word, shift := s.feature>>3, uint(8*(s.feature&7))
+	pb := b.bufs[src].pb
+	t := s.leftTable()
+	k := 0
+	for i := lo; i < hi; i++ {
+		k += int(t[uint8(pb[i*wpr+word]>>shift)])
+	}
+	return k
+}
+
+// scatter writes the positions [lo,hi) of buffer src to the other buffer:
+// left rows from position l on, right rows from r on, in order.
+func (b *booster) scatter(src, lo, hi int, s splitInfo, l, r int) {
+	wpr := b.wpr
+	word, shift := s.feature>>3, uint(8*(s.feature&7))
+	from, to := &b.bufs[src], &b.bufs[1-src]
+	t := s.leftTable()
+	if wpr == 2 {
+		for i := lo; i < hi; i++ {
+			w0, w1 := from.pb[2*i], from.pb[2*i+1]
+			left := int(t[uint8(from.pb[2*i+word]>>shift)])
+			// branch-free choice of the destination
+			d := r ^ ((l ^ r) & -left)
+			l += left
+			r += 1 - left
+			to.idx[d] = from.idx[i]
+			to.gh[2*d], to.gh[2*d+1] = from.gh[2*i], from.gh[2*i+1]
+			to.pb[2*d], to.pb[2*d+1] = w0, w1
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		left := int(t[uint8(from.pb[i*wpr+word]>>shift)])
+		d := r ^ ((l ^ r) & -left)
+		l += left
+		r += 1 - left
+		to.idx[d] = from.idx[i]
+		to.gh[2*d], to.gh[2*d+1] = from.gh[2*i], from.gh[2*i+1]
+		copy(to.pb[d*wpr:(d+1)*wpr], from.pb[i*wpr:(i+1)*wpr])
+	}
 }
 
 // updateScores adds the new tree to the training scores: in-bag rows by
@@ -694,3 +826,10 @@ func (r *splitmix) next() uint64 {
 func (r *splitmix) intn(n int) int { return int(((r.next() >> 32) * uint64(n)) >> 32) }
 
 func (r *splitmix) float64() float64 { return float64(r.next()>>11) / (1 << 53) }
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}

@@ -95,3 +95,40 @@ func (f *Flat) Sum(row []float64) float64 {
 	}
 	return s
 }
+
+// blockRows is how many rows SumRows walks through one tree before moving
+// to the next, so that the tree stays in cache.
+const blockRows = 128
+
+// SumRows writes Sum of rows lo..hi-1 of the row-major matrix data (cols
+// columns) to out[lo:hi]. The result is the same as calling Sum per row;
+// the order of the loops (trees outside, rows inside, by blocks) is what
+// makes it faster.
+func (f *Flat) SumRows(data []float64, cols, lo, hi int, out []float64) {
+	nodes := f.nodes
+	for b := lo; b < hi; b += blockRows {
+		e := min(b+blockRows, hi)
+		for i := b; i < e; i++ {
+			out[i] = 0
+		}
+		for _, root := range f.roots {
+			for r := b; r < e; r++ {
+				row := data[r*cols : (r+1)*cols]
+				i := root
+				for {
+					nd := &nodes[i]
+					if nd.right == 0 {
+						out[r] += nd.v
+						break
+					}
+					x := row[nd.feat&^defaultLeftBit]
+					if x <= nd.v || (x != x && nd.feat&defaultLeftBit != 0) {
+						i++
+					} else {
+						i = nd.right
+					}
+				}
+			}
+		}
+	}
+}

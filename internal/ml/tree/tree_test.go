@@ -316,4 +316,17 @@ func TestFlatAgreesWithTrees(t *testing.T) {
 			t.Fatalf("sum: flat %v, trees %v", got, want)
 		}
 	}
+	// SumRows over many rows (several blocks) gives Sum exactly
+	n := 3*blockRows + 7
+	data := make([]float64, n*nf)
+	for i := range data {
+		data[i] = rng.NormFloat64()
+	}
+	out := make([]float64, n)
+	f.SumRows(data, nf, 5, n, out)
+	for r := 5; r < n; r++ {
+		if want := f.Sum(data[r*nf : (r+1)*nf]); out[r] != want {
+			t.Fatalf("row %d: SumRows %v, Sum %v", r, out[r], want)
+		}
+	}
 }
