@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -127,8 +128,20 @@ type Agent struct {
 type Approval struct {
 	// Approvers are the e-mail addresses asked to approve.
 	Approvers []string `yaml:"approvers,omitempty"`
-	// Expiry is how long an approval link stays valid; default 72h.
+	// Expiry is how long an approval request stands: its links expire and
+	// the waiting workflow escalates after it; default 72h.
 	Expiry Duration `yaml:"expiry,omitempty"`
+	// Margin is how much better than the champion a retrained candidate
+	// must score on the same hold-out, by training.metric and in its units
+	// (0.01 = one point of ROC AUC), to be proposed for promotion; default
+	// 0: any improvement.
+	Margin float64 `yaml:"margin,omitempty"`
+	// EscalateTo hears about approval requests nobody decided in time;
+	// default notify.to.
+	EscalateTo []string `yaml:"escalate_to,omitempty"`
+	// PublicURL is the base of approval links when STEWARD_PUBLIC_URL is
+	// not set; without either, local links point at serving.addr.
+	PublicURL string `yaml:"public_url,omitempty"`
 }
 
 // Notify holds where notifications go.
@@ -398,6 +411,17 @@ func (p *Project) validate(v *validator) {
 	if p.Approval.Expiry < Duration(time.Minute) {
 		v.add("approval.expiry", "expected at least 1m, got %s", p.Approval.Expiry)
 	}
+	if m := p.Approval.Margin; !(m >= 0 && m < 1) {
+		v.add("approval.margin", "expected a number in [0, 1) in the units of training.metric, got %g", m)
+	}
+	for i, addr := range p.Approval.EscalateTo {
+		checkEmail(v, fmt.Sprintf("approval.escalate_to[%d]", i), addr)
+	}
+	if u := p.Approval.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			v.add("approval.public_url", "expected an absolute http or https URL, got %q", u)
+		}
+	}
 	if p.Notify.From != "" {
 		checkEmail(v, "notify.from", p.Notify.From)
 	}
@@ -497,6 +521,15 @@ func (p *Project) DataPath() string { return p.Resolve(p.Data.Source) }
 
 // SuitePath returns the resolved suite file, or "" when none is configured.
 func (p *Project) SuitePath() string { return p.Resolve(p.Validation.Suite) }
+
+// Escalation returns who hears about approval requests nobody decided in
+// time: approval.escalate_to, else notify.to.
+func (p *Project) Escalation() []string {
+	if len(p.Approval.EscalateTo) > 0 {
+		return p.Approval.EscalateTo
+	}
+	return p.Notify.To
+}
 
 // File returns the name the configuration was loaded from.
 func (p *Project) File() string { return p.file }
