@@ -103,9 +103,14 @@ func TestUnmarshalEveryFamily(t *testing.T) {
 		if back.Family() != m.Family() {
 			t.Errorf("family %q after round trip, want %q", back.Family(), m.Family())
 		}
+		batch := make([]float64, X.Rows)
+		back.PredictProba(X, batch)
 		for i := 0; i < X.Rows; i++ {
 			if got, want := back.Prob(X.Row(i)), m.Prob(X.Row(i)); got != want {
 				t.Fatalf("%s row %d: %v after round trip, want %v", m.Family(), i, got, want)
+			}
+			if got, want := batch[i], back.Prob(X.Row(i)); got != want {
+				t.Fatalf("%s row %d: PredictProba %v, Prob %v", m.Family(), i, got, want)
 			}
 		}
 		// a payload of another family is refused, not misread

@@ -61,3 +61,18 @@ func BenchmarkProbOneRow(b *testing.B) {
 		m.Prob(row)
 	}
 }
+
+// BenchmarkContributionsOneRow explains one row of a 100-tree forest fit on
+// Cleveland.
+func BenchmarkContributionsOneRow(b *testing.B) {
+	X, y := cleveland()
+	m, err := Trainer{}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	row, out := X.Row(0), make([]float64, X.Cols)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Contributions(row, out)
+	}
+}
