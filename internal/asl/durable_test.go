@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,7 +30,7 @@ func TestRestartResumesCallbackInAnotherRunner(t *testing.T) {
 			}
 			e := newEnv(t, res)
 			if backend == "record store" {
-				e.store = asl.NewRecordStoreBackend(newFakeRecordStore())
+				e.store = asl.NewRecordStoreBackend(openSQLite(t, filepath.Join(t.TempDir(), "records.db")))
 				e.runner = e.newRunner("cli")
 			}
 			def := `{"StartAt":"Wait","States":{

@@ -42,14 +42,20 @@ func (b *RecordStoreBackend) SaveExecution(ctx context.Context, rec ExecutionRec
 	if rec.Version == 1 {
 		cond = store.Cond{Kind: store.CondAbsent}
 	}
+	if len(body) > store.MaxBodyLen {
+		return fmt.Errorf("asl: save execution %s: its state is %d bytes, more than the record store's %d (payloads that large belong in the artifact store)", rec.ID, len(body), store.MaxBodyLen)
+	}
 	writes := []store.Write{{Record: store.Record{PK: execPartition, SK: rec.ID, Body: body, Version: rec.Version}, Cond: cond}}
-	if len(events) > 0 {
-		evBody, err := json.Marshal(events)
-		if err != nil {
-			return fmt.Errorf("asl: encode events of %s: %w", rec.ID, err)
-		}
+	chunks, err := chunkEvents(events, store.MaxBodyLen)
+	if err != nil {
+		return fmt.Errorf("asl: save events of %s: %w", rec.ID, err)
+	}
+	if len(chunks)+1 > store.MaxBatch {
+		return fmt.Errorf("asl: save execution %s: %d event chunks do not fit one atomic batch", rec.ID, len(chunks))
+	}
+	for _, c := range chunks {
 		writes = append(writes, store.Write{
-			Record: store.Record{PK: eventsPartition + rec.ID, SK: fmt.Sprintf("%012d", events[0].ID), Body: evBody, Version: 1},
+			Record: store.Record{PK: eventsPartition + rec.ID, SK: fmt.Sprintf("%012d", c.first), Body: c.body, Version: 1},
 			Cond:   store.Cond{Kind: store.CondAbsent},
 		})
 	}
@@ -63,6 +69,55 @@ func (b *RecordStoreBackend) SaveExecution(ctx context.Context, rec ExecutionRec
 		return fmt.Errorf("asl: save execution %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+type eventChunk struct {
+	first int64
+	body  json.RawMessage
+}
+
+// chunkEvents encodes events as JSON arrays of at most limit bytes each.
+func chunkEvents(events []Event, limit int) ([]eventChunk, error) {
+	var chunks []eventChunk
+	var cur []json.RawMessage
+	size, first := 2, int64(0)
+	flush := func() {
+		if len(cur) > 0 {
+			body := append([]byte("["), bytesJoin(cur)...)
+			chunks = append(chunks, eventChunk{first: first, body: append(body, ']')})
+		}
+		cur, size = nil, 2
+	}
+	for _, e := range events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		if len(b)+2 > limit {
+			return nil, fmt.Errorf("event %d (%s) is %d bytes, more than %d", e.ID, e.Type, len(b), limit)
+		}
+		if size+len(b)+1 > limit {
+			flush()
+		}
+		if len(cur) == 0 {
+			first = e.ID
+		}
+		cur = append(cur, b)
+		size += len(b) + 1
+	}
+	flush()
+	return chunks, nil
+}
+
+func bytesJoin(parts []json.RawMessage) []byte {
+	var out []byte
+	for i, p := range parts {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, p...)
+	}
+	return out
 }
 
 // LoadExecution implements Store.
