@@ -355,3 +355,36 @@ func TestStartErrors(t *testing.T) {
 		t.Errorf("describe unknown: %v", err)
 	}
 }
+
+// HeartbeatSeconds does not time out a synchronous task, which has no
+// token to send heartbeats with.
+func TestHeartbeatDoesNotApplyToSynchronousTasks(t *testing.T) {
+	release := make(chan struct{})
+	res := map[string]asl.Invoker{"arn:test:slow": asl.InvokerFunc(func(ctx context.Context, req asl.TaskRequest) (json.RawMessage, error) {
+		select {
+		case <-release:
+			return json.RawMessage(`"done"`), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})}
+	e := newEnv(t, res)
+	done := make(chan asl.Execution)
+	go func() {
+		done <- e.start(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:test:slow","HeartbeatSeconds":1,"TimeoutSeconds":10,"End":true}}}`, `{}`)
+	}()
+	if !e.clock.WaitForTimers(1, 5*time.Second) {
+		t.Fatal("the driver never armed a timer")
+	}
+	e.clock.Advance(5 * time.Second)
+	e.clock.WaitForTimers(1, 5*time.Second)
+	close(release)
+	select {
+	case ex := <-done:
+		if ex.Status != asl.StatusSucceeded {
+			t.Fatalf("got %s %s, want SUCCEEDED", ex.Status, ex.Error)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the execution did not finish")
+	}
+}

@@ -668,7 +668,9 @@ func (x *run) startTask(th *thread, s *State, eff any) {
 	if timeout > 0 {
 		th.TaskDue = x.now.Add(time.Duration(timeout) * time.Second)
 	}
-	if heartbeat > 0 {
+	if heartbeat > 0 && callback {
+		// Only a callback task can send heartbeats (it holds the token); a
+		// synchronous invocation is bounded by TimeoutSeconds alone.
 		th.Heartbeat = heartbeat
 		th.HeartbeatDue = x.now.Add(time.Duration(heartbeat) * time.Second)
 	}
