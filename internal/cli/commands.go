@@ -5,6 +5,8 @@ package cli
 func commands() []command {
 	return []command{
 		{"version", "print the version of this build", runVersion},
+		{"serve", "run the prediction API locally behind an API-key gateway", runServe},
+		{"keys", "create, list or revoke API keys of the local gateway", runKeys},
 		{"models", "list models, or show one model's versions and aliases", runModels},
 		{"history", "show an alias's moves, or which version held it at a time", runHistory},
 		{"promote", "move champion (or --alias) to a version, by compare-and-set", runPromote},

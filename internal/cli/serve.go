@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stewardml/steward/internal/apikeys"
+	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/local/gateway"
+	"github.com/stewardml/steward/internal/serving"
+)
+
+// devKeyName names the API key `steward serve` creates for local use.
+const devKeyName = "local-dev"
+
+// devKeyFile holds the plaintext of the local dev key in the data
+// directory (mode 0600), so every start can print a working curl. Other
+// keys (`steward keys create`) are shown once and stored hashed only.
+const devKeyFile = "local-api-key"
+
+func runServe(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("serve")
+	addr := fs.String("addr", "", "listen address (default: the project's serving.addr, 127.0.0.1:8080)")
+	refresh := fs.Duration("refresh", 10*time.Second, "how often to check the model aliases for a move")
+	detail := fs.String("detail", "full", "how much error bodies say: full, no-values or summary")
+	grace := fs.Duration("grace", 30*time.Second, "how long a shutdown waits for requests in flight and capture writes")
+	flush := fs.Duration("flush", time.Second, "longest time a capture waits before it is written")
+	if pos, err := Parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return Usagef("serve: unexpected argument %q", pos[0])
+	}
+	d, err := serving.ParseDetail(*detail)
+	if err != nil {
+		return Usagef("--detail: %v", err)
+	}
+	if *refresh <= 0 || *grace <= 0 || *flush <= 0 {
+		return Usagef("--refresh, --grace and --flush must be positive")
+	}
+	a, err := openServingApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *addr == "" {
+		*addr = "127.0.0.1:8080"
+		if a.Project != nil && a.Project.Serving.Addr != "" {
+			*addr = a.Project.Serving.Addr
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s := a.Serving(app.ServingOptions{RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Logger: logger})
+
+	keys := apikeys.New(a.Records, a.Now, nil)
+	devKey, created, err := localDevKey(ctx, keys, e.DataDir)
+	if err != nil {
+		return err
+	}
+	gw := gateway.New(gateway.Config{Keys: apikeys.NewChecker(keys, 5*time.Second), Logger: logger, Now: a.Now})
+	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
+	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
+	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
+
+	model, alias := "", "champion"
+	var features []serving.Feature
+	if a.Project != nil {
+		model, alias = a.Project.Model.Name, a.Project.Serving.DefaultAlias
+		features = serving.FeaturesOf(a.Project.Schema().Features(), false)
+		if m, err := s.Models.Alias(ctx, model, alias); err != nil {
+			fmt.Fprintf(e.Stdout, "  model %s: no %s yet (%v); train one with: steward train\n", model, alias, err)
+		} else {
+			fmt.Fprintf(e.Stdout, "  model %s: serving version %d (%s)\n", model, m.Version(), alias)
+			features = m.Features.Features
+		}
+	}
+	if created {
+		fmt.Fprintf(e.Stdout, "  API key %s (created now; kept in %s, mode 0600):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
+	} else {
+		fmt.Fprintf(e.Stdout, "  API key %s (from %s):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
+	}
+	fmt.Fprintln(e.Stdout, "  more keys: steward keys create NAME")
+	if model != "" {
+		fmt.Fprintf(e.Stdout, "  try:\n    curl -s %s/v1/models/%s/predict -H 'x-api-key: %s' -H 'content-type: application/json' -d '%s'\n",
+			base, model, devKey, exampleBody(features))
+	}
+	fmt.Fprintln(e.Stdout, "  metrics: "+base+"/metrics    health: "+base+"/health    stop: Ctrl-C")
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.Models.Run(runCtx)
+	serveErr := gw.Serve(ctx, ln, *grace)
+	stop()
+	// The server has stopped and every request in flight has finished:
+	// write what the capture buffer still holds.
+	cctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	capErr := s.Captures.Close(cctx)
+	st := s.Captures.Stats()
+	fmt.Fprintf(e.Stdout, "steward serve: stopped; %d predictions captured in %d files\n", st.Written, st.Files)
+	return errors.Join(serveErr, capErr)
+}
+
+// localDevKey returns the plaintext of the local dev key, creating it when
+// there is none (or the kept one no longer works).
+func localDevKey(ctx context.Context, keys *apikeys.Store, dataDir string) (string, bool, error) {
+	path := filepath.Join(dataDir, devKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		plain := strings.TrimSpace(string(b))
+		if _, err := keys.Check(ctx, plain); err == nil {
+			return plain, false, nil
+		} else if !errors.Is(err, apikeys.ErrInvalid) {
+			return "", false, err
+		}
+	}
+	plain, _, err := keys.Create(ctx, devKeyName)
+	if errors.Is(err, apikeys.ErrExists) {
+		// Its plaintext is lost (the file was removed): replace it.
+		if _, err := keys.Revoke(ctx, devKeyName); err != nil {
+			return "", false, err
+		}
+		plain, _, err = keys.Create(ctx, devKeyName)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", false, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(plain+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("serve: keep the dev key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", false, fmt.Errorf("serve: keep the dev key: %w", err)
+	}
+	return plain, true, nil
+}
+
+// exampleBody builds a valid one-instance request from the features: the
+// middle of each numeric range, the first level of each category.
+func exampleBody(features []serving.Feature) string {
+	inst := make(map[string]float64, len(features))
+	keys := make([]string, 0, len(features))
+	for _, f := range features {
+		v := 0.0
+		switch {
+		case len(f.Levels) > 0:
+			v = f.Levels[0].Value
+		case f.Min != nil && f.Max != nil:
+			v = math.Round((*f.Min + *f.Max) / 2)
+		case f.Min != nil:
+			v = *f.Min
+		case f.Max != nil:
+			v = *f.Max
+		}
+		inst[f.Name] = v
+		keys = append(keys, f.Name)
+	}
+	// Keep the schema's order in the printed JSON.
+	var b strings.Builder
+	b.WriteString(`{"instances":[{`)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(inst[k])
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteString(`}]}`)
+	return b.String()
+}
