@@ -22,12 +22,20 @@ type Model struct {
 
 	baseProb float64 // mean of the trees' expected values
 	flat     *tree.Flat
+	depth    []int // per tree, for TreeSHAP's scratch space
+	maxDepth int
 }
 
 var _ core.Model = (*Model)(nil)
 
 func (m *Model) prepare() {
 	m.flat = tree.Compile(m.Trees)
+	m.depth = make([]int, len(m.Trees))
+	m.maxDepth = 0
+	for i, t := range m.Trees {
+		m.depth[i] = t.MaxDepth()
+		m.maxDepth = max(m.maxDepth, m.depth[i])
+	}
 	var s float64
 	for _, t := range m.Trees {
 		s += t.ExpectedValue()
@@ -72,11 +80,11 @@ func (m *Model) Contributions(row []float64, out []float64) float64 {
 	for j := range out[:m.NFeatures] {
 		out[j] = 0
 	}
-	var buf []tree.PathElem
+	buf := make([]tree.PathElem, 0, (m.maxDepth+2)*(m.maxDepth+3)/2)
 	scale := 1 / float64(len(m.Trees))
 	p := 0.0
-	for _, t := range m.Trees {
-		buf = t.SHAP(row, out, scale, buf)
+	for i, t := range m.Trees {
+		buf = t.SHAPDepth(row, out, scale, m.depth[i], buf)
 		p += t.Predict(row)
 	}
 	p *= scale

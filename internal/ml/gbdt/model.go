@@ -34,9 +34,11 @@ type Model struct {
 
 	extra []treeExtra
 
-	flat *tree.Flat
-	base float64
-	imp  []float64
+	flat     *tree.Flat
+	depth    []int // per tree, for TreeSHAP's scratch space
+	maxDepth int
+	base     float64
+	imp      []float64
 
 	trainMargin []float64 // training scores kept by the trainer (tests)
 }
@@ -47,6 +49,12 @@ var _ core.Model = (*Model)(nil)
 // importances.
 func (m *Model) prepare() {
 	m.flat = tree.Compile(m.Trees)
+	m.depth = make([]int, len(m.Trees))
+	m.maxDepth = 0
+	for i, t := range m.Trees {
+		m.depth[i] = t.MaxDepth()
+		m.maxDepth = max(m.maxDepth, m.depth[i])
+	}
 	m.base = 0
 	m.imp = make([]float64, m.NFeatures)
 	for _, t := range m.Trees {
@@ -88,9 +96,9 @@ func (m *Model) Contributions(row []float64, out []float64) float64 {
 	for j := range out[:m.NFeatures] {
 		out[j] = 0
 	}
-	var buf []tree.PathElem
-	for _, t := range m.Trees {
-		buf = t.SHAP(row, out, 1, buf)
+	buf := make([]tree.PathElem, 0, (m.maxDepth+2)*(m.maxDepth+3)/2)
+	for i, t := range m.Trees {
+		buf = t.SHAPDepth(row, out, 1, m.depth[i], buf)
 	}
 	return m.base
 }

@@ -121,10 +121,15 @@ type PathElem struct {
 // equal Predict(row)*scale. buf is scratch space that may be nil; pass the
 // returned slice back in to reuse it.
 func (t *Tree) SHAP(row, phi []float64, scale float64, buf []PathElem) []PathElem {
+	return t.SHAPDepth(row, phi, scale, t.MaxDepth(), buf)
+}
+
+// SHAPDepth is SHAP for a caller that knows the tree's MaxDepth.
+func (t *Tree) SHAPDepth(row, phi []float64, scale float64, maxDepth int, buf []PathElem) []PathElem {
 	if len(t.Nodes) == 0 {
 		return buf
 	}
-	d := t.MaxDepth() + 2
+	d := maxDepth + 2
 	need := d * (d + 1) / 2
 	if cap(buf) < need {
 		buf = make([]PathElem, need)
