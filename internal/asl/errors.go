@@ -100,17 +100,22 @@ func (e *TaskError) Error() string {
 // ErrorName implements ErrorNamer.
 func (e *TaskError) ErrorName() string { return e.Name }
 
-// ErrorName returns the name under which err reaches Retry and Catch. Like
-// the Lambda Go runtime, it does not unwrap: an error that implements
-// ErrorNamer gives its own name, any other error the name of its Go type
-// without package or pointer ("errorString" for errors.New, "wrapError" for
-// fmt.Errorf with %w). Map domain errors to names at the handler boundary.
+// ErrorName returns the name under which err reaches Retry and Catch,
+// following the Lambda Go runtime. It does not unwrap: an error that
+// implements ErrorNamer gives its own name, an aws-lambda-go
+// messages.InvokeResponse_Error (what lambdaerr.New returns) its Type, and
+// any other error the name of its Go type without package or pointer
+// ("errorString" for errors.New, "wrapError" for fmt.Errorf with %w). Map
+// domain errors to names at the handler boundary.
 func ErrorName(err error) string {
 	if err == nil {
 		return ""
 	}
 	if n, ok := err.(ErrorNamer); ok {
 		return n.ErrorName()
+	}
+	if name, _, ok := lambdaInvokeError(err); ok {
+		return name
 	}
 	t := reflect.TypeOf(err)
 	if t.Kind() == reflect.Pointer {
@@ -124,11 +129,35 @@ func ErrorName(err error) string {
 
 // errorCause returns the Cause reported for err.
 func errorCause(err error) string {
-	var te *TaskError
-	if errors.As(err, &te) && err == error(te) {
+	if te, ok := err.(*TaskError); ok {
 		return te.Cause
 	}
+	if _, msg, ok := lambdaInvokeError(err); ok {
+		return msg
+	}
 	return err.Error()
+}
+
+// lambdaInvokeError recognises aws-lambda-go's messages.InvokeResponse_Error
+// (value or pointer), which the Lambda runtime passes on as it is, without
+// importing the runtime library into the interpreter.
+func lambdaInvokeError(err error) (name, message string, ok bool) {
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "", "", false
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	if t.Kind() != reflect.Struct || t.Name() != "InvokeResponse_Error" || !strings.HasSuffix(t.PkgPath(), "aws-lambda-go/lambda/messages") {
+		return "", "", false
+	}
+	typ, msg := v.FieldByName("Type"), v.FieldByName("Message")
+	if typ.Kind() != reflect.String || msg.Kind() != reflect.String {
+		return "", "", false
+	}
+	return typ.String(), msg.String(), true
 }
 
 // stateError is a failure inside the interpreter, named for Retry and Catch.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
 	"github.com/stewardml/steward/internal/asl"
 )
 
@@ -279,6 +281,8 @@ func TestGoErrorNames(t *testing.T) {
 		{&asl.TaskError{Name: "ModelNotFound", Cause: "heart"}, "ModelNotFound"},
 		{custom{errors.New("x")}, "custom"},
 		{context.DeadlineExceeded, "deadlineExceededError"},
+		{messages.InvokeResponse_Error{Type: "DataValidationFailed", Message: "3 expectations failed"}, "DataValidationFailed"},
+		{&messages.InvokeResponse_Error{Type: "ModelNotFound"}, "ModelNotFound"},
 	} {
 		if got := asl.ErrorName(tc.err); got != tc.want {
 			t.Errorf("ErrorName(%#v) = %q, want %q", tc.err, got, tc.want)
@@ -292,6 +296,14 @@ func TestGoErrorNames(t *testing.T) {
 	if ex.Error != "errorString" || ex.Cause != "disk full" {
 		t.Errorf("got %q %q", ex.Error, ex.Cause)
 	}
+	// What a handler returns through lambdaerr reaches Catch under its name,
+	// with the message as errorMessage, as on AWS.
+	e = newEnv(t, map[string]asl.Invoker{"validate": asl.InvokerFunc(func(context.Context, asl.TaskRequest) (json.RawMessage, error) {
+		return nil, messages.InvokeResponse_Error{Type: "DataValidationFailed", Message: "3 expectations failed"}
+	})})
+	ex = e.start(`{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"validate"},"End":true,
+		"Catch":[{"ErrorEquals":["DataValidationFailed"],"Next":"C"}]},"C":{"Type":"Pass","End":true}}}`, `{}`)
+	jsonEq(t, ex.Output, `{"Error":"DataValidationFailed","Cause":"{\"errorMessage\":\"3 expectations failed\",\"errorType\":\"DataValidationFailed\"}"}`)
 }
 
 // withCatchers makes both catch targets reachable whatever the case tests.
