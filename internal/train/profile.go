@@ -10,11 +10,13 @@ import (
 )
 
 // DriftProfile builds the reference profile drift checks compare against:
-// every feature of the rows the model was fitted on, the winner's
-// out-of-fold probabilities on them (the distribution served predictions
-// should keep: in-sample probabilities of a forest would be overconfident),
-// and the winner's cross-validated accuracy, F1 and ROC AUC at the
-// threshold. It is deterministic for a given input and seed.
+// every feature of the given rows (Service passes every row of the
+// training file), the probabilities a model that had not seen each row gave
+// it (out-of-fold for the training part, the final model's for the
+// hold-out: the distribution served predictions should keep, where
+// in-sample probabilities of a forest would be overconfident), and the
+// winner's cross-validated accuracy, F1 and ROC AUC at the threshold. It is
+// deterministic for a given input and seed.
 func DriftProfile(in ProfileInput) ([]byte, error) {
 	feats := in.Data.Schema.Features()
 	cols := make([]drift.Column, len(feats))

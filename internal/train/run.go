@@ -126,6 +126,11 @@ type Result struct {
 	// OutOfFoldProb[k] is the out-of-fold probability of row Train[k].
 	Train         []int     `json:"-"`
 	OutOfFoldProb []float64 `json:"-"`
+	// HonestProb holds, for every row of the frame, a probability from a
+	// model that did not see the row: out-of-fold for the training rows,
+	// the final model's for the hold-out rows. It is the reference
+	// distribution of served predictions.
+	HonestProb []float64 `json:"-"`
 	// Seconds is the wall time of the run.
 	Seconds float64 `json:"seconds"`
 }
@@ -303,6 +308,10 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 			res.OutOfFoldProb[i] = results[win*len(folds)+fi].prob[k]
 		}
 	}
+	res.HonestProb = make([]float64, len(p.y))
+	for k, i := range trainIdx {
+		res.HonestProb[i] = res.OutOfFoldProb[k]
+	}
 	res.OutOfFold, _ = eval.NewReport(ytr, res.OutOfFoldProb, c.Threshold, eval.DefaultCurvePoints, eval.DefaultCalibrationBins)
 
 	// The final model, fitted on every training row.
@@ -321,6 +330,9 @@ func Run(ctx context.Context, d Data, c Config, opt Options) (*Result, error) {
 		Xh := pipe.Transform(takeRows(p.X, holdIdx))
 		prob := make([]float64, Xh.Rows)
 		model.PredictProba(Xh, prob)
+		for k, i := range holdIdx {
+			res.HonestProb[i] = prob[k]
+		}
 		rep, err := eval.NewReport(split.Take(p.y, holdIdx), prob, c.Threshold, eval.DefaultCurvePoints, eval.DefaultCalibrationBins)
 		if err != nil {
 			return nil, fmt.Errorf("%w: hold-out: %w", ErrInvalidData, err)

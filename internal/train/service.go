@@ -149,13 +149,13 @@ type Audit interface {
 	Append(ctx context.Context, e AuditEvent) error
 }
 
-// ProfileInput is what the reference profile is built from: the training
-// rows of the frame and the winner's out-of-fold probabilities for them.
+// ProfileInput is what the reference profile is built from: rows of the
+// frame and, for each, a probability from a model that did not see it.
 type ProfileInput struct {
 	Data Data
-	// Rows index the frame's rows the model was fitted on.
+	// Rows index the frame's rows to profile.
 	Rows []int
-	// Prob[k] is the out-of-fold P(y=1) of row Rows[k].
+	// Prob[k] is the out-of-sample P(y=1) of row Rows[k].
 	Prob []float64
 	// CV are the winner's cross-validated scores, at Threshold.
 	CV        map[string]eval.Stat
@@ -296,7 +296,7 @@ func (s *Service) build(ctx context.Context, req Request) (RunRecord, error) {
 		profiler = DriftProfile
 	}
 	profile, err := profiler(ProfileInput{
-		Data: req.Data, Rows: res.Train, Prob: res.OutOfFoldProb,
+		Data: req.Data, Rows: allRows(res.Rows), Prob: res.HonestProb,
 		CV: res.Best().CV, Threshold: res.Config.Threshold, Seed: res.Config.Seed,
 	})
 	if err != nil {
@@ -373,6 +373,14 @@ func (s *Service) putRecord(ctx context.Context, rec RunRecord) error {
 		return fmt.Errorf("train: store run record: %w", err)
 	}
 	return nil
+}
+
+func allRows(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // toMap turns v into a JSON object map.

@@ -201,7 +201,7 @@ func TestTrainRegistersChampionThenChallenger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(b.Profile) != fmt.Sprintf(`{"rows":%d}`, 242) || b.Manifest.CodeVersion != "v-test" || b.Manifest.Dataset.Digest != d.Digest {
+	if string(b.Profile) != fmt.Sprintf(`{"rows":%d}`, 303) || b.Manifest.CodeVersion != "v-test" || b.Manifest.Dataset.Digest != d.Digest {
 		t.Errorf("bundle profile %s, code %s, dataset %s", b.Profile, b.Manifest.CodeVersion, b.Manifest.Dataset.Digest)
 	}
 	if len(first.Candidates) != 3 || first.Winner == "" || first.Metrics["cv_f1"] == 0 || first.Metrics["holdout_roc_auc"] == 0 {
@@ -364,8 +364,13 @@ func TestOutOfFoldProbabilitiesAreHonest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.OutOfFoldProb) != res.TrainRows || len(res.Train) != res.TrainRows {
-		t.Fatalf("%d out-of-fold probabilities, %d train rows", len(res.OutOfFoldProb), res.TrainRows)
+	if len(res.OutOfFoldProb) != res.TrainRows || len(res.Train) != res.TrainRows || len(res.HonestProb) != res.Rows {
+		t.Fatalf("%d out-of-fold probabilities, %d train rows, %d honest probabilities", len(res.OutOfFoldProb), res.TrainRows, len(res.HonestProb))
+	}
+	for i, p := range res.HonestProb {
+		if !(p > 0 && p < 1) {
+			t.Fatalf("row %d: honest probability %v", i, p)
+		}
 	}
 	for i, p := range res.OutOfFoldProb {
 		if !(p > 0 && p < 1) || math.IsNaN(p) {
