@@ -58,7 +58,7 @@ func TestLoadShippedConfig(t *testing.T) {
 	if _, err := os.Stat(p.SuitePath()); err != nil {
 		t.Errorf("suite: %v", err)
 	}
-	if p.Training.Metric != "roc_auc" || p.Training.Folds != 5 || len(p.Training.Families) != 3 {
+	if p.Training.Metric != "f1" || p.Training.Folds != 5 || len(p.Training.Families) != 3 {
 		t.Errorf("training = %+v", p.Training)
 	}
 	if p.Drift.Window.D() != 7*24*time.Hour || p.Approval.Expiry.D() != 72*time.Hour {
