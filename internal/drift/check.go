@@ -81,28 +81,28 @@ type Override struct {
 type Options struct {
 	// Correction is applied across the features' p-value tests (KS,
 	// chi-square, Z) before comparing with their thresholds.
-	Correction Correction
+	Correction Correction `json:"correction"`
 	// MinRows is the minimum number of finite current (and reference)
 	// values a feature needs for a verdict; below it the verdict is
 	// insufficient_data. 0 disables the guard.
-	MinRows int
+	MinRows int `json:"min_rows"`
 	// MinExpected is the minimum expected count of every cell of a
 	// chi-square or Z-test (the reference proportion times the current
 	// count); below it the verdict is insufficient_data. 0 disables it.
-	MinExpected float64
+	MinExpected float64 `json:"min_expected"`
 	// DriftShare: the dataset drifts when the share of drifted features
 	// among those tested is >= DriftShare.
-	DriftShare float64
+	DriftShare float64 `json:"drift_share"`
 	// EffectSize adds an effect size to every feature: the normed
 	// Wasserstein distance for numeric features, CategoricalEffect for the
 	// others.
-	EffectSize bool
+	EffectSize bool `json:"effect_size"`
 	// CategoricalEffect is TestPSI or TestJensenShannon.
-	CategoricalEffect TestName
+	CategoricalEffect TestName `json:"categorical_effect"`
 	// Overrides replace the test or threshold of named features.
-	Overrides map[string]Override
+	Overrides map[string]Override `json:"overrides,omitempty"`
 	// Performance configures realised performance when labels are given.
-	Performance PerformanceOptions
+	Performance PerformanceOptions `json:"performance"`
 }
 
 // DefaultOptions are Steward's defaults: Evidently's tests and thresholds,

@@ -11,17 +11,17 @@ import (
 // labelled rows.
 type PerformanceOptions struct {
 	// MinLabels is the minimum number of labelled rows for a verdict.
-	MinLabels int
+	MinLabels int `json:"min_labels"`
 	// Bootstrap is the number of resamples behind the confidence intervals.
-	Bootstrap int
+	Bootstrap int `json:"bootstrap"`
 	// Confidence is the level of the percentile intervals (0.95).
-	Confidence float64
+	Confidence float64 `json:"confidence"`
 	// Seed makes the resampling reproducible.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Threshold is the decision threshold; 0 means the training threshold,
 	// or 0.5 without training metrics. A row is predicted positive when its
 	// probability is >= the threshold.
-	Threshold float64
+	Threshold float64 `json:"threshold"`
 }
 
 // DefaultPerformanceOptions: 30 labels, 1000 resamples, 95% intervals.
