@@ -491,3 +491,22 @@ func FuzzCheckWindow(f *testing.F) {
 		}
 	})
 }
+
+func TestOptionsDecodeFromConfig(t *testing.T) {
+	o := DefaultOptions()
+	cfg := `{"correction": "bonferroni", "min_rows": 50, "overrides": {"x": {"test": "psi", "threshold": 0.2}}}`
+	if err := json.Unmarshal([]byte(cfg), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Correction != CorrectionBonferroni || o.MinRows != 50 || o.MinExpected != 5 || o.Overrides["x"] != (Override{Test: TestPSI, Threshold: 0.2}) {
+		t.Fatalf("decoded options %+v", o)
+	}
+	p, w := synthetic(t, 300, 100, 0)
+	r, err := Check(p, w, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := result(t, r, "x"); x.Test != TestPSI || x.Threshold != 0.2 || r.Correction != CorrectionBonferroni {
+		t.Errorf("x: %s at %v, correction %s", x.Test, x.Threshold, r.Correction)
+	}
+}
