@@ -166,7 +166,7 @@ func TestTrainEventRegistersAVersion(t *testing.T) {
 	if rec.Status != train.StatusSucceeded || rec.Version != 1 || rec.Alias != train.AliasChampion {
 		t.Errorf("run %s: status %s version %d alias %s", rec.ID, rec.Status, rec.Version, rec.Alias)
 	}
-	if len(rec.Candidates) != 12 || rec.Config.Metric != "roc_auc" || rec.Holdout == nil {
+	if len(rec.Candidates) != 12 || rec.Config.Metric != "f1" || rec.Holdout == nil {
 		t.Errorf("%d candidates, metric %s, hold-out %v", len(rec.Candidates), rec.Config.Metric, rec.Holdout != nil)
 	}
 	data, _, err := hs.arts.Get(context.Background(), rec.BundleKey)
@@ -191,7 +191,7 @@ func TestPlanThenCandidateThroughJSON(t *testing.T) {
 	if err := json.Unmarshal(out, &plan); err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Candidates) != 12 || plan.Metric != "roc_auc" || plan.Dataset.Digest == "" {
+	if len(plan.Candidates) != 12 || plan.Metric != "f1" || plan.Dataset.Digest == "" {
 		t.Fatalf("plan: %d candidates, metric %s, dataset %+v", len(plan.Candidates), plan.Metric, plan.Dataset)
 	}
 	var gb Candidate
@@ -218,7 +218,7 @@ func TestPlanThenCandidateThroughJSON(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Index != 9 || res.Metric != "roc_auc" || res.Score < 0.8 || res.Version != 0 || res.BundleKey == "" {
+	if res.Index != 9 || res.Metric != "f1" || res.Score < 0.8 || res.Version != 0 || res.BundleKey == "" {
 		t.Errorf("candidate result: index %d metric %s score %v version %d bundle %q", res.Index, res.Metric, res.Score, res.Version, res.BundleKey)
 	}
 	if len(res.Candidates) != 1 || res.Candidates[0].ID != "gbdt-2" || len(res.Candidates[0].Folds) != 15 {
