@@ -176,6 +176,9 @@ func Check(p *Profile, w Window, opts Options) (*Report, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: no reference profile", ErrInvalid)
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
