@@ -30,28 +30,30 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// The CLI runs this program from infra/ and passes cdk.json's output
-	// directory relative to the repository root; make it so, and default
-	// to cdk.out there when run without the CLI.
-	outdir := os.Getenv("CDK_OUTDIR")
-	if outdir == "" {
-		outdir = "cdk.out"
+	// The CLI runs this program from infra/ but names its output
+	// directory and the files it reads back (errors, performance counters)
+	// relative to the repository root, where cdk.json is; the jsii runtime
+	// has already copied the environment, so move to the root instead of
+	// rewriting the paths. Without the CLI, write to cdk.out there too.
+	if err := os.Chdir(root); err != nil {
+		return fmt.Errorf("infra: %w", err)
 	}
-	if !filepath.IsAbs(outdir) {
-		outdir = filepath.Join(root, outdir)
+	props := &awscdk.AppProps{}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		props.Outdir = jsii.String(filepath.Join(root, "cdk.out"))
 	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	app := awscdk.NewApp(props)
 	cfg, err := stack.LoadConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }, root)
 	if err != nil {
 		return err
 	}
-	props := &awscdk.StackProps{}
+	stackProps := &awscdk.StackProps{}
 	// The CLI sets these from the credentials it finds; without any the
 	// template stays environment-agnostic, which is all synth needs.
 	if account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION"); account != "" && region != "" {
-		props.Env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
+		stackProps.Env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
 	}
-	if _, err := stack.New(app, "Steward-"+cfg.Stage, cfg, props); err != nil {
+	if _, err := stack.New(app, "Steward-"+cfg.Stage, cfg, stackProps); err != nil {
 		return err
 	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
