@@ -13,6 +13,12 @@
 // and every copy of a duplicated value is unexpected. Aggregate expectations
 // report an observed_value. The suite succeeds when every expectation does.
 //
+// Columns are numeric. Text expectations (regular expressions, value
+// lengths, string members of a value_set) see each value as pandas prints
+// it in a column of the observed dtype: "12" in an int64 column, "12.0" or
+// "0.7" in a float64 one, so a suite written against pandas judges the
+// same texts here.
+//
 // The CLI (steward validate) and the validate Lambda handler are thin
 // layers over ParseSuite and Validate.
 package validation

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/stewardml/steward/internal/dataset"
@@ -33,7 +34,7 @@ func (t *table) column(name string) (*column, error) {
 	if j < 0 {
 		return nil, &evalError{fmt.Sprintf("The column %q in BatchData does not exist.", name)}
 	}
-	c := &column{index: j, name: name, values: t.f.Cols[j], f: t.f}
+	c := &column{index: j, name: name, values: t.f.Cols[j], dtype: t.f.Types[j]}
 	t.cols[name] = c
 	return c, nil
 }
@@ -42,34 +43,94 @@ type column struct {
 	index  int
 	name   string
 	values []float64
-	f      *dataset.Frame
+	dtype  string
 
 	countsOnce sync.Once
 	counts     *counts
 	momOnce    sync.Once
 	mom        moments
-	textOnce   sync.Once
-	text       []string
-	textErr    error
 }
 
-func (c *column) texts() ([]string, error) {
-	c.textOnce.Do(func() { c.text, c.textErr = c.f.Text(c.name) })
-	return c.text, c.textErr
-}
-
-// hasText reports whether some non-null cell reads s.
-func (c *column) hasText(t *table, s string) bool {
-	text, err := c.texts()
-	if err != nil {
-		return false
+// text returns a value as pandas prints it in a column of this dtype
+// (str(value)): "12" in an int64 column, "12.0" or "0.7" in a float64 one.
+// Text expectations (regex, lengths, string members of a value_set) see
+// these texts, as they do in Great Expectations.
+func (c *column) text(v float64) string {
+	if c.dtype == dataset.TypeInt64 && v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+		return strconv.FormatInt(int64(v), 10)
 	}
-	for i, x := range text {
-		if x == s && !math.IsNaN(c.values[i]) {
+	return pyFloat(v)
+}
+
+// textTest returns test applied to the text of a value, remembering the
+// verdict per value (up to a bound): columns repeat a few values a lot.
+func (c *column) textTest(test func(string) bool) func(v float64) bool {
+	const limit = 4096
+	seen := make(map[float64]bool)
+	return func(v float64) bool {
+		if r, ok := seen[v]; ok {
+			return r
+		}
+		r := test(c.text(v))
+		if len(seen) < limit {
+			seen[v] = r
+		}
+		return r
+	}
+}
+
+// hasText reports whether some non-null value reads s.
+func (c *column) hasText(s string) bool {
+	for _, v := range c.valueCounts().values {
+		if c.text(v) == s {
 			return true
 		}
 	}
 	return false
+}
+
+// pyFloat formats v as Python's repr(float) does: the shortest digits that
+// read back, in fixed notation with at least one decimal when the exponent
+// is in [-4, 16), otherwise as d.ddde±XX.
+func pyFloat(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "nan"
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(math.Abs(v), 'e', -1, 64)
+	mant, expText, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expText)
+	digits := strings.Replace(mant, ".", "", 1)
+	sign := ""
+	if math.Signbit(v) {
+		sign = "-"
+	}
+	if exp >= -4 && exp < 16 {
+		var whole, frac string
+		if exp >= 0 {
+			if len(digits) <= exp+1 {
+				whole, frac = digits+strings.Repeat("0", exp+1-len(digits)), "0"
+			} else {
+				whole, frac = digits[:exp+1], digits[exp+1:]
+			}
+		} else {
+			whole, frac = "0", strings.Repeat("0", -exp-1)+digits
+		}
+		return sign + whole + "." + frac
+	}
+	m := digits[:1]
+	if len(digits) > 1 {
+		m += "." + digits[1:]
+	}
+	esign := "+"
+	if exp < 0 {
+		esign, exp = "-", -exp
+	}
+	return fmt.Sprintf("%s%se%s%02d", sign, m, esign, exp)
 }
 
 // counts are the distinct non-null values of a column, ascending, with how
@@ -183,8 +244,12 @@ func (c *column) moments() moments {
 			}
 			m.n++
 			m.sum += v
-			m.min = math.Min(m.min, v)
-			m.max = math.Max(m.max, v)
+			if v < m.min {
+				m.min = v
+			}
+			if v > m.max {
+				m.max = v
+			}
 		}
 		m.mean, m.stdev = math.NaN(), math.NaN()
 		if m.n == 0 {
@@ -208,8 +273,7 @@ func (c *column) moments() moments {
 }
 
 // setMatcher returns a membership test for a value_set: numbers compare
-// with the cell's value, strings with the cell's text (with the number's
-// shortest decimal form when no row is given, i < 0).
+// with the value, strings with its text (see column.text).
 func (t *table) setMatcher(c *column, set []any) (func(i int, v float64) bool, error) {
 	var nums []float64
 	var strs []string
@@ -219,13 +283,6 @@ func (t *table) setMatcher(c *column, set []any) (func(i int, v float64) bool, e
 			nums = append(nums, x)
 		case string:
 			strs = append(strs, x)
-		}
-	}
-	var text []string
-	if len(strs) > 0 {
-		var err error
-		if text, err = c.texts(); err != nil {
-			return nil, err
 		}
 	}
 	var numSet map[float64]bool
@@ -250,12 +307,7 @@ func (t *table) setMatcher(c *column, set []any) (func(i int, v float64) bool, e
 		if len(strs) == 0 {
 			return false
 		}
-		var cell string
-		if i >= 0 {
-			cell = text[i]
-		} else {
-			cell = strconv.FormatFloat(v, 'g', -1, 64)
-		}
+		cell := c.text(v)
 		for _, s := range strs {
 			if cell == s {
 				return true

@@ -235,37 +235,63 @@ func run(e *Expectation, t *table, format string, partial int) (bool, Object, er
 		wantNull := e.Type == "expect_column_values_to_be_null"
 		return nullMap(col.values, wantNull, a.mostly, format, partial)
 	case "expect_column_values_to_be_between":
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return !between(v, a) })
+		lo, hi := inclusiveBounds(a)
+		bad := 0
+		for _, v := range col.values {
+			if v < lo || v > hi { // false for NaN
+				bad++
+			}
+		}
+		return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool { return v < lo || v > hi })
 	case "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set":
+		want := e.Type == "expect_column_values_to_be_in_set"
+		if nums, ok := numericSet(a.valueSet); ok {
+			bad := 0
+			for _, v := range col.values {
+				if v != v {
+					continue
+				}
+				found := false
+				for _, x := range nums {
+					if v == x {
+						found = true
+						break
+					}
+				}
+				if found != want {
+					bad++
+				}
+			}
+			return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool {
+				for _, x := range nums {
+					if v == x {
+						return !want
+					}
+				}
+				return want
+			})
+		}
 		in, err := t.setMatcher(col, a.valueSet)
 		if err != nil {
 			return false, nil, err
 		}
-		want := e.Type == "expect_column_values_to_be_in_set"
 		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return in(i, v) != want })
 	case "expect_column_values_to_be_unique":
 		counts := col.valueCounts()
 		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return counts.count(v) > 1 })
 	case "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex":
-		text, err := col.texts()
-		if err != nil {
-			return false, nil, err
-		}
 		want := e.Type == "expect_column_values_to_match_regex"
-		match := memoMatch(a.regex.MatchString)
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return match(text[i]) != want })
+		match := col.textTest(a.regex.MatchString)
+		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return match(v) != want })
 	case "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal":
-		text, err := col.texts()
-		if err != nil {
-			return false, nil, err
-		}
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool {
-			n := float64(utf8.RuneCountInString(text[i]))
+		bad := col.textTest(func(s string) bool {
+			n := float64(utf8.RuneCountInString(s))
 			if a.value != nil {
 				return n != *a.value
 			}
 			return !between(n, a)
 		})
+		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return bad(v) })
 	case "expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list":
 		// Columns are typed (never pandas "object"), so this is the
 		// column-level check: the dtype is one of the named types.
@@ -324,23 +350,6 @@ func run(e *Expectation, t *table, format string, partial int) (bool, Object, er
 	return false, nil, &evalError{fmt.Sprintf("expectation type %s has no evaluator", e.Type)}
 }
 
-// memoMatch remembers a regular expression's verdict per text, up to a
-// bound: numeric columns repeat a few texts over and over.
-func memoMatch(match func(string) bool) func(string) bool {
-	const limit = 4096
-	seen := make(map[string]bool)
-	return func(s string) bool {
-		if v, ok := seen[s]; ok {
-			return v
-		}
-		v := match(s)
-		if len(seen) < limit {
-			seen[s] = v
-		}
-		return v
-	}
-}
-
 // between applies min_value/max_value with strict_min/strict_max; a null
 // bound is no bound.
 func between(v float64, a *args) bool {
@@ -396,6 +405,77 @@ func valueMap(values []float64, mostly float64, format string, partial int, unex
 		success = float64(nonnull-bad)/float64(nonnull) >= mostly
 	}
 	return success, mapResult(format, partial, total, &nonnull, bad, vals, idx), nil
+}
+
+// countedMap finishes a map expectation whose unexpected values a tight
+// loop has already counted (the common expectations on large columns): it
+// counts the non-null values and, only if some value was unexpected and the
+// format lists them, scans again with unexpected to collect them.
+func countedMap(values []float64, bad int, mostly float64, format string, partial int, unexpected func(v float64) bool) (bool, Object, error) {
+	total, nonnull := len(values), 0
+	for _, v := range values {
+		if v == v {
+			nonnull++
+		}
+	}
+	keep := partial
+	if format == "COMPLETE" {
+		keep = total
+	}
+	var vals, idx []any
+	if bad > 0 && format != "BOOLEAN_ONLY" {
+		for i, v := range values {
+			if len(vals) >= keep {
+				break
+			}
+			if v == v && unexpected(v) {
+				vals = append(vals, v)
+				idx = append(idx, i)
+			}
+		}
+	}
+	success := true
+	if total > 0 && nonnull > 0 {
+		success = float64(nonnull-bad)/float64(nonnull) >= mostly
+	}
+	return success, mapResult(format, partial, total, &nonnull, bad, vals, idx), nil
+}
+
+// inclusiveBounds turns min_value/max_value with strict_min/strict_max into
+// inclusive bounds: x > lo is x >= the next float above lo. A null bound is
+// infinite.
+func inclusiveBounds(a *args) (lo, hi float64) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if a.min != nil {
+		lo = *a.min
+		if a.strictMin {
+			lo = math.Nextafter(lo, math.Inf(1))
+		}
+	}
+	if a.max != nil {
+		hi = *a.max
+		if a.strictMax {
+			hi = math.Nextafter(hi, math.Inf(-1))
+		}
+	}
+	return lo, hi
+}
+
+// numericSet returns a value_set's members when they are all numbers and
+// few enough for a linear scan.
+func numericSet(set []any) ([]float64, bool) {
+	if len(set) > 16 {
+		return nil, false
+	}
+	nums := make([]float64, 0, len(set))
+	for _, s := range set {
+		x, ok := s.(float64)
+		if !ok {
+			return nil, false
+		}
+		nums = append(nums, x)
+	}
+	return nums, true
 }
 
 // nullMap evaluates expect_column_values_to_(not_)be_null, which count
@@ -568,7 +648,7 @@ func distinctSet(typ string, t *table, col *column, set []any) (bool, Object, er
 		case float64:
 			allSeen = allSeen && vc.count(x) > 0
 		case string:
-			allSeen = allSeen && col.hasText(t, x)
+			allSeen = allSeen && col.hasText(x)
 		}
 	}
 	ok := allIn

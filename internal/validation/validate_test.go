@@ -446,3 +446,32 @@ func TestSummary(t *testing.T) {
 		t.Errorf("passing summary = %s", ok)
 	}
 }
+
+func TestPyFloatMatchesPythonRepr(t *testing.T) {
+	// Expected strings are Python 3's repr() of the same floats.
+	tenth := 0.1
+	for v, want := range map[float64]string{
+		0: "0.0", 1: "1.0", 63: "63.0", 0.7: "0.7", -2.5: "-2.5", tenth + 0.2: "0.30000000000000004",
+		1e16: "1e+16", 1.5e16: "1.5e+16", 1e15: "1000000000000000.0", 123456.789: "123456.789",
+		0.0001: "0.0001", 0.00001: "1e-05", -1.25e-7: "-1.25e-07", 1e300: "1e+300", 2.5e-300: "2.5e-300",
+	} {
+		if got := pyFloat(v); got != want {
+			t.Errorf("pyFloat(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := pyFloat(math.Copysign(0, -1)); got != "-0.0" {
+		t.Errorf("pyFloat(-0) = %q", got)
+	}
+}
+
+func TestTextIsAsPandasPrints(t *testing.T) {
+	f := frame(t) // x is float64 (it has missing cells): 1.5 2.5 4 5 7 8
+	r := one(t, f, `{"expectation_type": "expect_column_values_to_match_regex", "kwargs": {"column": "x", "regex": "\\.[05]$"}}`)
+	if !r.Success {
+		t.Errorf("float64 texts should end in .0 or .5: %v", r.Result)
+	}
+	r = one(t, f, `{"expectation_type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": "^[0-9]$"}}`)
+	if !r.Success {
+		t.Errorf("int64 texts should be bare digits: %v", r.Result)
+	}
+}
