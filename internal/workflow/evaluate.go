@@ -1,0 +1,410 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/stewardml/steward/internal/audit"
+	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/lambdaerr"
+	"github.com/stewardml/steward/internal/ml"
+	"github.com/stewardml/steward/internal/registry"
+	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/train"
+	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/train/trainfn"
+)
+
+// Actor is the audit actor of the workflow's own steps.
+const Actor = "workflow"
+
+// Project is what the handlers know of the project configuration.
+type Project struct {
+	Model  string
+	Schema *dataset.Schema
+	Format dataset.Format
+	// Margin is how much better (in the selection metric's units) a
+	// candidate must score than the champion to be proposed.
+	Margin float64
+}
+
+// ProjectOf returns what the handlers need of a loaded configuration.
+func ProjectOf(p *config.Project) Project {
+	return Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Margin: p.Approval.Margin}
+}
+
+// Registry is the part of the model registry the workflow reads;
+// *registry.Registry implements it. Alias reads an unset alias as version
+// 0; Version and Versions return errors wrapping registry.ErrNotFound for
+// what does not exist.
+type Registry interface {
+	Alias(ctx context.Context, model, alias string) (registry.Alias, error)
+	Version(ctx context.Context, model string, n int) (registry.Version, error)
+	Versions(ctx context.Context, model string) ([]registry.Version, error)
+}
+
+// Registered-as values of an Evaluation.
+const (
+	AsChampion   = train.AliasChampion
+	AsChallenger = train.AliasChallenger
+)
+
+// EvaluateEvent is the EvaluateBest task's input: the Map's candidate
+// results and the execution's context.
+type EvaluateEvent struct {
+	Model       string                    `json:"model"`
+	Dataset     dataset.Ref               `json:"dataset"`
+	Candidates  []trainfn.CandidateResult `json:"candidates"`
+	Trigger     string                    `json:"trigger"`
+	Reason      string                    `json:"reason"`
+	RequestedBy string                    `json:"requestedBy"`
+	ExecutionID string                    `json:"executionId"`
+}
+
+// Evaluation is the EvaluateBest task's result: the best candidate,
+// registered as a version, and the champion, both scored on the rows the
+// candidate's training held out.
+type Evaluation struct {
+	// Better is true when the candidate beats the champion by at least
+	// Margin on Metric (always true for a model's first version).
+	Better bool   `json:"better"`
+	Model  string `json:"model"`
+	Metric string `json:"metric"`
+	// Margin is the required improvement; Improvement is the candidate's
+	// score minus the champion's, signed so that positive is better
+	// (0 without a champion).
+	Margin      float64 `json:"margin"`
+	Improvement float64 `json:"improvement"`
+	// CandidateVersion is the registered candidate; ChampionVersion the
+	// champion it was compared with (0: none, the candidate is the first
+	// version). Promote expects champion to still be ChampionVersion.
+	CandidateVersion int                `json:"candidateVersion"`
+	ChampionVersion  int                `json:"championVersion"`
+	CandidateMetrics map[string]float64 `json:"candidateMetrics"`
+	ChampionMetrics  map[string]float64 `json:"championMetrics,omitempty"`
+	// RegisteredAs is the alias the registration gave the candidate:
+	// champion for a model's first version, else challenger.
+	RegisteredAs string `json:"registeredAs"`
+	// Candidate and Family name the winning candidate; Run is its
+	// training run.
+	Candidate   string `json:"candidate"`
+	Family      string `json:"family"`
+	Run         string `json:"run"`
+	HoldoutRows int    `json:"holdoutRows"`
+	Dataset     string `json:"dataset"`
+	// Evidence lists the artifact keys the comparison rests on.
+	Evidence []string `json:"evidence"`
+	Summary  string   `json:"summary"`
+}
+
+// Evaluate serves EvaluateBest: it selects the best candidate of the Map
+// (train.Select, the same rule as a single-process search), registers it
+// (train.Service.Register: challenger, or champion for a first version),
+// and scores the candidate's and the champion's bundles on the same
+// hold-out rows of the dataset.
+type Evaluate struct {
+	Project   Project
+	Artifacts store.ArtifactStore
+	Registry  Registry
+	// Train registers the winner; it is copied per invocation to name the
+	// execution as its actor.
+	Train *train.Service
+	Audit audit.Log
+}
+
+// EvaluateRules name Evaluate's errors for the state machine.
+var EvaluateRules = []lambdaerr.Rule{
+	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(train.ErrInvalidConfig)},
+	{Name: lambdaerr.TrainingFailed, Match: lambdaerr.Is(train.ErrTrainingFailed)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(ErrNotComparable)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(train.ErrInvalidData)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrMalformed)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrEmpty)},
+	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrDigest)},
+	{Name: lambdaerr.ModelNotFound, Match: lambdaerr.Is(registry.ErrNotFound)},
+	{Name: lambdaerr.Conflict, Match: lambdaerr.Is(train.ErrConflict)},
+	{Name: lambdaerr.Conflict, Match: lambdaerr.Is(registry.ErrConflict)},
+}
+
+// Invoke implements lambda.Handler.
+func (h *Evaluate) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return invoke(ctx, payload, EvaluateRules, h.Handle)
+}
+
+// Handle evaluates. It is idempotent: a retry after the candidate was
+// registered reuses that version.
+func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, error) {
+	if ev.Model != h.Project.Model {
+		return Evaluation{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model)
+	}
+	if ev.ExecutionID == "" {
+		return Evaluation{}, invalid("executionId is required")
+	}
+	best, err := selectBest(ev.Candidates)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	cfg := best.Config
+	if cfg.Holdout == nil || *cfg.Holdout == 0 {
+		return Evaluation{}, invalid("training.holdout is 0: the candidate has no hold-out rows to be compared on")
+	}
+	if best.DatasetDigest != "" && ev.Dataset.Digest != "" && best.DatasetDigest != ev.Dataset.Digest {
+		return Evaluation{}, invalid("candidate %s was trained on dataset %s, the event names %s", best.Winner, best.DatasetDigest, ev.Dataset.Digest)
+	}
+	data, err := loadData(ctx, h.Artifacts, h.Project, ev.Dataset)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	y, err := data.Schema.Target.Labels(data.Frame)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("%w: %w", train.ErrInvalidData, err)
+	}
+	rows, err := HoldoutRows(ctx, data, cfg)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	yh := make([]float64, len(rows))
+	for k, i := range rows {
+		yh[k] = y[i]
+	}
+
+	candPred, err := h.predictor(ctx, best.BundleKey)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+	}
+	cand, err := holdoutMetrics(candPred, data.Frame, rows, yh)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+	}
+	if want, ok := best.Metrics["holdout_"+cfg.Metric]; ok {
+		if got, _ := cand.Get(cfg.Metric); math.Abs(got-want) > 1e-9 {
+			return Evaluation{}, fmt.Errorf("%w: %s %.12f on %d rows, its run recorded %.12f", ErrHoldoutMismatch, cfg.Metric, got, len(rows), want)
+		}
+	}
+
+	champ, err := h.Registry.Alias(ctx, ev.Model, registry.Champion)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("workflow: read %s@champion: %w", ev.Model, err)
+	}
+	version, registeredAs, err := h.register(ctx, ev, best, champ.Version)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	out := Evaluation{
+		Model: ev.Model, Metric: cfg.Metric, Margin: h.Project.Margin,
+		CandidateVersion: version, RegisteredAs: registeredAs,
+		CandidateMetrics: cand.Map(), Candidate: best.Winner, Family: best.Candidates[0].Family, Run: best.ID,
+		HoldoutRows: len(rows), Dataset: data.Digest,
+		Evidence: []string{best.BundleKey, train.RecordKey(best.ID), dataset.KeyFor(data.Digest)},
+	}
+	candScore, _ := cand.Get(cfg.Metric)
+	if champ.Version == 0 || champ.Version == version {
+		// The candidate is the model's first version: registering made it
+		// champion, there is nothing to compare with.
+		out.Better = true
+		out.Summary = fmt.Sprintf("first version %s:%d (%s %s) is champion: %s %.4f on %d hold-out rows",
+			ev.Model, version, best.Winner, out.Family, cfg.Metric, candScore, len(rows))
+	} else {
+		cv, err := h.Registry.Version(ctx, ev.Model, champ.Version)
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("workflow: champion: %w", err)
+		}
+		champPred, err := h.predictor(ctx, cv.BundleKey)
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+		}
+		cm, err := holdoutMetrics(champPred, data.Frame, rows, yh)
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+		}
+		champScore, _ := cm.Get(cfg.Metric)
+		higher, _ := eval.HigherIsBetter(cfg.Metric)
+		out.Improvement = candScore - champScore
+		if !higher {
+			out.Improvement = -out.Improvement
+		}
+		// A tiny tolerance keeps "exactly the margin" on the accepting side
+		// despite rounding.
+		out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Margin-1e-12
+		out.ChampionVersion, out.ChampionMetrics = cv.Number, cm.Map()
+		out.Evidence = append(out.Evidence, cv.BundleKey)
+		verdict := "not better"
+		if out.Better {
+			verdict = "better"
+		}
+		out.Summary = fmt.Sprintf("candidate %s:%d (%s %s) %s %.4f vs champion %s:%d %.4f on %d hold-out rows: %+.4f, margin %.4f: %s",
+			ev.Model, version, best.Winner, out.Family, cfg.Metric, candScore, ev.Model, cv.Number, champScore, len(rows), out.Improvement, out.Margin, verdict)
+	}
+	details, _ := json.Marshal(out)
+	if _, err := h.Audit.Append(ctx, audit.Event{
+		Actor: Actor, Action: "retrain.evaluated",
+		Subject: audit.Subject{Model: ev.Model, Version: version, Execution: ev.ExecutionID, Run: best.ID},
+		Reason:  out.Summary, Evidence: out.Evidence, CorrelationID: ev.ExecutionID, Details: details,
+	}); err != nil {
+		return Evaluation{}, fmt.Errorf("workflow: audit evaluation: %w", err)
+	}
+	return out, nil
+}
+
+// selectBest returns the run record of the candidate train.Select picks.
+func selectBest(cands []trainfn.CandidateResult) (train.RunRecord, error) {
+	if len(cands) == 0 {
+		return train.RunRecord{}, invalid("candidates is empty: nothing was trained")
+	}
+	scored := make([]train.Scored, len(cands))
+	first := cands[0].Config
+	for i, c := range cands {
+		switch {
+		case c.Status != train.StatusSucceeded:
+			return train.RunRecord{}, invalid("candidates[%d]: run %s is %q, want succeeded", i, c.ID, c.Status)
+		case len(c.Candidates) != 1 || c.Winner != c.Candidates[0].ID:
+			return train.RunRecord{}, invalid("candidates[%d]: run %s is not a one-candidate run", i, c.ID)
+		case c.BundleKey == "":
+			return train.RunRecord{}, invalid("candidates[%d]: run %s has no bundle", i, c.ID)
+		case c.Config.Metric != first.Metric || c.Config.Seed != first.Seed || !sameHoldout(c.Config.Holdout, first.Holdout):
+			return train.RunRecord{}, invalid("candidates[%d]: run %s was trained with another metric, seed or hold-out than candidates[0]", i, c.ID)
+		}
+		scored[i] = c.Candidates[0]
+	}
+	i, err := train.Select(scored, first.Metric, first.TieTolerance)
+	if err != nil {
+		return train.RunRecord{}, err
+	}
+	return cands[i].RunRecord, nil
+}
+
+func sameHoldout(a, b *float64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// register registers best, or finds the version an earlier attempt of
+// this step registered from the same run.
+func (h *Evaluate) register(ctx context.Context, ev EvaluateEvent, best train.RunRecord, champion int) (int, string, error) {
+	versions, err := h.Registry.Versions(ctx, ev.Model)
+	if err != nil && !errors.Is(err, registry.ErrNotFound) {
+		return 0, "", fmt.Errorf("workflow: versions of %s: %w", ev.Model, err)
+	}
+	for _, v := range versions {
+		if v.SourceRun == best.ID {
+			as := AsChallenger
+			if v.Number == champion {
+				as = AsChampion
+			}
+			return v.Number, as, nil
+		}
+	}
+	svc := *h.Train
+	svc.Actor = "workflow:" + ev.ExecutionID
+	rec, err := svc.Register(ctx, best)
+	if err != nil {
+		return 0, "", fmt.Errorf("workflow: register %s: %w", best.Winner, err)
+	}
+	return rec.Version, rec.Alias, nil
+}
+
+func (h *Evaluate) predictor(ctx context.Context, key string) (*bundle.Predictor, error) {
+	raw, _, err := h.Artifacts.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", key, err)
+	}
+	p, err := bundle.Open(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", key, err)
+	}
+	return p, nil
+}
+
+// HoldoutRows returns the indices of the rows of d that a training run
+// with cfg holds out. It asks the train package itself, with a probe run
+// that keeps cfg's seed, hold-out share and labels but trains one tiny
+// candidate: train.Run draws the hold-out from the seed and the labels
+// alone, before any candidate is looked at.
+func HoldoutRows(ctx context.Context, d train.Data, cfg train.Config) ([]int, error) {
+	probe := train.Config{
+		Seed: cfg.Seed, Holdout: cfg.Holdout, Metric: cfg.Metric, Threshold: cfg.Threshold,
+		Folds: 2, Repeats: 1, Parallel: 1,
+		Families: []train.FamilySearch{{Family: ml.FamilyLogReg, Params: map[string]any{}}},
+	}
+	res, err := train.Run(ctx, d, probe, train.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("workflow: hold-out rows: %w", err)
+	}
+	inTrain := make([]bool, d.Frame.Rows)
+	for _, i := range res.Train {
+		inTrain[i] = true
+	}
+	var rows []int
+	for i, t := range inTrain {
+		if !t {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) != res.HoldoutRows {
+		return nil, fmt.Errorf("%w: %d rows outside the training part, the run held out %d", ErrHoldoutMismatch, len(rows), res.HoldoutRows)
+	}
+	return rows, nil
+}
+
+// holdoutMetrics scores p on the given rows of f. The rows are not checked
+// against p's schema, as training does not check them either: a champion
+// sees exactly what the candidate saw.
+func holdoutMetrics(p *bundle.Predictor, f *dataset.Frame, rows []int, y []float64) (eval.Metrics, error) {
+	feats := p.Features()
+	names := make([]string, len(feats))
+	for j, c := range feats {
+		names[j] = c.Name
+	}
+	m, err := f.Matrix(names)
+	if err != nil {
+		return eval.Metrics{}, fmt.Errorf("%w: %w", ErrNotComparable, err)
+	}
+	X := make([]float64, 0, len(rows)*len(names))
+	for _, i := range rows {
+		X = append(X, m.Data[i*m.Cols:(i+1)*m.Cols]...)
+	}
+	prob := make([]float64, len(rows))
+	p.PredictProba(X, prob)
+	if slices.ContainsFunc(prob, math.IsNaN) {
+		return eval.Metrics{}, fmt.Errorf("%w: the model returned NaN probabilities", ErrNotComparable)
+	}
+	met, err := eval.Score(y, prob, p.Threshold())
+	if err != nil {
+		return eval.Metrics{}, fmt.Errorf("%w: %w", ErrNotComparable, err)
+	}
+	return met, nil
+}
+
+// loadData fetches and parses the dataset ref names, as the training
+// function does.
+func loadData(ctx context.Context, arts store.ArtifactStore, p Project, ref dataset.Ref) (train.Data, error) {
+	var raw []byte
+	var err error
+	switch {
+	case ref.Digest != "":
+		raw, err = dataset.Fetch(ctx, arts, ref.Digest)
+		if errors.Is(err, store.ErrNotFound) {
+			return train.Data{}, invalid("dataset %s is not stored", ref.Digest)
+		}
+	case ref.Key != "":
+		raw, _, err = arts.Get(ctx, ref.Key)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+			return train.Data{}, invalid("dataset key %q: %v", ref.Key, err)
+		}
+	default:
+		return train.Data{}, invalid("dataset.digest or dataset.key is required")
+	}
+	if err != nil {
+		return train.Data{}, fmt.Errorf("workflow: dataset: %w", err)
+	}
+	f, err := dataset.Parse(raw, p.Schema, dataset.Options{Format: p.Format})
+	if err != nil {
+		return train.Data{}, err
+	}
+	return train.Data{Schema: p.Schema, Frame: f, Digest: dataset.Digest(raw)}, nil
+}

@@ -1,0 +1,71 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/stewardml/steward/internal/lambdaerr"
+)
+
+// Sentinel errors of the handlers, named at the Lambda boundary.
+var (
+	// ErrInvalidEvent reports an event that cannot be acted on
+	// (InvalidInput).
+	ErrInvalidEvent = errors.New("workflow: invalid event")
+	// ErrUnknownModel reports a model this deployment does not manage
+	// (ModelNotFound).
+	ErrUnknownModel = errors.New("workflow: unknown model")
+	// ErrNotComparable reports a champion that cannot be scored on the
+	// candidate's hold-out, for example because the data lacks one of its
+	// features (DataValidationFailed).
+	ErrNotComparable = errors.New("workflow: champion and candidate cannot be compared")
+	// ErrHoldoutMismatch reports hold-out rows on which the candidate does
+	// not reproduce the score its training run recorded: the comparison
+	// would not be on the rows the candidate was held out from
+	// (InternalError).
+	ErrHoldoutMismatch = errors.New("workflow: hold-out rows do not reproduce the candidate's score")
+	// ErrNotApproved reports a promotion whose approval does not check out
+	// against the approval store (InvalidInput).
+	ErrNotApproved = errors.New("workflow: the approval does not authorise this promotion")
+	// ErrNotDelivered reports approval emails of which none could be sent
+	// (NotificationFailed).
+	ErrNotDelivered = errors.New("workflow: no approval email could be sent")
+)
+
+// commonRules name the errors every handler may return.
+var commonRules = []lambdaerr.Rule{
+	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(ErrInvalidEvent)},
+	{Name: lambdaerr.ModelNotFound, Match: lambdaerr.Is(ErrUnknownModel)},
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, a...)...)
+}
+
+// invoke is the Lambda JSON path of every handler: payload is decoded
+// strictly into E (unknown fields and trailing data are InvalidInput),
+// handle runs, its error is renamed by rules (unmatched errors become
+// InternalError) and its result is encoded.
+func invoke[E, R any](ctx context.Context, payload []byte, rules []lambdaerr.Rule, handle func(context.Context, E) (R, error)) ([]byte, error) {
+	var ev E
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return nil, lambdaerr.New(lambdaerr.InvalidInput, fmt.Sprintf("workflow: decode event: %v", err))
+	}
+	if dec.More() {
+		return nil, lambdaerr.New(lambdaerr.InvalidInput, "workflow: decode event: more than one JSON value")
+	}
+	out, err := handle(ctx, ev)
+	if err != nil {
+		return nil, lambdaerr.Map(err, append(append([]lambdaerr.Rule(nil), rules...), commonRules...)...)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("workflow: encode result: %v", err))
+	}
+	return b, nil
+}
