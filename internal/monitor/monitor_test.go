@@ -263,7 +263,7 @@ func TestWindowBoundsAndVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.capture(t, t0.Add(-25*time.Hour), 1, cf[:50], cl[:50])      // before the window
+	e.capture(t, t0.Add(-25*time.Hour), 1, cf[:50], cl[:50])       // before the window
 	e.capture(t, t0.Add(-23*time.Hour), 1, cf[50:150], cl[50:150]) // in, other version
 	e.capture(t, t0.Add(-time.Minute), v2, cf[150:], cl[150:])     // in, champion
 	e.capture(t, t0, v2, cf[:10], nil)                             // at the end: out
