@@ -475,7 +475,24 @@ func (p *parser) parseChunk(b []byte, c *chunk, cols [][]float64) {
 			continue
 		}
 		for j := 0; j < ncol; j++ {
-			v, k, frac, ok := fastNumber(b, i)
+			// Most cells are short unsigned integers: read those inline.
+			var v float64
+			var frac, ok bool
+			k := i
+			var mant uint64
+			for k < len(b) {
+				d := b[k] - '0'
+				if d > 9 {
+					break
+				}
+				mant = mant*10 + uint64(d)
+				k++
+			}
+			if k > i && k-i <= 15 && k < len(b) && (b[k] == ',' || b[k] == '\n') {
+				v, ok = float64(mant), true
+			} else {
+				v, k, frac, ok = fastNumber(b, i)
+			}
 			if !ok {
 				var miss bool
 				var msg string
