@@ -380,3 +380,18 @@ func TestMatrixAndColumn(t *testing.T) {
 		t.Errorf("ragged NewFrame: err = %v, want ErrSchema", err)
 	}
 }
+
+func TestValuesOutsideTheSchemaAreLoaded(t *testing.T) {
+	s := &Schema{Columns: []Column{
+		{Name: "age", Kind: Numeric, Min: ptr(18), Max: ptr(100)},
+		{Name: "cp", Kind: Categorical, Levels: []Level{{Value: 1}, {Value: 2}}},
+		{Name: "sex", Kind: Binary},
+	}}
+	f, err := Parse([]byte("150,7,2\n"), s, Options{})
+	if err != nil {
+		t.Fatalf("out-of-schema values refused: %v (ranges and sets are for validation)", err)
+	}
+	if f.Cols[0][0] != 150 || f.Cols[1][0] != 7 || f.Cols[2][0] != 2 {
+		t.Errorf("row = %v %v %v", f.Cols[0][0], f.Cols[1][0], f.Cols[2][0])
+	}
+}
