@@ -73,7 +73,7 @@ type Platform struct {
 // Start is the fixture's clock start: 09:00 UTC two days ago. It follows
 // the real date because the record stores expire records (approval task
 // tokens, for example) against the real clock.
-var Start = time.Now().UTC().Truncate(24*time.Hour).Add(-48*time.Hour + 9*time.Hour)
+var Start = time.Now().UTC().Truncate(24 * time.Hour).Add(-48*time.Hour + 9*time.Hour)
 
 // RepoRoot finds the repository root: the nearest directory above the
 // working directory that holds go.mod.
