@@ -5,8 +5,6 @@ package cli
 func commands() []command {
 	return []command{
 		{"version", "print the version of this build", runVersion},
-		{"serve", "run the prediction API locally behind an API-key gateway", runServe},
-		{"keys", "create, list or revoke API keys of the local gateway", runKeys},
 		{"models", "list models, or show one model's versions and aliases", runModels},
 		{"history", "show an alias's moves, or which version held it at a time", runHistory},
 		{"promote", "move champion (or --alias) to a version, by compare-and-set", runPromote},
@@ -16,5 +14,11 @@ func commands() []command {
 		{"predict", "score a CSV file with a registered model", runPredict},
 		{"serve", "run the prediction API locally behind an API-key gateway", runServe},
 		{"keys", "create, list or revoke API keys of the local gateway", runKeys},
+		{"retrain", "start the retraining workflow: validate, train, compare, ask, promote", runRetrain},
+		{"executions", "list retraining executions of the local runner", runExecutions},
+		{"execution", "show one execution and its history, state by state", runExecution},
+		{"approvals", "list approval requests, or retry a decision's callback", runApprovals},
+		{"approve", "approve a pending request as one of its approvers", runApprove},
+		{"reject", "reject a pending request as one of its approvers", runReject},
 	}
 }

@@ -69,6 +69,11 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
 	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
 	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))
+	stopWorkflow, err := serveWorkflow(ctx, e, a, gw, logger)
+	if err != nil {
+		return err
+	}
+	defer stopWorkflow()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/asl"
+	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/local"
+)
+
+// localWorkflow opens the app and its local runner; on AWS the executions
+// live in Step Functions.
+func localWorkflow(ctx context.Context, e *Env) (*app.App, *app.Workflow, error) {
+	a, err := e.App(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	wf, err := a.Workflow()
+	if err != nil {
+		a.Close()
+		return nil, nil, WithCode(ExitUsage, err)
+	}
+	if wf.Runner == nil {
+		a.Close()
+		return nil, nil, Usagef("on AWS the executions are in Step Functions: aws stepfunctions list-executions --state-machine-arn %s", a.Runtime.StateMachineARN)
+	}
+	return a, wf, nil
+}
+
+func runExecutions(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("executions")
+	status := fs.String("status", "", "only executions with this status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+	limit := fs.Int("limit", 20, "at most N executions, the newest (0: all)")
+	if pos, err := Parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return Usagef("executions: unexpected argument %q", pos[0])
+	}
+	st := asl.Status(strings.ToUpper(*status))
+	switch st {
+	case "", asl.StatusRunning, asl.StatusSucceeded, asl.StatusFailed, asl.StatusTimedOut, asl.StatusAborted:
+	default:
+		return Usagef("--status %q: expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", *status)
+	}
+	if *limit < 0 {
+		return Usagef("--limit must not be negative")
+	}
+	a, wf, err := localWorkflow(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := wf.Runner.ListExecutions(ctx, asl.ListFilter{Status: st, StateMachine: local.StateMachineName})
+	if err != nil {
+		return err
+	}
+	if *limit > 0 && len(list) > *limit {
+		list = list[len(list)-*limit:]
+	}
+	if e.JSON {
+		out := make([]workflow.Started, len(list))
+		for i, ex := range list {
+			out[i] = workflow.StartedOf(ex)
+			out[i].Output = redact(out[i].Output)
+		}
+		return e.PrintJSON(out)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.Stdout, "no executions; start one with: steward retrain")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tSTARTED\tDURATION\tNOW / ERROR")
+	for _, ex := range list {
+		end := ex.StopTime
+		if end.IsZero() {
+			end = a.Now()
+		}
+		note := ex.Error
+		for _, w := range ex.Waiting {
+			note = "waiting: " + w.State + " (" + w.Kind + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ex.Name, ex.Status, ex.StartTime.UTC().Format(time.RFC3339), end.Sub(ex.StartTime).Round(time.Second), note)
+	}
+	return tw.Flush()
+}
+
+func runExecution(ctx context.Context, e *Env, args []string) error {
+	fs := e.NewFlags("execution")
+	all := fs.Bool("all", false, "every history event, not only states, errors and retries")
+	pos, err := Parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return Usagef("usage: steward execution NAME|ID [--all] [--json]")
+	}
+	a, wf, err := localWorkflow(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	id, err := wf.Runner.Resolve(ctx, pos[0])
+	if errors.Is(err, asl.ErrExecutionNotFound) {
+		return Failed(fmt.Errorf("no execution %q (steward executions lists them)", pos[0]))
+	}
+	if err != nil {
+		return err
+	}
+	ex, err := wf.Runner.DescribeExecution(ctx, id)
+	if err != nil {
+		return err
+	}
+	events, err := wf.Runner.History(ctx, id)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		events[i].Input, events[i].Output = redact(events[i].Input), redact(events[i].Output)
+	}
+	if e.JSON {
+		ex.Input, ex.Output = redact(ex.Input), redact(ex.Output)
+		return e.PrintJSON(map[string]any{"execution": ex, "events": events})
+	}
+	st := workflow.StartedOf(ex)
+	printStarted(e.Stdout, st, pendingOf(ctx, wf, id))
+	fmt.Fprintln(e.Stdout)
+	printHistory(e.Stdout, events, *all)
+	return nil
+}
+
+// printHistory prints the history state by state: when each state was
+// entered and left, and every failure, retry and timeout in between.
+func printHistory(w io.Writer, events []asl.Event, all bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tSTATE\tEVENT\tDETAIL")
+	entered := map[string]time.Time{}
+	for _, ev := range events {
+		name := ev.State
+		if ev.Thread != "" {
+			name = ev.Thread + "/" + ev.State
+		}
+		typ := string(ev.Type)
+		detail := ""
+		switch {
+		case strings.HasSuffix(typ, "StateEntered"):
+			entered[name] = ev.Timestamp
+			typ = "entered"
+		case strings.HasSuffix(typ, "StateExited"):
+			typ = "exited"
+			if t, ok := entered[name]; ok {
+				detail = "after " + ev.Timestamp.Sub(t).Round(time.Millisecond).String()
+			}
+		case ev.Error != "":
+			detail = ev.Error + ": " + oneLine(causeMessage(ev.Cause), 100)
+		case ev.Type == asl.EventRetryScheduled || ev.Type == asl.EventTaskSubmitted || strings.HasPrefix(typ, "Execution"):
+			detail = ev.Details
+		case !all:
+			continue
+		default:
+			detail = ev.Details
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ev.Timestamp.UTC().Format("2006-01-02T15:04:05.000Z"), name, typ, detail)
+	}
+	tw.Flush()
+}
+
+// causeMessage unwraps a Lambda error cause ({"errorMessage", "errorType"}).
+func causeMessage(cause string) string {
+	var le struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &le) == nil && le.ErrorMessage != "" {
+		return le.ErrorMessage
+	}
+	return cause
+}
+
+// taskToken matches the local runner's task tokens; redact hides them,
+// so that tokens never reach a terminal or a log.
+var taskToken = regexp.MustCompile(`asl1\.[A-Za-z0-9_-]+\.[0-9a-f]{32}`)
+
+func redact(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return raw
+	}
+	return json.RawMessage(taskToken.ReplaceAll(raw, []byte("[task token]")))
+}
