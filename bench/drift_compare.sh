@@ -51,19 +51,25 @@ echo "== Go: bench/cmd/driftbench" >&2
 (cd "$root" && go build -o "$work/driftbench" ./bench/cmd/driftbench)
 "$work/driftbench" -ref "$work/data/heart_$rows.csv" -cur "$work/data/heart_drift_$rows.csv" \
 	-reps "$reps" -values "$work/go_values.json" > "$work/results/drift_go.jsonl"
+echo "== Go on one core (GOMAXPROCS=1)" >&2
+GOMAXPROCS=1 "$work/driftbench" -ref "$work/data/heart_$rows.csv" -cur "$work/data/heart_drift_$rows.csv" \
+	-reps "$reps" > "$work/results/drift_go1.jsonl"
 
 "$python" "$root/bench/drift_compare_values.py" "$work/go_values.json" "$work/results/drift_values.json"
 
-"$python" - "$work/results/drift.jsonl" "$work/results/drift_go.jsonl" "$rows" <<'PY'
+"$python" - "$work/results/drift.jsonl" "$work/results/drift_go.jsonl" "$rows" "$work/results/drift_go1.jsonl" <<'PY'
 import json, sys
 py = {r["statistic"]: r["time_13_features"] for r in map(json.loads, open(sys.argv[1]))
       if r.get("size_ref") == int(sys.argv[3])}
 go = {r["statistic"]: r["time_13_features"] for r in map(json.loads, open(sys.argv[2]))}
+go1 = {r["statistic"]: r["time_13_features"] for r in map(json.loads, open(sys.argv[4]))}
 ms = lambda t: f'{t["median_s"] * 1e3:10.1f} ms (x{t["reps"]})'
 print(f"\n13 features, {int(sys.argv[3]):,} reference vs {int(sys.argv[3]):,} current rows (medians)")
 print(f'{"":34s} {"SciPy/NumPy":>17s} {"Go":>17s} {"ratio":>7s}')
 a, b = py["all_stats_13_features"], go["all_stats_13_features"]
 print(f'{"all statistics (compute_values)":34s} {ms(a)} {ms(b)} {a["median_s"] / b["median_s"]:6.1f}x')
+c = go1["all_stats_13_features"]
+print(f'{"  the same, Go on one core":34s} {"":17s} {ms(c)} {a["median_s"] / c["median_s"]:6.1f}x')
 for name in ("ks_2samp", "wasserstein_distance", "binning(deciles/categories)"):
     if name in py:
         print(f'{"  SciPy " + name:34s} {ms(py[name])}')
