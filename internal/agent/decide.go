@@ -91,6 +91,8 @@ func Decide(p Policy, d *Diagnosis, now time.Time) Decision {
 	}
 	if dec.Action == ActRetrain {
 		switch {
+		case d.LastRetrain != nil && d.LastRetrain.ID == dec.ActionID:
+			// The same alert again: the action record makes it a duplicate.
 		case len(d.InFlight) > 0:
 			dec.Suppressed = SuppressedInFlight
 			dec.Why += fmt.Sprintf("; retraining %s is still in flight (%s)", d.InFlight[0].Execution, d.InFlight[0].ID)
