@@ -93,3 +93,21 @@ func BenchmarkUnmarshal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLeavesProbOneRow is BenchmarkProbOneRow through
+// github.com/dmitryikh/leaves on the exported text, for comparison with the
+// package's own evaluator.
+func BenchmarkLeavesProbOneRow(b *testing.B) {
+	X, y := mltest.Cleveland()
+	m, err := Trainer{}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text, _ := m.MarshalBinary()
+	e := loadLeaves(b, text)
+	row := X.Row(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.PredictSingle(row, 0)
+	}
+}

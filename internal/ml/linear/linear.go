@@ -119,7 +119,9 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64) (*Model, error) {
 		// threshold on the summed gradient becomes tol/total here.
 		GradientThreshold: p.Tol / total,
 		MajorIterations:   p.MaxIter,
-		Converger:         &optimize.FunctionConverge{Relative: 1e-13, Iterations: 5},
+		// scipy's L-BFGS-B stopping rule as scikit-learn sets it: stop when
+		// an iteration lowers the objective by no more than 64 ulp (relative)
+		Converger: &optimize.FunctionConverge{Relative: 64 * 0x1p-52, Iterations: 1},
 	}
 	res, err := optimize.Minimize(prob, make([]float64, d+1), settings, &optimize.LBFGS{Store: 10, Linesearcher: &optimize.MoreThuente{}})
 	if err != nil && res == nil {

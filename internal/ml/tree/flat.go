@@ -96,9 +96,15 @@ func (f *Flat) Sum(row []float64) float64 {
 	return s
 }
 
-// blockRows is how many rows SumRows walks through one tree before moving
-// to the next, so that the tree stays in cache.
-const blockRows = 128
+// blockRows is how many rows SumRows walks through one small tree before
+// moving to the next, so that the tree stays in cache; bigBlockRows is the
+// block for trees too big for the first-level cache, where reusing the
+// upper levels of a tree across many rows matters more.
+const (
+	blockRows    = 128
+	bigBlockRows = 4096
+	smallTree    = 16 << 10 // bytes
+)
 
 // SumRows writes Sum of rows lo..hi-1 of the row-major matrix data (cols
 // columns) to out[lo:hi]. The result is the same as calling Sum per row;
@@ -106,8 +112,12 @@ const blockRows = 128
 // makes it faster.
 func (f *Flat) SumRows(data []float64, cols, lo, hi int, out []float64) {
 	nodes := f.nodes
-	for b := lo; b < hi; b += blockRows {
-		e := min(b+blockRows, hi)
+	block := blockRows
+	if len(f.roots) > 0 && 16*len(nodes)/len(f.roots) > smallTree {
+		block = bigBlockRows
+	}
+	for b := lo; b < hi; b += block {
+		e := min(b+block, hi)
 		for i := b; i < e; i++ {
 			out[i] = 0
 		}

@@ -317,16 +317,19 @@ func TestFlatAgreesWithTrees(t *testing.T) {
 		}
 	}
 	// SumRows over many rows (several blocks) gives Sum exactly
-	n := 3*blockRows + 7
+	n := 3*bigBlockRows + 7
 	data := make([]float64, n*nf)
 	for i := range data {
 		data[i] = rng.NormFloat64()
 	}
 	out := make([]float64, n)
-	f.SumRows(data, nf, 5, n, out)
-	for r := 5; r < n; r++ {
-		if want := f.Sum(data[r*nf : (r+1)*nf]); out[r] != want {
-			t.Fatalf("row %d: SumRows %v, Sum %v", r, out[r], want)
+	// small trees (row blocks of blockRows) and big ones (bigBlockRows)
+	for _, f := range []*Flat{f, Compile([]*Tree{randomTree(rng, nf, 3000), randomTree(rng, nf, 2000)})} {
+		f.SumRows(data, nf, 5, n, out)
+		for r := 5; r < n; r++ {
+			if want := f.Sum(data[r*nf : (r+1)*nf]); out[r] != want {
+				t.Fatalf("row %d: SumRows %v, Sum %v", r, out[r], want)
+			}
 		}
 	}
 }
