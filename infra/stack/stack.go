@@ -37,10 +37,9 @@ type Stack struct {
 	StateMachine awsstepfunctions.StateMachine
 	Alarms       map[string]awscloudwatch.Alarm
 
-	missingAssets []string
-	methods       []method
-	logGroups     map[string]awslogs.LogGroup // by function name
-	accessLogs    awslogs.LogGroup
+	methods    []method
+	logGroups  map[string]awslogs.LogGroup // by function name
+	accessLogs awslogs.LogGroup
 }
 
 // logGroupOf returns the log group of a function.
@@ -66,12 +65,11 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 		props.Description = jsii.String("Steward MLOps platform (" + cfg.Stage + ")")
 	}
 	s := &Stack{
-		Stack:         awscdk.NewStack(scope, jsii.String(id), props),
-		Config:        cfg,
-		Functions:     map[string]awslambda.Function{},
-		Alarms:        map[string]awscloudwatch.Alarm{},
-		logGroups:     map[string]awslogs.LogGroup{},
-		missingAssets: missing,
+		Stack:     awscdk.NewStack(scope, jsii.String(id), props),
+		Config:    cfg,
+		Functions: map[string]awslambda.Function{},
+		Alarms:    map[string]awscloudwatch.Alarm{},
+		logGroups: map[string]awslogs.LogGroup{},
 	}
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("application"), jsii.String("steward"), nil)
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
