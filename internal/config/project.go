@@ -11,12 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/stewardml/steward/internal/agent"
 	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/local/scheduler"
 	"github.com/stewardml/steward/internal/train"
 )
 
@@ -95,33 +99,116 @@ type Serving struct {
 
 // Drift holds the scheduled drift check's settings.
 type Drift struct {
-	// Every is the interval between checks; default 24h.
+	// Every is the interval between checks; default 24h. Schedule, when
+	// set, replaces it.
 	Every Duration `yaml:"every,omitempty"`
+	// Schedule is when checks run, in EventBridge syntax: "rate(1 hour)"
+	// or "cron(0 6 * * ? *)". The local scheduler of `steward serve`
+	// reads the same expression. Default: the rate of every.
+	Schedule string `yaml:"schedule,omitempty"`
 	// Window is how much captured traffic a check compares with the
 	// training data; default 7d.
 	Window Duration `yaml:"window,omitempty"`
-	// MinRows is the fewest captured rows that give a verdict; default 100.
+	// MinRows is the fewest values a feature needs in the window for a
+	// verdict (fewer give insufficient_data); default 100.
 	MinRows int `yaml:"min_rows,omitempty"`
 	// ShareThreshold: the dataset drifts when at least this share of the
 	// features drift; default 0.5.
 	ShareThreshold float64 `yaml:"share_threshold,omitempty"`
 	// Features limits the check to these columns; default every feature.
 	Features []string `yaml:"features,omitempty"`
+	// Correction is applied across the features' p-values: bh
+	// (Benjamini-Hochberg, the default), bonferroni or none.
+	Correction string `yaml:"correction,omitempty"`
+	// Overrides replace a feature's test or threshold.
+	Overrides map[string]DriftOverride `yaml:"overrides,omitempty"`
+}
+
+// DriftOverride replaces one feature's test (ks, chisquare, z,
+// wasserstein, jensenshannon or psi) or threshold.
+type DriftOverride struct {
+	Test      string  `yaml:"test,omitempty"`
+	Threshold float64 `yaml:"threshold,omitempty"`
 }
 
 // Agent holds the policy of the agent that reacts to drift and failures.
+// Agent.Policy turns it into the agent's Policy.
 type Agent struct {
-	// RetrainShare is the drifted-feature share at which the agent starts a
-	// retraining; default 0.5.
+	// RetrainShare is the drift score from which the default severity tree
+	// retrains (the lower bound of its retrain-auto band); default 0.5.
+	// It must stay below 0.7, where retrain-approval starts; with bands
+	// set, leave it at its default.
 	RetrainShare float64 `yaml:"retrain_share,omitempty"`
-	// RollbackDrop is the fall of the live metric below the champion's
-	// recorded one that makes the agent roll back; default 0.05.
+	// RollbackDrop is the fall of a realised metric below the champion's
+	// training value (with its whole confidence interval below it) that
+	// makes the agent roll back after a promotion; default 0.05.
 	RollbackDrop float64 `yaml:"rollback_drop,omitempty"`
-	// EscalateAfter is how many failed retrainings in a row make the agent
-	// escalate to a human; default 2.
+	// RollbackWindow is how long after a promotion such a drop rolls back;
+	// default 72h.
+	RollbackWindow Duration `yaml:"rollback_window,omitempty"`
+	// RollbackApproval asks a person (an escalation) instead of rolling
+	// back at once.
+	RollbackApproval bool `yaml:"rollback_approval,omitempty"`
+	// EscalateAfter is how many failed attempts of one action make every
+	// further failure an escalation; default 2.
 	EscalateAfter int `yaml:"escalate_after,omitempty"`
-	// Cooldown is the least time between two automatic actions; default 6h.
+	// Cooldown is the least time between two automatic retrainings;
+	// default 6h.
 	Cooldown Duration `yaml:"cooldown,omitempty"`
+	// Bands is the severity tree on the drift score, lowest first: each
+	// band applies from its from (inclusive) to the next band's
+	// (exclusive), the last up to 1 inclusive. Default: log-only below
+	// retrain_share, retrain-auto to 0.7, retrain-approval to 0.9,
+	// escalate (and retrain with approval) from 0.9.
+	Bands []agent.Band `yaml:"bands,omitempty"`
+	// RetrainOnDecay retrains (with DecayApproval) when realised
+	// performance decays outside the rollback window and the drift band
+	// only logs; both default true.
+	RetrainOnDecay *bool `yaml:"retrain_on_decay,omitempty"`
+	DecayApproval  *bool `yaml:"decay_approval,omitempty"`
+	// Concurrency bounds the provisioned concurrency the agent sets on
+	// sustained throttling (AWS only); default min 0, max 10, step 2.
+	Concurrency AgentConcurrency `yaml:"concurrency,omitempty"`
+}
+
+// AgentConcurrency bounds provisioned concurrency.
+type AgentConcurrency struct {
+	Min  int `yaml:"min,omitempty"`
+	Max  int `yaml:"max,omitempty"`
+	Step int `yaml:"step,omitempty"`
+}
+
+// Policy returns the agent's policy: agent.DefaultPolicy with this
+// section's values.
+func (a Agent) Policy() agent.Policy {
+	p := agent.DefaultPolicy()
+	if len(a.Bands) > 0 {
+		p.Bands = append([]agent.Band(nil), a.Bands...)
+	} else if a.RetrainShare > 0 {
+		p.Bands[1].From = a.RetrainShare
+	}
+	if a.RollbackDrop > 0 {
+		p.Rollback.Drop = a.RollbackDrop
+	}
+	if a.RollbackWindow > 0 {
+		p.Rollback.Window = agent.Duration(a.RollbackWindow)
+	}
+	p.Rollback.Approval = a.RollbackApproval
+	if a.EscalateAfter > 0 {
+		p.EscalateAfter = a.EscalateAfter
+	}
+	p.Cooldown = agent.Duration(a.Cooldown)
+	if a.RetrainOnDecay != nil {
+		p.Performance.Retrain = *a.RetrainOnDecay
+		p.Performance.Approval = p.Performance.Approval && p.Performance.Retrain
+	}
+	if a.DecayApproval != nil {
+		p.Performance.Approval = *a.DecayApproval
+	}
+	if c := a.Concurrency; c != (AgentConcurrency{}) {
+		p.Concurrency = agent.ConcurrencyPolicy{Min: c.Min, Max: c.Max, Step: c.Step}
+	}
+	return p
 }
 
 // Approval holds who approves promotions and for how long a request stands.
@@ -226,6 +313,8 @@ const (
 	DefaultRollbackDrop   = 0.05
 	DefaultEscalateAfter  = 2
 	DefaultCooldown       = Duration(6 * time.Hour)
+	DefaultCorrection     = "bh"
+	DefaultRollbackWindow = Duration(72 * time.Hour)
 	DefaultApprovalExpiry = Duration(72 * time.Hour)
 	DefaultSubjectPrefix  = "[steward]"
 )
@@ -268,6 +357,12 @@ func (p *Project) applyDefaults() {
 	if d.ShareThreshold == 0 {
 		d.ShareThreshold = DefaultShareThreshold
 	}
+	if d.Schedule == "" {
+		d.Schedule = RateOf(d.Every)
+	}
+	if d.Correction == "" {
+		d.Correction = DefaultCorrection
+	}
 	a := &p.Agent
 	if a.RetrainShare == 0 {
 		a.RetrainShare = DefaultRetrainShare
@@ -280,6 +375,9 @@ func (p *Project) applyDefaults() {
 	}
 	if a.Cooldown == 0 {
 		a.Cooldown = DefaultCooldown
+	}
+	if a.RollbackWindow == 0 {
+		a.RollbackWindow = DefaultRollbackWindow
 	}
 	if p.Approval.Expiry == 0 {
 		p.Approval.Expiry = DefaultApprovalExpiry
@@ -391,9 +489,36 @@ func (p *Project) validate(v *validator) {
 		}
 	}
 
+	if _, err := scheduler.Parse(d.Schedule); err != nil {
+		v.add("drift.schedule", "%s", strings.TrimPrefix(err.Error(), scheduler.ErrSyntax.Error()+": "))
+	}
+	switch d.Correction {
+	case string(drift.CorrectionBH), string(drift.CorrectionBonferroni), string(drift.CorrectionNone):
+	default:
+		v.add("drift.correction", "expected bh, bonferroni or none, got %q", d.Correction)
+	}
+	for _, name := range sortedKeys(d.Overrides) {
+		o, at := d.Overrides[name], "drift.overrides."+name
+		if _, ok := names[name]; !ok && len(names) > 0 {
+			v.add(at, "column %q is not among data.columns", name)
+		}
+		if _, ok := drift.DefaultThreshold(drift.TestName(o.Test)); o.Test != "" && !ok {
+			v.add(at+".test", "expected one of ks, chisquare, z, wasserstein, jensenshannon, psi, got %q", o.Test)
+		}
+		if o.Threshold < 0 || math.IsNaN(o.Threshold) {
+			v.add(at+".threshold", "expected a positive number, got %g", o.Threshold)
+		}
+	}
+
 	a := p.Agent
 	if a.RetrainShare <= 0 || a.RetrainShare > 1 {
 		v.add("agent.retrain_share", "expected a number in (0, 1], got %g", a.RetrainShare)
+	}
+	if len(a.Bands) > 0 && a.RetrainShare != DefaultRetrainShare {
+		v.add("agent.retrain_share", "set the bands' from values instead: retrain_share only moves the default tree")
+	}
+	if a.RollbackWindow < 0 {
+		v.add("agent.rollback_window", "expected a positive duration, got %s", a.RollbackWindow)
 	}
 	if a.RollbackDrop <= 0 || a.RollbackDrop >= 1 {
 		v.add("agent.rollback_drop", "expected a number in (0, 1), got %g", a.RollbackDrop)
@@ -403,6 +528,20 @@ func (p *Project) validate(v *validator) {
 	}
 	if a.Cooldown < 0 {
 		v.add("agent.cooldown", "expected a positive duration, got %s", a.Cooldown)
+	}
+	if len(v.errs) == 0 {
+		if err := a.Policy().Validate(); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				path := "agent"
+				msg := strings.TrimPrefix(e, agent.ErrPolicy.Error()+": ")
+				if field, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(field, "bands[") && len(a.Bands) > 0 {
+					path, msg = "agent."+field, rest
+				} else if len(a.Bands) == 0 && strings.HasPrefix(field, "bands[") {
+					path, msg = "agent.retrain_share", fmt.Sprintf("%g makes the default severity tree invalid: %s", a.RetrainShare, rest)
+				}
+				v.add(path, "%s", msg)
+			}
+		}
 	}
 
 	for i, addr := range p.Approval.Approvers {
@@ -481,6 +620,36 @@ func checkEmail(v *validator, path, addr string) {
 	if err != nil || a.Name != "" {
 		v.add(path, "expected an e-mail address such as ops@example.com, got %q", addr)
 	}
+}
+
+// RateOf writes an interval as an EventBridge rate expression in its
+// largest whole unit ("rate(1 day)", "rate(90 minutes)"); intervals that
+// are not whole minutes give "" (which fails validation).
+func RateOf(d Duration) string {
+	td := time.Duration(d)
+	if td <= 0 || td%time.Minute != 0 {
+		return ""
+	}
+	n, unit := int64(td/time.Minute), "minute"
+	switch {
+	case td%(24*time.Hour) == 0:
+		n, unit = int64(td/(24*time.Hour)), "day"
+	case td%time.Hour == 0:
+		n, unit = int64(td/time.Hour), "hour"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("rate(%d %s)", n, unit)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func contains(list []string, s string) bool {
