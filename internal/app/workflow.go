@@ -130,7 +130,7 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 			return nil, fmt.Errorf("app: project suite %s: %w", path, err)
 		}
 	}
-	approvals := a.approvalService(nil)
+	approvals := a.ApprovalService(nil)
 	notifier := *a.Notifier
 	notifier.Routes = notify.Routes{}
 	for k, v := range a.Notifier.Routes {
@@ -154,9 +154,10 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 	}, nil
 }
 
-// approvalService is the approval service with audit events correlated to
-// their executions, calling back through cb.
-func (a *App) approvalService(cb approval.Callback) *approval.Service {
+// ApprovalService is the approval service with audit events correlated
+// to their executions, calling back through cb (nil: a callback that
+// fails, for processes that only create or read requests).
+func (a *App) ApprovalService(cb approval.Callback) *approval.Service {
 	if cb == nil {
 		cb = noCallback{}
 	}
@@ -185,7 +186,7 @@ func (a *App) WorkflowWith(opts WorkflowOptions) (*Workflow, error) {
 		if a.StepFunctions != nil {
 			cb = a.StepFunctions
 		}
-		w.Approvals = a.approvalService(cb)
+		w.Approvals = a.ApprovalService(cb)
 		return w, nil
 	}
 	clock := opts.Clock
@@ -200,7 +201,7 @@ func (a *App) WorkflowWith(opts WorkflowOptions) (*Workflow, error) {
 		return nil, err
 	}
 	w.Runner = r
-	w.Approvals = a.approvalService(r)
+	w.Approvals = a.ApprovalService(r)
 	return w, nil
 }
 

@@ -105,6 +105,8 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 		return ApprovalRequested{}, invalid("timeoutSeconds must not be negative, got %d", ev.TimeoutSeconds)
 	case len(h.Approvers) == 0:
 		return ApprovalRequested{}, invalid("no approvers are configured (approval.approvers)")
+	case len(h.Signer.Key) == 0:
+		return ApprovalRequested{}, invalid("no key to sign approval links (STEWARD_APPROVAL_SECRET on AWS)")
 	case h.BaseURL == "":
 		return ApprovalRequested{}, invalid("no base URL for approval links (STEWARD_PUBLIC_URL or approval.public_url)")
 	}

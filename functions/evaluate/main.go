@@ -1,0 +1,41 @@
+// Command evaluate is the EvaluateBest Lambda of the retraining workflow: it
+// picks the best trained candidate, registers it, and scores it and the
+// champion on the same hold-out rows; see workflow.Evaluate.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/config"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx := context.Background()
+	rt, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, app.Options{Runtime: rt})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	h, err := a.WorkflowHandlers()
+	if err != nil {
+		return err
+	}
+	lambda.Start(h.Evaluate)
+	return nil
+}
