@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -478,5 +479,51 @@ func TestFeatureSubset(t *testing.T) {
 	}
 	if res.Summary.Features != 3 || len(res.Summary.FeatureVerdicts) != 3 {
 		t.Errorf("%d features checked, want 3", res.Summary.Features)
+	}
+}
+
+func TestAppendLabelled(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	hf, hl := rows(t, hungarian)
+	ids := e.capture(t, t0.Add(-time.Hour), 1, hf[:40], hl[:40])
+	e.capture(t, t0.Add(-time.Hour), 1, hf[40:60], nil) // no labels: not appended
+	base, err := os.ReadFile(cleveland)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := servingtest.HeartSchema()
+	out, n, err := monitor.AppendLabelled(ctx, e.arts, e.recs, "heart", s, base, t0.Add(-2*time.Hour), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ids) {
+		t.Errorf("appended %d rows, want %d", n, len(ids))
+	}
+	f, err := dataset.Parse(out, s, dataset.Options{Format: dataset.FormatRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Rows != 303+n {
+		t.Errorf("%d rows", f.Rows)
+	}
+	labels, err := s.Target.Labels(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := 0
+	for _, l := range labels[303:] {
+		pos += int(l)
+	}
+	want := 0
+	for _, l := range hl[:40] {
+		want += l
+	}
+	if pos != want {
+		t.Errorf("%d positive labels appended, want %d", pos, want)
+	}
+	ca, _ := f.Column("ca")
+	if !math.IsNaN(ca[303]) {
+		t.Errorf("a missing input is written as %v, want missing", ca[303])
 	}
 }

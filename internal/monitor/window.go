@@ -45,7 +45,7 @@ type captureLine struct {
 // ReadCaptures reads the predictions of model captured in [from, to),
 // joins them with the feedback labels in rs, and returns the columns of
 // features (in that order). Predictions and labels are kept for the rows
-// that version scored, NaN for the others.
+// that version scored (every row when version is 0), NaN for the others.
 func ReadCaptures(ctx context.Context, arts store.ArtifactStore, rs store.RecordStore, model string, version int, features []string, from, to time.Time) (*Window, error) {
 	if !from.Before(to) {
 		return nil, fmt.Errorf("%w: empty window [%s, %s)", ErrInvalid, from.Format(time.RFC3339), to.Format(time.RFC3339))
@@ -116,7 +116,7 @@ func ReadCaptures(ctx context.Context, arts store.ArtifactStore, rs store.Record
 					w.Columns[f] = append(w.Columns[f], v)
 				}
 				p := math.NaN()
-				if c.Version == version && c.Probability != nil && *c.Probability >= 0 && *c.Probability <= 1 {
+				if (version <= 0 || c.Version == version) && c.Probability != nil && *c.Probability >= 0 && *c.Probability <= 1 {
 					p = *c.Probability
 					w.VersionRows++
 					versionRow = append(versionRow, w.Rows)

@@ -66,7 +66,10 @@ func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predic
 		ids = append(ids, id[0].String())
 		kept = append(kept, i)
 	}
-	key := serving.CaptureKey("heart", at, fmt.Sprintf("test-%d", at.UnixNano()))
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	key := serving.CaptureKey("heart", at, "test-"+ids[0])
 	if _, err := arts.Put(ctx, key, body, "application/x-ndjson"); err != nil {
 		return nil, nil, err
 	}
