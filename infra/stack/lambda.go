@@ -9,7 +9,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Environment variable names the functions read their configuration from.
+// Environment variable names of the functions' configuration. The runtime
+// settings (bucket, table, stage, URL, bus, state machine, approval secret,
+// sender) are the ones internal/config reads.
 const (
 	EnvBucket           = "STEWARD_BUCKET"
 	EnvTable            = "STEWARD_TABLE"
@@ -17,9 +19,9 @@ const (
 	EnvPublicURL        = "STEWARD_PUBLIC_URL"
 	EnvEventBus         = "STEWARD_EVENT_BUS"
 	EnvStateMachineARN  = "STEWARD_STATE_MACHINE_ARN"
-	EnvSigningSecretARN = "STEWARD_SIGNING_SECRET_ARN"
+	EnvApprovalSecret   = "STEWARD_APPROVAL_SECRET" // ARN of the approval-link signing key
 	EnvSessionSecretARN = "STEWARD_SESSION_SECRET_ARN"
-	EnvSender           = "STEWARD_SENDER"
+	EnvEmailFrom        = "STEWARD_EMAIL_FROM"
 	EnvApprovers        = "STEWARD_APPROVERS"
 	EnvEscalation       = "STEWARD_ESCALATION"
 	EnvPredictAliasARN  = "STEWARD_PREDICT_ALIAS_ARN"
@@ -49,13 +51,13 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 		EnvEventBus:  s.Bus.EventBusName(),
 	}
 	if spec.Access.Has(ReadSigningKey) {
-		env[EnvSigningSecretARN] = s.SigningKey.SecretArn()
+		env[EnvApprovalSecret] = s.SigningKey.SecretArn()
 	}
 	if spec.Access.Has(ReadSessionKey) {
 		env[EnvSessionSecretARN] = s.SessionKey.SecretArn()
 	}
 	if spec.Access.Has(SendEmail) || spec.Access.Has(ReadSigningKey) {
-		env[EnvSender] = jsii.String(s.Config.SenderAddress)
+		env[EnvEmailFrom] = jsii.String(s.Config.SenderAddress)
 		env[EnvApprovers] = jsii.String(strings.Join(s.Config.Approvers, ","))
 		env[EnvEscalation] = jsii.String(strings.Join(s.Config.Escalation, ","))
 	}

@@ -302,9 +302,9 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 	for _, f := range Functions {
 		vars := props(d.resources("AWS::Lambda::Function")[d.logicalID(d.stack.Functions[f.Name])])["Environment"].(map[string]any)["Variables"].(map[string]any)
 		want := map[string]bool{
-			EnvSigningSecretARN: f.Access.Has(ReadSigningKey),
+			EnvApprovalSecret: f.Access.Has(ReadSigningKey),
 			EnvSessionSecretARN: f.Access.Has(ReadSessionKey),
-			EnvSender:           f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
+			EnvEmailFrom:           f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
 			EnvStateMachineARN:  f.Access.Has(StartRetrain) || f.Access.Has(AnswerTasks),
 			EnvPredictAliasARN:  f.Access.Has(ScaleServing),
 		}
@@ -318,8 +318,8 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 	if got, want := agent[EnvApprovers], "approver@example.com"; got != want {
 		t.Errorf("requestapproval %s = %v, want %q from cdk.json", EnvApprovers, got, want)
 	}
-	if got, want := agent[EnvSigningSecretARN], ref(d.logicalID(d.stack.SigningKey)); !jsonEqual(got, want) {
-		t.Errorf("requestapproval %s = %v, want %v", EnvSigningSecretARN, got, want)
+	if got, want := agent[EnvApprovalSecret], ref(d.logicalID(d.stack.SigningKey)); !jsonEqual(got, want) {
+		t.Errorf("requestapproval %s = %v, want %v", EnvApprovalSecret, got, want)
 	}
 }
 
@@ -686,7 +686,7 @@ func TestAlarmsReachTheTopicAndTheAgent(t *testing.T) {
 	check(t, "drift verdicts to the agent", func() {
 		d.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), assertions.Match_ObjectLike(&map[string]any{
 			"EventBusName": ref(d.logicalID(d.stack.Bus)),
-			"EventPattern": map[string]any{"source": []any{EventSource}, "detail-type": []any{"DriftChecked"}},
+			"EventPattern": map[string]any{"source": []any{EventSource}, "detail-type": []any{"DriftChecked", "ValidationFailed"}},
 			"Targets":      []any{assertions.Match_ObjectLike(&map[string]any{"Arn": agent})},
 		}))
 	})

@@ -12,8 +12,9 @@ import (
 )
 
 // AgentEventTypes are the detail types of Steward's own events (source
-// "steward", on Steward's bus) that the agent function receives.
-var AgentEventTypes = []string{"DriftChecked"}
+// "steward", on Steward's bus) that the agent function receives: the
+// drift verdicts and failed validations of incoming data (internal/bus).
+var AgentEventTypes = []string{"DriftChecked", "ValidationFailed"}
 
 // EventSource is the source of the events Steward's functions publish.
 const EventSource = "steward"
@@ -105,7 +106,7 @@ func (s *Stack) schedules() {
 	}
 	awsevents.NewRule(s.Stack, jsii.String("AgentEvents"), &awsevents.RuleProps{
 		RuleName:    s.name("agent-events"),
-		Description: jsii.String("Sends Steward's drift verdicts to the agent"),
+		Description: jsii.String("Sends Steward's drift verdicts and failed validations to the agent"),
 		EventBus:    s.Bus,
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings(EventSource),
