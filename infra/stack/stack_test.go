@@ -302,9 +302,9 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 	for _, f := range Functions {
 		vars := props(d.resources("AWS::Lambda::Function")[d.logicalID(d.stack.Functions[f.Name])])["Environment"].(map[string]any)["Variables"].(map[string]any)
 		want := map[string]bool{
-			EnvApprovalSecret: f.Access.Has(ReadSigningKey),
+			EnvApprovalSecret:   f.Access.Has(ReadSigningKey),
 			EnvSessionSecretARN: f.Access.Has(ReadSessionKey),
-			EnvEmailFrom:           f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
+			EnvEmailFrom:        f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
 			EnvStateMachineARN:  f.Access.Has(StartRetrain) || f.Access.Has(AnswerTasks),
 			EnvPredictAliasARN:  f.Access.Has(ScaleServing),
 		}
