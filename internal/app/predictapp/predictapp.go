@@ -1,0 +1,186 @@
+// Package predictapp wires the prediction service: the stores, the model
+// registry and package serving, nothing else. internal/app uses it for
+// `steward serve`; functions/predict uses New directly, so the Lambda
+// bootstrap links (and initialises at cold start) only the S3 and DynamoDB
+// clients and the local stores, not the workflow, mail or event-bus
+// adapters of the whole application. Its size and cold start depend on it.
+package predictapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stewardml/steward/internal/aws/dynamodb"
+	"github.com/stewardml/steward/internal/aws/s3"
+	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/local/files"
+	"github.com/stewardml/steward/internal/local/sqlite"
+	"github.com/stewardml/steward/internal/registry"
+	"github.com/stewardml/steward/internal/serving"
+	"github.com/stewardml/steward/internal/serving/apigw"
+	"github.com/stewardml/steward/internal/store"
+)
+
+// Layout of the local data directory, shared with internal/app.
+const (
+	ArtifactsDir = "artifacts"
+	RecordsFile  = "steward.db"
+)
+
+// Options say how to run the prediction service.
+type Options struct {
+	// Lambda selects the Lambda flavour: captures and metrics are written
+	// as log lines to Stdout before each invocation returns, and alias
+	// checks run inline. Otherwise captures are batched to the artifact
+	// store and metrics kept for GET /metrics.
+	Lambda bool
+	// Stdout receives the Lambda log lines; nil means io.Discard.
+	Stdout io.Writer
+	// RefreshInterval is how often an alias is checked for a move; 0
+	// means 10 s.
+	RefreshInterval time.Duration
+	// Detail is how much error bodies say.
+	Detail serving.Detail
+	// FlushInterval is how long a local capture may wait before it is
+	// written; 0 means 1 s.
+	FlushInterval time.Duration
+	// Logger receives model swaps and failures; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Serving is the wired prediction service.
+type Serving struct {
+	Handler *serving.Handler
+	// APIGateway is Handler as an API Gateway proxy handler.
+	APIGateway *apigw.Handler
+	Models     *serving.Cache
+	// Captures is the local batch writer (nil on Lambda); close it after
+	// the server stops, to write what is buffered.
+	Captures *serving.BatchWriter
+	// Metrics is the local Prometheus recorder (nil on Lambda).
+	Metrics *serving.PromRecorder
+}
+
+// Build wires the prediction service over the stores and the project's
+// serving settings (p may be nil: defaults).
+func Build(arts store.ArtifactStore, rs store.RecordStore, p *config.Project, opts Options) *Serving {
+	cfg := serving.DefaultConfig()
+	cfg.Detail = opts.Detail
+	if p != nil {
+		s := p.Serving
+		if s.DefaultAlias != "" {
+			cfg.DefaultAlias = s.DefaultAlias
+		}
+		if s.CaptureRate != nil {
+			cfg.CaptureRate = *s.CaptureRate
+		}
+		cfg.Limits.MaxInstances = s.MaxInstances
+		cfg.MaxBodyBytes = s.MaxBodyBytes
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	src := &serving.RegistrySource{Registry: registry.New(rs), Artifacts: arts}
+	out := &Serving{Models: serving.NewCache(src, serving.CacheConfig{
+		RefreshInterval: opts.RefreshInterval, Inline: opts.Lambda, Now: opts.Now, Logger: opts.Logger,
+	})}
+	deps := serving.Deps{Models: out.Models, Catalog: src, Feedback: rs, Now: opts.Now, Logger: opts.Logger}
+	if opts.Lambda {
+		deps.Capturer = serving.NewLogCapturer(opts.Stdout)
+		deps.Metrics = serving.NewEMFRecorder(opts.Stdout, "Steward/Serving", opts.Now)
+	} else {
+		w := serving.NewBatchWriter(arts, serving.BatchWriterConfig{FlushInterval: opts.FlushInterval, Now: opts.Now, Logger: opts.Logger})
+		m := serving.NewPromRecorder()
+		m.AddCounterFunc("steward_captured_predictions_total", "Predictions written to the artifact store.", func() float64 { return float64(w.Stats().Written) })
+		m.AddGaugeFunc("steward_capture_pending", "Captured predictions waiting to be written.", func() float64 { return float64(w.Stats().Pending) })
+		m.AddCounterFunc("steward_capture_write_failures_total", "Failed capture writes (each retried).", func() float64 { return float64(w.Stats().Failures) })
+		out.Captures, out.Metrics = w, m
+		deps.Capturer, deps.Metrics = w, m
+	}
+	out.Handler = serving.NewHandler(cfg, deps)
+	out.APIGateway = apigw.New(out.Handler, opts.Logger)
+	return out
+}
+
+// App is the prediction service with its stores and project.
+type App struct {
+	*Serving
+	// Project is the project configuration, nil when there is none.
+	Project *config.Project
+	closers []func() error
+}
+
+// Close releases the stores.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// New opens the stores the runtime settings name (S3 and DynamoDB when a
+// bucket or table is set, the data directory otherwise), loads the project
+// configuration if the file exists, and builds the service.
+func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
+	a := &App{}
+	var arts store.ArtifactStore
+	var rs store.RecordStore
+	if rt.AWS() {
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(rt.Region))
+		if err != nil {
+			return nil, fmt.Errorf("predictapp: aws config: %w", err)
+		}
+		ep := func(u string) *string {
+			if u == "" {
+				return nil
+			}
+			return aws.String(u)
+		}
+		arts = s3.New(awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+			o.BaseEndpoint = ep(rt.Endpoints.S3)
+			o.UsePathStyle = rt.Endpoints.S3 != ""
+		}), rt.Bucket)
+		rs = dynamodb.New(awsddb.NewFromConfig(cfg, func(o *awsddb.Options) { o.BaseEndpoint = ep(rt.Endpoints.DynamoDB) }), rt.Table)
+	} else {
+		f, err := files.New(filepath.Join(rt.DataDir, ArtifactsDir))
+		if err != nil {
+			return nil, err
+		}
+		db, err := sqlite.Open(filepath.Join(rt.DataDir, RecordsFile))
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, db.Close)
+		arts, rs = f, db
+	}
+	if rt.ConfigPath != "" {
+		if _, err := os.Stat(rt.ConfigPath); err == nil {
+			p, err := config.Load(rt.ConfigPath)
+			if err != nil {
+				a.Close()
+				return nil, err
+			}
+			a.Project = p
+		}
+	}
+	a.Serving = Build(arts, rs, a.Project, opts)
+	return a, nil
+}
