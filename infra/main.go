@@ -5,6 +5,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -40,7 +41,16 @@ func run() error {
 	}
 	props := &awscdk.AppProps{}
 	if os.Getenv("CDK_OUTDIR") == "" {
+		// Run without the CLI (go run .): read cdk.json's context the way
+		// the CLI would, so both ways synthesize the same template.
 		props.Outdir = jsii.String(filepath.Join(root, "cdk.out"))
+		if os.Getenv("CDK_CONTEXT_JSON") == "" {
+			context, err := cdkJSONContext(filepath.Join(root, "cdk.json"))
+			if err != nil {
+				return err
+			}
+			props.Context = &context
+		}
 	}
 	app := awscdk.NewApp(props)
 	cfg, err := stack.LoadConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }, root)
@@ -71,6 +81,21 @@ func synth(app awscdk.App) (err error) {
 	}()
 	app.Synth(nil)
 	return nil
+}
+
+// cdkJSONContext returns the "context" object of cdk.json.
+func cdkJSONContext(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("infra: %w", err)
+	}
+	var file struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		return nil, fmt.Errorf("infra: %s: %w", path, err)
+	}
+	return file.Context, nil
 }
 
 // repoRoot is the nearest directory at or above the working directory
