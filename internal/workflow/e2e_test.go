@@ -496,7 +496,9 @@ func TestNotBetterEndsWithoutApproval(t *testing.T) {
 	if got := e.champion(); got != 1 {
 		t.Errorf("champion %d, want 1", got)
 	}
-	var out struct{ Evaluation struct{ Result workflowEvaluation } }
+	var out struct {
+		Evaluation struct{ Result workflowEvaluation }
+	}
 	if err := json.Unmarshal(st.Output, &out); err != nil {
 		t.Fatal(err)
 	}
