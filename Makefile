@@ -56,7 +56,7 @@ bench: cli
 	bash bench/run.sh
 
 ## synth: CloudFormation into cdk.out, no AWS credentials needed
-synth: deps
+synth: deps functions
 	npx --no-install cdk synth --quiet
 
 ## deploy / destroy: need AWS credentials, a verified SES identity and `cdk bootstrap`

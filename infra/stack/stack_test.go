@@ -64,15 +64,11 @@ func repoRoot(tb testing.TB) string {
 	return root
 }
 
-// stateMachineFile is the real ASL when it exists, else a fixture with
-// the same placeholders.
+// stateMachineFile is the repository's retraining workflow, the one file
+// the local runner executes too.
 func stateMachineFile(tb testing.TB) string {
 	tb.Helper()
-	real := filepath.Join(repoRoot(tb), "statemachines", "retrain.asl.json")
-	if _, err := os.Stat(real); err == nil {
-		return real
-	}
-	return filepath.Join("testdata", "retrain.asl.json")
+	return filepath.Join(repoRoot(tb), "statemachines", "retrain.asl.json")
 }
 
 // cdkContext returns the context of the repository's cdk.json.
