@@ -172,7 +172,9 @@ func TestRefusedLinks(t *testing.T) {
 		want   int
 		audit  string
 	}{
-		{"forged signature", func(f *fixture, l *Link) { l.Sig = Signer{Key: []byte("guess")}.Sign(l.ID, l.Approver, time.Unix(l.Exp, 0)) }, 403, "approval.link_refused"},
+		{"forged signature", func(f *fixture, l *Link) {
+			l.Sig = Signer{Key: []byte("guess")}.Sign(l.ID, l.Approver, time.Unix(l.Exp, 0))
+		}, 403, "approval.link_refused"},
 		{"tampered approver", func(f *fixture, l *Link) { l.Approver = "mallory@example.com" }, 403, "approval.link_refused"},
 		{"tampered expiry", func(f *fixture, l *Link) { l.Exp += 86400 }, 403, "approval.link_refused"},
 		{"expired", func(f *fixture, l *Link) { f.now = f.now.Add(73 * time.Hour) }, 410, "approval.link_refused"},

@@ -11,7 +11,10 @@ func TestLocalDeliversBySubscription(t *testing.T) {
 	var l Local
 	var got []string
 	l.Subscribe(DriftChecked, func(ctx context.Context, e Event) error { got = append(got, "agent:"+e.DetailType); return nil })
-	l.Subscribe("*", func(ctx context.Context, e Event) error { got = append(got, "log:"+e.DetailType); return errors.New("disk full") })
+	l.Subscribe("*", func(ctx context.Context, e Event) error {
+		got = append(got, "log:"+e.DetailType)
+		return errors.New("disk full")
+	})
 	e, _ := New(DriftChecked, time.Now(), map[string]int{"x": 1})
 	err := l.Publish(context.Background(), e)
 	if err == nil {
