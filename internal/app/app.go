@@ -40,7 +40,8 @@ import (
 type Options struct {
 	Runtime config.Runtime
 	// Project is the loaded project configuration; nil when the caller has
-	// none (New then loads Runtime.ConfigPath if it exists).
+	// none (New then loads Runtime.ConfigPath, a file if it exists or
+	// artifact:KEY in the artifact store).
 	Project *config.Project
 	// Console receives one-line notices (outbox links, scheduler runs).
 	Console io.Writer
@@ -88,14 +89,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	if a.Project == nil && a.Runtime.ConfigPath != "" {
-		if _, statErr := os.Stat(a.Runtime.ConfigPath); statErr == nil {
-			p, err := config.Load(a.Runtime.ConfigPath)
-			if err != nil {
-				a.Close()
-				return nil, err
-			}
-			a.Project = p
+	if a.Project == nil {
+		if a.Project, err = a.loadProject(ctx); err != nil {
+			a.Close()
+			return nil, err
 		}
 	}
 	a.Notifier = &notify.Dispatcher{Mailer: a.Mailer, Poster: slack.New(), Records: a.Records, Now: a.Now}
