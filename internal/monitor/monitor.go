@@ -223,7 +223,7 @@ func (s *Service) Check(ctx context.Context, req Request) (*Result, error) {
 		}
 		ev.ID = id
 		if err := s.Events.Publish(ctx, ev); err != nil {
-			return res, fmt.Errorf("monitor: check %s stored, DriftChecked not sent: %w", id, err)
+			return res, fmt.Errorf("monitor: check %s stored; publishing DriftChecked failed: %w", id, err)
 		}
 		res.Event = ev
 	}

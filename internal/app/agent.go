@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/stewardml/steward/internal/agent"
+	"github.com/stewardml/steward/internal/bus"
+	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/monitor"
+	"github.com/stewardml/steward/internal/registry"
+	"github.com/stewardml/steward/internal/workflow"
+)
+
+// Agent returns the agent of the project's model with the project's
+// policy: it starts retrainings through StartRetrain (the local runner, or
+// Step Functions on AWS), rolls back through Release and tells people
+// through the Notifier. Provisioned concurrency has no adapter yet, so
+// scaling decisions are recorded as not applicable.
+func (a *App) Agent() (*agent.Agent, error) {
+	if a.Project == nil {
+		return nil, ErrNoProject
+	}
+	pol := a.Project.Agent.Policy()
+	return &agent.Agent{
+		Model: a.Project.Model.Name, Policy: &pol,
+		Registry: a.Registry(), Records: a.Records, Artifacts: a.Artifacts, Audit: a.Audit(),
+		Retrainer: agentRetrainer{a}, Releaser: a.Release(), Notifier: a.Notifier, Now: a.Now,
+	}, nil
+}
+
+// SubscribeAgent subscribes the agent to the local bus, so that a drift
+// check made in this process (the scheduled one of `steward serve`)
+// reaches it, as EventBridge rules deliver DriftChecked to functions/agent
+// on AWS. Each decision is printed on the console.
+func (a *App) SubscribeAgent(logger *slog.Logger) error {
+	if a.LocalBus == nil {
+		return errors.New("app: no local bus: on AWS, EventBridge rules deliver events to functions/agent")
+	}
+	ag, err := a.Agent()
+	if err != nil {
+		return err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := func(ctx context.Context, e bus.Event) error {
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("app: agent: %w", err)
+		}
+		tr, err := agent.ParseEvent(raw, ag.Model)
+		if err != nil {
+			logger.Warn("agent: event refused", "detail-type", e.DetailType, "err", err)
+			return err
+		}
+		entry, err := ag.Handle(ctx, tr, agent.Options{})
+		if err != nil {
+			logger.Error("agent: decision failed", "trigger", tr.ID, "err", err)
+			return err
+		}
+		fmt.Fprintf(a.Console, "agent: %s\n", entry.Summary)
+		return nil
+	}
+	a.LocalBus.Subscribe(bus.DriftChecked, h)
+	a.LocalBus.Subscribe(bus.ValidationFailed, h)
+	return nil
+}
+
+// agentRetrainer starts the agent's retrainings on the training data of
+// the champion joined with the labelled captures of the check's window.
+type agentRetrainer struct{ a *App }
+
+// maxReason is the longest reason a retraining input takes.
+const maxReason = 2000
+
+// StartRetrain implements agent.Retrainer.
+func (r agentRetrainer) StartRetrain(ctx context.Context, req agent.RetrainRequest) (agent.Execution, error) {
+	ref, added, err := r.a.RetrainingData(ctx, req.Model, req.WindowFrom, req.WindowTo)
+	if err != nil {
+		return agent.Execution{}, err
+	}
+	reason := req.Reason
+	if added > 0 {
+		reason = fmt.Sprintf("%s; training data: the champion's plus %d labelled captured rows", reason, added)
+	}
+	if len(reason) > maxReason {
+		reason = reason[:maxReason-3] + "..."
+	}
+	st, err := r.a.StartRetrain(ctx, workflow.RetrainInput{
+		Model: req.Model, Dataset: workflow.RefOf(ref), Trigger: workflow.TriggerAgent,
+		Reason: reason, RequestedBy: req.RequestedBy, RequireApproval: req.RequireApproval,
+	})
+	if err != nil {
+		return agent.Execution{}, err
+	}
+	return agent.Execution{ID: st.ExecutionID, Name: st.Name, Status: st.Status}, nil
+}
+
+// RetrainingData stores and returns the dataset a retraining of model
+// trains on: the champion's training data (or, when it is not stored, the
+// project's data file) followed by the labelled captures of [from, to)
+// (none when from is zero). added counts the captured rows.
+func (a *App) RetrainingData(ctx context.Context, model string, from, to time.Time) (ref dataset.Ref, added int, err error) {
+	if a.Project == nil {
+		return dataset.Ref{}, 0, ErrNoProject
+	}
+	var base []byte
+	if al, err := a.Registry().Alias(ctx, model, registry.Champion); err == nil && al.Version > 0 {
+		if v, err := a.Registry().Version(ctx, model, al.Version); err == nil && dataset.ValidDigest(v.DatasetDigest) {
+			base, _ = dataset.Fetch(ctx, a.Artifacts, v.DatasetDigest)
+		}
+	}
+	if base == nil {
+		if base, err = os.ReadFile(a.Project.DataPath()); err != nil {
+			return dataset.Ref{}, 0, fmt.Errorf("app: retraining data: %w", err)
+		}
+	}
+	raw := base
+	if !from.IsZero() && from.Before(to) {
+		raw, added, err = monitor.AppendLabelled(ctx, a.Artifacts, a.Records, model, a.Project.Schema(), base, from, to)
+		if err != nil {
+			return dataset.Ref{}, 0, fmt.Errorf("app: retraining data: %w", err)
+		}
+	}
+	ref, err = dataset.Store(ctx, a.Artifacts, raw)
+	if err != nil {
+		return dataset.Ref{}, 0, err
+	}
+	return ref, added, nil
+}

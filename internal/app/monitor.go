@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/local/scheduler"
+	"github.com/stewardml/steward/internal/monitor"
+)
+
+// DriftOptions are the drift check's options from the project's drift
+// section (drift.DefaultOptions without a project).
+func DriftOptions(p *config.Project) drift.Options {
+	o := drift.DefaultOptions()
+	if p == nil {
+		return o
+	}
+	d := p.Drift
+	o.Correction = drift.Correction(d.Correction)
+	o.MinRows = d.MinRows
+	o.DriftShare = d.ShareThreshold
+	if len(d.Overrides) > 0 {
+		o.Overrides = map[string]drift.Override{}
+		for name, ov := range d.Overrides {
+			o.Overrides[name] = drift.Override{Test: drift.TestName(ov.Test), Threshold: ov.Threshold}
+		}
+	}
+	return o
+}
+
+// Monitor returns the drift check service over the application's stores,
+// sending DriftChecked on the application's bus (EventBridge on AWS, the
+// local bus otherwise).
+func (a *App) Monitor() *monitor.Service {
+	s := &monitor.Service{Artifacts: a.Artifacts, Records: a.Records, Registry: a.Registry(), Events: a.Events, Now: a.Now}
+	if p := a.Project; p != nil {
+		o := DriftOptions(p)
+		s.Options = &o
+		s.Features = p.Drift.Features
+		s.Window = p.Drift.Window.D()
+	}
+	return s
+}
+
+// DriftJob is the scheduled drift check of the project's model, on the
+// project's drift.schedule: the job the local scheduler runs in `steward
+// serve`, as EventBridge runs functions/drift on AWS. Each run checks the
+// window that ends at its scheduled time.
+func (a *App) DriftJob() (scheduler.Job, error) {
+	if a.Project == nil {
+		return scheduler.Job{}, ErrNoProject
+	}
+	sched, err := scheduler.Parse(a.Project.Drift.Schedule)
+	if err != nil {
+		return scheduler.Job{}, fmt.Errorf("app: drift.schedule: %w", err)
+	}
+	model := a.Project.Model.Name
+	return scheduler.Job{Name: "drift " + model, Schedule: sched, Run: func(ctx context.Context, at time.Time) error {
+		res, err := a.Monitor().Check(ctx, monitor.Request{Model: model, End: at, Trigger: "schedule"})
+		if res != nil {
+			s := res.Summary
+			fmt.Fprintf(a.Console, "drift: %s v%d %s, score %.2f on %d rows (%s)\n", s.Model, s.Version, s.Verdict, s.DriftScore, s.Rows, s.ReportKey)
+		}
+		return err
+	}}, nil
+}
+
+// ScheduleDrift adds DriftJob to s.
+func (a *App) ScheduleDrift(s *scheduler.Scheduler) error {
+	j, err := a.DriftJob()
+	if err != nil {
+		return err
+	}
+	s.Add(j)
+	return nil
+}
