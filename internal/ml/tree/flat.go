@@ -123,21 +123,19 @@ func (f *Flat) SumRows(data []float64, cols, lo, hi int, out []float64) {
 		}
 		for _, root := range f.roots {
 			for r := b; r < e; r++ {
-				row := data[r*cols : (r+1)*cols]
+				off := r * cols
 				i := root
-				for {
-					nd := &nodes[i]
-					if nd.right == 0 {
-						out[r] += nd.v
-						break
-					}
-					x := row[nd.feat&^defaultLeftBit]
+				nd := &nodes[i]
+				for nd.right != 0 {
+					x := data[off+int(nd.feat&^defaultLeftBit)]
 					if x <= nd.v || (x != x && nd.feat&defaultLeftBit != 0) {
 						i++
 					} else {
 						i = nd.right
 					}
+					nd = &nodes[i]
 				}
+				out[r] += nd.v
 			}
 		}
 	}
