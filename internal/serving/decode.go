@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -292,7 +293,9 @@ func (d *decoder) instances(in *PredictInput) bool {
 	return true
 }
 
+// growNaN appends n NaNs to rows, growing it at most once.
 func growNaN(rows []float64, n int) []float64 {
+	rows = slices.Grow(rows, n)
 	nan := math.NaN()
 	for range n {
 		rows = append(rows, nan)

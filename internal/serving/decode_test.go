@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func heartSet(tb testing.TB) *FeatureSet {
@@ -275,6 +276,39 @@ func FuzzDecodePredict(f *testing.F) {
 					t.Fatalf("instance %d %s: accepted %T", i, f.Name, v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecodeFeedback checks that the feedback decoder never panics, refuses
+// invalid JSON as malformed, and accepts only a version 7 id and a 0/1 label.
+func FuzzDecodeFeedback(f *testing.F) {
+	f.Add([]byte(`{"id":"019ab9d4-6f3e-7a21-8b5c-4d2e1f0a9c37","label":1}`))
+	f.Add([]byte(`{"label":0,"id":"019AB9D4-6F3E-7A21-8B5C-4D2E1F0A9C37"}`))
+	f.Add([]byte(`{"id":"1b4e28ba-2fa1-41d2-883f-0016d3cca427","label":2,"x":null}`))
+	f.Add([]byte(`{"id":7,"label":"1"}`))
+	f.Add([]byte(`[`))
+	notAfter := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		id, label, e := DecodeFeedback(body, notAfter, 10)
+		if e != nil {
+			if e.Status < 400 || e.Status > 499 || len(e.Problems) == 0 {
+				t.Fatalf("error %d with %d problems", e.Status, len(e.Problems))
+			}
+			if !json.Valid(body) && e.Code != CodeMalformedJSON {
+				t.Fatalf("invalid JSON answered %s", e.Code)
+			}
+			return
+		}
+		var doc struct {
+			ID    string
+			Label float64
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("accepted what encoding/json refuses: %v", err)
+		}
+		if id.Version() != 7 || !strings.EqualFold(id.String(), doc.ID) || (label != 0 && label != 1) || float64(label) != doc.Label || id.Time().After(notAfter) {
+			t.Fatalf("accepted id %s label %d from %s", id, label, body)
 		}
 	})
 }

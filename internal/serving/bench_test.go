@@ -1,0 +1,58 @@
+package serving
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+)
+
+// BenchmarkPredictOneRow is the in-process hot path: a one-row JSON body
+// in, the JSON response out, with capture and metrics on.
+func BenchmarkPredictOneRow(b *testing.B) {
+	src := newFakeSource()
+	src.add(newLinear("heart", 1))
+	src.set("heart", "champion", 1)
+	st := newMemArtifacts()
+	w := NewBatchWriter(st, BatchWriterConfig{FlushInterval: 10 * time.Millisecond})
+	defer w.Close(context.Background())
+	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(src, CacheConfig{}), Capturer: w, Metrics: NewPromRecorder()})
+	req := &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: []byte(`{"instances":[` + heartRow + `]}`)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := h.Serve(ctx, req); r.Status != 200 {
+			b.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+	}
+}
+
+// BenchmarkDecodePredict decodes and checks a 100-instance body.
+func BenchmarkDecodePredict(b *testing.B) {
+	fs := heartSet(b)
+	body := []byte(`{"instances":[`)
+	for i := range 100 {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, heartRow...)
+	}
+	body = append(body, "]}"...)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodePredict(body, fs, Limits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLogCapturer writes one capture line per call.
+func BenchmarkLogCapturer(b *testing.B) {
+	l := NewLogCapturer(io.Discard)
+	c := &Capture{Model: "heart", Version: 1, Time: time.Now(), Features: heartSet(b), Rows: make([]float64, 13), IDs: make([]UUID, 1), Probs: []float64{0.5}}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Capture(c)
+	}
+}
