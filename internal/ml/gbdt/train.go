@@ -359,12 +359,22 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	root := &leaf{lo: 0, hi: len(b.idx), n: len(b.idx), parent: -1}
 	b0, wpr := &b.bufs[0], b.wpr
 	copy(b0.idx, b.idx)
-	for k, i := range b.idx {
-		g, h := b.gh[2*i], b.gh[2*i+1]
-		b0.gh[2*k], b0.gh[2*k+1] = g, h
-		root.g += g
-		root.h += h
-		copy(b0.pb[k*wpr:(k+1)*wpr], b.packed[int(i)*wpr:(int(i)+1)*wpr])
+	core.ParallelRows(len(b.idx), b.workers, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			i := int(b.idx[k])
+			b0.gh[2*k], b0.gh[2*k+1] = b.gh[2*i], b.gh[2*i+1]
+			for j := 0; j < wpr; j++ {
+				b0.pb[k*wpr+j] = b.packed[i*wpr+j]
+			}
+		}
+	})
+	// the root's sums are those of any feature's histogram (missing bin
+	// included); without a histogram (a root too small to split) add them up
+	rootSums := func() {
+		for k := range b.idx {
+			root.g += b0.gh[2*k]
+			root.h += b0.gh[2*k+1]
+		}
 	}
 	leaves := []*leaf{root}
 	t := &tree.Tree{}
@@ -372,7 +382,13 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	if root.n >= 2*p.MinSamplesLeaf {
 		root.hist = b.getHist()
 		b.buildHist(root.hist, 0, 0, len(b.idx))
+		for _, e := range root.hist[0] {
+			root.g += e.G
+			root.h += e.H
+		}
 		root.best = b.bestSplit(root)
+	} else {
+		rootSums()
 	}
 	maxLeaves := p.MaxLeaves
 	for maxLeaves == 0 || len(leaves) < maxLeaves {
@@ -743,11 +759,34 @@ func (b *booster) scatter(src, lo, hi int, s splitInfo, l, r int) {
 // updateScores adds the new tree to the training scores: in-bag rows by
 // their leaf, the others by routing their bins down the tree.
 func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
-	for i, rows := range leafRows {
-		v := t.LeafValue[i]
-		for _, r := range rows {
-			b.F[r] += v
+	// leaves hold disjoint rows: spread them over the workers by row count
+	add := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			v := t.LeafValue[i]
+			for _, r := range leafRows[i] {
+				b.F[r] += v
+			}
 		}
+	}
+	if len(b.idx) < 4*blockRows || b.workers == 1 {
+		add(0, len(leafRows))
+	} else {
+		share := (len(b.idx) + b.workers - 1) / b.workers
+		var wg sync.WaitGroup
+		for lo := 0; lo < len(leafRows); {
+			hi, rows := lo, 0
+			for hi < len(leafRows) && rows < share {
+				rows += len(leafRows[hi])
+				hi++
+			}
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				add(lo, hi)
+			}(lo, hi)
+			lo = hi
+		}
+		wg.Wait()
 	}
 	if len(b.idx) == b.n {
 		return
