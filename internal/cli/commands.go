@@ -20,5 +20,7 @@ func commands() []command {
 		{"approvals", "list approval requests, or retry a decision's callback", runApprovals},
 		{"approve", "approve a pending request as one of its approvers", runApprove},
 		{"reject", "reject a pending request as one of its approvers", runReject},
+		{"drift", "check the captured traffic (or a file) for drift against the model's training data", runDrift},
+		{"agent", "diagnose a model, decide on a saved event, or read the agent's decisions", runAgent},
 	}
 }
