@@ -74,6 +74,11 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer stopWorkflow()
+	stopMonitor, err := serveMonitor(ctx, e, a, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
