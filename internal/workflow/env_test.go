@@ -109,7 +109,7 @@ func replaceSection(t testing.TB, s, key, with string) string {
 // clock, the workflow with its runner, and the local gateway serving the
 // approval links over real HTTP.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	cfg     string
 	clock   *asltest.Clock

@@ -37,14 +37,14 @@ const (
 // fixture is a local Steward with the Cleveland data stored and a weak
 // champion (v1) registered; h are the workflow's handlers over it.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	app *app.App
 	h   *app.WorkflowHandlers
 	ref dataset.Ref
 	dir string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := writeProject(t, dir)
@@ -83,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 
 // invoke calls h through the Lambda JSON path and returns the result, or
 // the name and message of the error.
-func invoke(t *testing.T, h lambda.Handler, payload []byte) (out []byte, name, msg string) {
+func invoke(t testing.TB, h lambda.Handler, payload []byte) (out []byte, name, msg string) {
 	t.Helper()
 	out, err := lambda.NewHandler(h).Invoke(context.Background(), payload)
 	if err != nil {
@@ -96,7 +96,7 @@ func invoke(t *testing.T, h lambda.Handler, payload []byte) (out []byte, name, m
 	return out, "", ""
 }
 
-func readEvent(t *testing.T, fn, name string) []byte {
+func readEvent(t testing.TB, fn, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(events, fn, name))
 	if err != nil {
@@ -105,7 +105,7 @@ func readEvent(t *testing.T, fn, name string) []byte {
 	return b
 }
 
-func writeEvent(t *testing.T, fn, name string, v any) {
+func writeEvent(t testing.TB, fn, name string, v any) {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -101,8 +101,8 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 		return ApprovalRequested{}, invalid("executionId is required")
 	case ev.Evaluation.CandidateVersion <= 0:
 		return ApprovalRequested{}, invalid("evaluation.candidateVersion must be a registered version, got %d", ev.Evaluation.CandidateVersion)
-	case ev.TimeoutSeconds < 0:
-		return ApprovalRequested{}, invalid("timeoutSeconds must not be negative, got %d", ev.TimeoutSeconds)
+	case ev.TimeoutSeconds < 0 || ev.TimeoutSeconds > maxApprovalTimeout:
+		return ApprovalRequested{}, invalid("timeoutSeconds %d, want 0 (the configured expiry) to %d", ev.TimeoutSeconds, maxApprovalTimeout)
 	case len(h.Approvers) == 0:
 		return ApprovalRequested{}, invalid("no approvers are configured (approval.approvers)")
 	case len(h.Signer.Key) == 0:
