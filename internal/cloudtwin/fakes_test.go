@@ -1,0 +1,319 @@
+package cloudtwin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awsses "github.com/aws/aws-sdk-go-v2/service/sesv2"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stewardml/steward/internal/aws/eventbridge"
+	"github.com/stewardml/steward/internal/aws/s3"
+	"github.com/stewardml/steward/internal/aws/secrets"
+	"github.com/stewardml/steward/internal/aws/ses"
+	"github.com/stewardml/steward/internal/aws/sfn"
+	"github.com/stewardml/steward/internal/bus"
+	"github.com/stewardml/steward/internal/notify"
+	"github.com/stewardml/steward/internal/store"
+)
+
+const root = "../.."
+
+// deployment is the twin's deployment without endpoints: the stack read
+// from infra/ and cdk.json.
+func deployment(t *testing.T) *Deployment {
+	t.Helper()
+	stack, err := ReadStack(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Deployment{Stack: stack, Region: "eu-west-1", Account: "123456789012", APIID: "api0", Bucket: "bucket-1", Table: "table-1", ConfigKey: "config/steward.yaml"}
+	if err := d.readContext(filepath.Join(root, "cdk.json")); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// as returns an SDK configuration signing as function name.
+func as(d *Deployment, name string) aws.Config {
+	c := CredentialsFor(name)
+	if name == "operator" {
+		c = Credentials{OperatorKeyID, "s", "t"}
+	}
+	return aws.Config{Region: d.Region, Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)}
+}
+
+func TestReadStackFindsEveryFunction(t *testing.T) {
+	stack, err := ReadStack(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if _, ok := stack.Functions[e.Name()]; !ok {
+				t.Errorf("functions/%s is not in the stack's table", e.Name())
+			}
+		}
+	}
+	v := stack.Functions["validate"]
+	if v.MemoryMB <= 0 || v.Timeout <= 0 || len(v.Access) == 0 {
+		t.Errorf("validate read as %+v", v)
+	}
+	if p := stack.Functions["predict"]; p.WritePrefix != "captures/" {
+		t.Errorf("predict's write prefix %q, want captures/", p.WritePrefix)
+	}
+}
+
+// TestStackEnvironmentCoversTheStack fails when the stack starts setting
+// a variable the twin does not mirror, or stops setting one it does.
+func TestStackEnvironmentCoversTheStack(t *testing.T) {
+	d := deployment(t)
+	set := map[string]bool{}
+	for _, fn := range d.Stack.Functions {
+		env, err := d.StackEnvironment(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range env {
+			set[k] = true
+		}
+	}
+	for _, name := range d.Stack.EnvNames() {
+		if !set[name] {
+			t.Errorf("the stack declares %s, which no function gets in the twin: mirror it in Deployment.StackEnvironment", name)
+		}
+		delete(set, name)
+	}
+	for name := range set {
+		if _, ok := Proposed[name]; !ok {
+			t.Errorf("the twin sets %s, which the stack does not declare", name)
+		} else {
+			t.Logf("proposed, not yet set by the stack: %s (%s)", name, Proposed[name])
+		}
+	}
+}
+
+func TestEnvironmentOfAFunction(t *testing.T) {
+	d := deployment(t)
+	d.Endpoints.S3 = "http://127.0.0.1:1"
+	env, err := d.Environment(d.Stack.Functions["approval"], "/task", "/tmp/x", CredentialsFor("approval"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(env, "\n")
+	for _, want := range []string{
+		"STEWARD_BUCKET=bucket-1", "STEWARD_TABLE=table-1", "STEWARD_STAGE=" + d.Stage,
+		"STEWARD_PUBLIC_URL=https://api0.execute-api.eu-west-1.amazonaws.com/" + d.Stage + "/",
+		"STEWARD_APPROVAL_SECRET=" + d.SigningKeyARN(), "STEWARD_STATE_MACHINE_ARN=" + d.StateMachineARN(),
+		"STEWARD_CONFIG=artifact:config/steward.yaml", "STEWARD_AWS_ENDPOINT_S3=http://127.0.0.1:1",
+		"AWS_REGION=eu-west-1", "AWS_LAMBDA_FUNCTION_NAME=steward-" + d.Stage + "-approval", "AWS_ACCESS_KEY_ID=ASIATWINAPPROVAL",
+	} {
+		if !strings.Contains("\n"+got+"\n", "\n"+want+"\n") {
+			t.Errorf("environment lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "STEWARD_AWS_ENDPOINT_DYNAMODB=") {
+		t.Error("an unset endpoint was passed on")
+	}
+}
+
+// TestBuildFollowsTheMakefile keeps Build's flags those of the Makefile's
+// pattern rule (GOARCH aside).
+func TestBuildFollowsTheMakefile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "-o $@ ./functions/$*") {
+			rule = line
+		}
+	}
+	if rule == "" {
+		t.Fatal("the Makefile has no rule building ./functions/$* into $@")
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "-tags lambda.norpc", "-trimpath", `-ldflags="$(LDFLAGS)"`} {
+		if !strings.Contains(rule, want) {
+			t.Errorf("the Makefile's rule lacks %s (Build passes it): %s", want, rule)
+		}
+	}
+	if !strings.Contains(string(b), "LDFLAGS := -s -w -X github.com/stewardml/steward/internal/buildinfo.version=") {
+		t.Error("the Makefile's LDFLAGS changed: update BuildFlags")
+	}
+}
+
+func TestIAMFollowsTheStackGrants(t *testing.T) {
+	d := deployment(t)
+	iam := NewIAM(d)
+	srv := httptest.NewServer(S3(iam))
+	defer srv.Close()
+	ctx := context.Background()
+	client := func(who string) *s3.Store {
+		return s3.New(awss3.NewFromConfig(as(d, who), func(o *awss3.Options) {
+			o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true
+		}), d.Bucket)
+	}
+	if _, err := awss3.NewFromConfig(as(d, "operator"), func(o *awss3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true
+	}).CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(d.Bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	predict := client("predict")
+	if _, err := predict.Put(ctx, "captures/heart/x.jsonl", []byte("{}\n"), "application/x-ndjson"); err != nil {
+		t.Errorf("predict may write under captures/: %v", err)
+	}
+	if _, err := predict.Put(ctx, "models/heart/x", []byte("x"), "text/plain"); err == nil {
+		t.Error("predict wrote outside captures/")
+	}
+	if _, _, err := predict.Get(ctx, "captures/heart/x.jsonl"); err != nil {
+		t.Errorf("predict may read: %v", err)
+	}
+	if _, _, err := client("stranger").Get(ctx, "captures/heart/x.jsonl"); err == nil {
+		t.Error("unknown credentials read an object")
+	}
+	denied := iam.Denied()
+	if len(denied) != 1 || denied[0].Action != "s3:PutObject" || denied[0].Principal != "predict" {
+		t.Errorf("denied calls:\n%s", Describe(denied))
+	}
+	if got := iam.CallsBy("predict", "s3:PutObject"); len(got) != 1 || !strings.HasSuffix(got[0].Resource, "/captures/heart/x.jsonl") {
+		t.Errorf("predict's writes: %+v", got)
+	}
+}
+
+func TestSecretsManagerSpeaksToTheAdapter(t *testing.T) {
+	d := deployment(t)
+	sm := &SecretsManager{IAM: NewIAM(d)}
+	sm.Put(d.SigningKeyARN(), strings.Repeat("k", 64))
+	srv := httptest.NewServer(sm)
+	defer srv.Close()
+	ctx := context.Background()
+	client := func(who string) *awssm.Client {
+		return awssm.NewFromConfig(as(d, who), func(o *awssm.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	}
+	key, err := secrets.Key(ctx, client("approval"), d.SigningKeyARN())
+	if err != nil || string(key) != strings.Repeat("k", 64) {
+		t.Fatalf("Key = %q, %v", key, err)
+	}
+	if _, err := secrets.Key(ctx, client("approval"), d.Prefix()+"/approval-signing-key"); err != nil {
+		t.Errorf("by name: %v", err)
+	}
+	if _, err := secrets.Key(ctx, client("predict"), d.SigningKeyARN()); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("predict read the signing key: %v", err)
+	}
+	if _, err := secrets.Key(ctx, client("approval"), d.SigningKeyARN()+"x"); err == nil {
+		t.Error("an unknown secret was found")
+	}
+}
+
+func TestSESKeepsWhatTheMailerSends(t *testing.T) {
+	d := deployment(t)
+	fake := &SES{IAM: NewIAM(d)}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	mailer := func(who string) *ses.Mailer {
+		return ses.New(awsses.NewFromConfig(as(d, who), func(o *awsses.Options) { o.BaseEndpoint = aws.String(srv.URL) }))
+	}
+	msg := notify.Message{From: d.SenderAddress, To: []string{"a@example.com"}, Subject: "s", Text: "plain", HTML: "<p>html</p>", Kind: "approval"}
+	if err := mailer("requestapproval").Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	sent := fake.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d messages kept", len(sent))
+	}
+	got := sent[0]
+	if got.Sender != "requestapproval" || got.From != d.SenderAddress || got.To[0] != "a@example.com" || got.Subject != "s" ||
+		got.Text != "plain" || got.HTML != "<p>html</p>" || got.Tags["event"] != "approval" || got.MessageID == "" {
+		t.Errorf("kept %+v", got)
+	}
+	if err := mailer("train").Send(context.Background(), msg); err == nil {
+		t.Error("train, which may not send email, sent one")
+	}
+	msg.From = "someone@else.example"
+	if err := mailer("requestapproval").Send(context.Background(), msg); err == nil || !strings.Contains(err.Error(), "MessageRejected") {
+		t.Errorf("an unverified sender: %v", err)
+	}
+}
+
+func TestStepFunctionsAnswersEachTokenOnce(t *testing.T) {
+	d := deployment(t)
+	fake := &StepFunctions{IAM: NewIAM(d)}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	client := func(who string) *sfn.Client {
+		return sfn.New(awssfn.NewFromConfig(as(d, who), func(o *awssfn.Options) { o.BaseEndpoint = aws.String(srv.URL) }), d.StateMachineARN())
+	}
+	ctx := context.Background()
+	fake.Wait("tok-1")
+	if err := client("approval").SendTaskSuccess(ctx, "tok-1", json.RawMessage(`{"approved":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := client("approval").SendTaskSuccess(ctx, "tok-1", json.RawMessage(`{}`)); !errors.Is(err, sfn.ErrTaskGone) {
+		t.Errorf("a second answer: %v, want ErrTaskGone", err)
+	}
+	fake.Wait("tok-2")
+	if err := client("validate").SendTaskSuccess(ctx, "tok-2", json.RawMessage(`{}`)); err == nil {
+		t.Error("validate, which may not answer tasks, did")
+	}
+	res := fake.Results()
+	if len(res) != 1 || res[0].Caller != "approval" || res[0].Token != "tok-1" || string(res[0].Output) != `{"approved":true}` {
+		t.Errorf("results %+v", res)
+	}
+	if _, err := client("approval").StartExecution(ctx, "x", json.RawMessage(`{}`)); err == nil {
+		t.Error("approval, which may not start executions, did")
+	}
+}
+
+func TestEventBridgeKeepsEvents(t *testing.T) {
+	d := deployment(t)
+	fake := &EventBridge{IAM: NewIAM(d)}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	pub := func(who, busName string) *eventbridge.Publisher {
+		return eventbridge.New(awseb.NewFromConfig(as(d, who), func(o *awseb.Options) { o.BaseEndpoint = aws.String(srv.URL) }), busName)
+	}
+	ev := bus.Event{Source: "steward", DetailType: "DriftChecked", Detail: json.RawMessage(`{"model":"heart"}`)}
+	if err := pub("validate", d.EventBus()).Publish(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub("approval", d.EventBus()).Publish(context.Background(), ev); err == nil {
+		t.Error("approval, which may not publish, did")
+	}
+	if err := pub("validate", "default").Publish(context.Background(), ev); err == nil {
+		t.Error("validate published to another bus")
+	}
+	got := fake.Events()
+	if len(got) != 1 || got[0].Caller != "validate" || got[0].DetailType != "DriftChecked" {
+		t.Errorf("events %+v", got)
+	}
+}
+
+// The S3 adapter's errors stay domain errors behind the twin.
+func TestS3NotFoundIsTheStoreSentinel(t *testing.T) {
+	d := deployment(t)
+	srv := httptest.NewServer(S3(NewIAM(d)))
+	defer srv.Close()
+	op := awss3.NewFromConfig(as(d, "operator"), func(o *awss3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true })
+	if _, err := op.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(d.Bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s3.New(op, d.Bucket).Get(context.Background(), "nothing"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of a missing key: %v", err)
+	}
+}
