@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -315,7 +316,8 @@ func TestForgedLinksAreRefused(t *testing.T) {
 		{"approver swapped", func(v url.Values) { v.Set("approver", "mallory@example.com") }},
 		{"expiry extended", func(v url.Values) { v.Set("exp", "4102444800") }},
 		{"signature from another key", func(v url.Values) {
-			v.Set("sig", approval.Signer{Key: []byte("not the key of this deployment!!")}.Sign(approvalID(link), "ana@example.com", e.clock.Now().Add(time.Hour)))
+			exp, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
+			v.Set("sig", approval.Signer{Key: []byte("not the key of this deployment!!")}.Sign(approvalID(link), "ana@example.com", time.Unix(exp, 0)))
 		}},
 		{"no signature", func(v url.Values) { v.Del("sig") }},
 	}
@@ -547,8 +549,8 @@ func TestChampionMovedMeanwhileIsAConflict(t *testing.T) {
 	e := newEnv(t)
 	id := waitingForApproval(t, e)
 	ctx := context.Background()
-	// Someone promotes the challenger by hand, then rolls back: champion
-	// is 1 again but a third version appears and takes it.
+	// While the approval waits, someone trains a hotfix (v3) and makes it
+	// champion by hand.
 	d, _ := e.loadData()
 	rec, err := e.app.TrainService("test").Train(ctx, train.Request{Model: "heart", Data: d, Config: stumpTraining(e.app.Project.Training)})
 	if err != nil {
