@@ -3,9 +3,9 @@ package forest
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,6 +289,10 @@ type stackItem struct {
 	isLeft bool
 	w0, w1 float64
 	n0, n1 int
+	// constant marks features known to be constant in this node (found so
+	// in an ancestor); they are skipped without a scan, as scikit-learn
+	// skips its known constant features.
+	constant uint64
 }
 
 func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
@@ -338,7 +342,7 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 		found := false
 		if it.n0 > 0 && it.n1 > 0 && n >= g.p.MinSamplesSplit && n >= 2*g.p.MinSamplesLeaf &&
 			(g.p.MaxDepth == 0 || it.depth < g.p.MaxDepth) {
-			best, found = g.bestSplit(it, rng)
+			best, found = g.bestSplit(&it, rng)
 		}
 		var self int32
 		if !found {
@@ -375,9 +379,9 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 			t.Nodes[self].DefaultLeft = l0+l1 >= r0+r1
 			// push right first so the left subtree is built first
 			stack = append(stack,
-				stackItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: self, isLeft: false,
+				stackItem{lo: mid, hi: it.hi, depth: it.depth + 1, parent: self, isLeft: false, constant: it.constant,
 					w0: r0, w1: r1, n0: it.n0 - best.n0l, n1: it.n1 - best.n1l},
-				stackItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: self, isLeft: true,
+				stackItem{lo: it.lo, hi: mid, depth: it.depth + 1, parent: self, isLeft: true, constant: it.constant,
 					w0: l0, w1: l1, n0: best.n0l, n1: best.n1l})
 		}
 		if it.parent >= 0 {
@@ -411,7 +415,7 @@ func fixCovers(t *tree.Tree) {
 
 // bestSplit tries features in random order until mtry non-constant ones were
 // scanned (or all were).
-func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
+func (g *grower) bestSplit(it *stackItem, rng *splitmix) (split, bool) {
 	d := g.d
 	for i := range g.feats {
 		g.feats[i] = i
@@ -425,6 +429,9 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 		j := k + rng.intn(d.nf-k)
 		g.feats[k], g.feats[j] = g.feats[j], g.feats[k]
 		f := g.feats[k]
+		if f < 64 && it.constant&(1<<uint(f)) != 0 {
+			continue
+		}
 		nb := d.bins.NumBins(f)
 		if nb < 2 {
 			continue
@@ -435,16 +442,21 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 		pb := g.pb[it.lo*wpr+f>>3 : it.hi*wpr]
 		shift := uint(8 * (f & 7))
 		if sparse {
+			// a bitmap of the bins seen lists them in order without sorting
+			var seen [4]uint64
 			for i, w := range sw {
 				b := uint8(pb[i*wpr] >> shift)
-				if g.hc[0][b] == 0 && g.hc[1][b] == 0 {
-					g.touched = append(g.touched, int(b))
-				}
+				seen[b>>6] |= 1 << (b & 63)
 				c := 1 - math.Float64bits(w)>>63 // the sign bit marks class 0
 				g.h[c][b] += math.Abs(w)
 				g.hc[c][b]++
 			}
-			insertionSort(g.touched)
+			for k, word := range seen {
+				for word != 0 {
+					g.touched = append(g.touched, k<<6|bits.TrailingZeros64(word))
+					word &= word - 1
+				}
+			}
 		} else {
 			g.denseHist(sw, pb, wpr, shift, nb)
 			for b := 0; b < nb; b++ {
@@ -455,6 +467,9 @@ func (g *grower) bestSplit(it stackItem, rng *splitmix) (split, bool) {
 		}
 		if len(g.touched) < 2 {
 			g.clear()
+			if f < 64 {
+				it.constant |= 1 << uint(f)
+			}
 			continue
 		}
 		visited++
@@ -531,21 +546,6 @@ func (g *grower) clear() {
 	}
 }
 
-func insertionSort(a []int) {
-	if len(a) > 24 {
-		slices.Sort(a)
-		return
-	}
-	for i := 1; i < len(a); i++ {
-		v := a[i]
-		j := i - 1
-		for ; j >= 0 && a[j] > v; j-- {
-			a[j+1] = a[j]
-		}
-		a[j+1] = v
-	}
-}
-
 // partition reorders the in-bag rows in [lo,hi) stably so that those with
 // bin <= b of feature f come first, and returns the boundary.
 func (g *grower) partition(lo, hi, f int, b uint8) int {
@@ -555,18 +555,21 @@ func (g *grower) partition(lo, hi, f int, b uint8) int {
 	word, shift := f>>3, uint(8*(f&7))
 	k, r := 0, 0
 	if wpr == 2 { // up to 16 features: move the two words directly
-		sb := g.scratchB
+		// branch-free: each row is written to both sides and only its own
+		// side's counter advances (the split is unpredictable)
+		sb, sws := g.scratchB, g.scratchW
 		for i, w := range sw {
 			a, c := pb[2*i], pb[2*i+1]
+			l := 0
 			if uint8(pb[2*i+word]>>shift) <= b {
-				sw[k] = w
-				pb[2*k], pb[2*k+1] = a, c
-				k++
-			} else {
-				g.scratchW[r] = w
-				sb[2*r], sb[2*r+1] = a, c
-				r++
+				l = 1
 			}
+			sw[k] = w
+			pb[2*k], pb[2*k+1] = a, c
+			sws[r] = w
+			sb[2*r], sb[2*r+1] = a, c
+			k += l
+			r += 1 - l
 		}
 	} else {
 		for i, w := range sw {
