@@ -222,16 +222,21 @@ func (a *Agent) Handle(ctx context.Context, trig Trigger, opts Options) (*Entry,
 		}
 		e.Diagnosis.Key = key
 	}
+	// The decision's audit id is taken now, before acting, so that the
+	// decision sorts before the events of what it starts at the same time.
+	auditID, err := a.newID()
+	if err != nil {
+		return nil, err
+	}
 	e.Outcome, err = a.act(ctx, p, d, &e.Decision)
 	if err != nil {
 		return nil, err
 	}
 	e.Summary = Summarize(e)
-	id, err := a.record(ctx, d, e)
-	if err != nil {
+	if err := a.record(ctx, d, e, auditID); err != nil {
 		return e, err
 	}
-	e.AuditID = id
+	e.AuditID = auditID
 	return e, nil
 }
 
@@ -265,13 +270,13 @@ func (a *Agent) checkTrigger(t Trigger) error {
 func DiagnosisKey(model, id string) string { return "reports/agent/" + model + "/" + id + ".json" }
 
 // record writes the decision's audit event.
-func (a *Agent) record(ctx context.Context, d *Diagnosis, e *Entry) (string, error) {
+func (a *Agent) record(ctx context.Context, d *Diagnosis, e *Entry, id string) error {
 	if a.Audit == nil {
-		return "", errors.New("agent: no audit log to record the decision in")
+		return errors.New("agent: no audit log to record the decision in")
 	}
 	details, err := json.Marshal(e)
 	if err != nil {
-		return "", fmt.Errorf("agent: encode decision: %w", err)
+		return fmt.Errorf("agent: encode decision: %w", err)
 	}
 	var evidence []string
 	if e.Diagnosis.Key != "" {
@@ -284,8 +289,8 @@ func (a *Agent) record(ctx context.Context, d *Diagnosis, e *Entry) (string, err
 	if e.Decision.Action == ActRollback && e.Outcome.Status == OutcomeDone {
 		version = e.Outcome.To
 	}
-	ev, err := a.Audit.Append(ctx, audit.Event{
-		Time: d.At, Actor: Actor, Action: AuditAction,
+	_, err = a.Audit.Append(ctx, audit.Event{
+		ID: id, Time: d.At, Actor: Actor, Action: AuditAction,
 		Subject:       audit.Subject{Model: d.Model, Version: version, Execution: e.Outcome.Execution},
 		Reason:        e.Summary,
 		Evidence:      evidence,
@@ -293,9 +298,9 @@ func (a *Agent) record(ctx context.Context, d *Diagnosis, e *Entry) (string, err
 		Details:       details,
 	})
 	if err != nil {
-		return "", fmt.Errorf("agent: record decision (outcome %s): %w", e.Outcome.Status, err)
+		return fmt.Errorf("agent: record decision (outcome %s): %w", e.Outcome.Status, err)
 	}
-	return ev.ID, nil
+	return nil
 }
 
 // act carries out the decision once per action id.
