@@ -71,16 +71,23 @@ func (in RetrainInput) Validate() error {
 	return nil
 }
 
-// ExecutionName names an execution of model started at now: the model,
-// the UTC time and 6 random hex digits ("heart-20260314T090000Z-3fa2c1"),
-// valid for Step Functions and sortable by start.
+// ExecutionName names an execution of model started at now: the model
+// (its first 56 characters), the UTC time and 6 random hex digits
+// ("heart-20260314T090000Z-3fa2c1"): at most 80 characters, as Step
+// Functions allows, and sortable by start for one model.
 func ExecutionName(model string, now time.Time, entropy io.Reader) (string, error) {
 	b := make([]byte, 3)
 	if _, err := io.ReadFull(entropy, b); err != nil {
 		return "", fmt.Errorf("workflow: execution name: %w", err)
 	}
+	if len(model) > maxNameModel {
+		model = model[:maxNameModel]
+	}
 	return fmt.Sprintf("%s-%s-%s", model, now.UTC().Format("20060102T150405Z"), hex.EncodeToString(b)), nil
 }
+
+// maxNameModel leaves room in an 80-character name for "-<time>-<hex>".
+const maxNameModel = 80 - len("-20060102T150405Z-000000")
 
 // Started describes an execution after it was started: locally once it
 // ends or waits, on AWS right after StartExecution.
