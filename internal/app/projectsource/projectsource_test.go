@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,4 +161,28 @@ func TestInStore(t *testing.T) {
 			t.Errorf("InStore(%q) = %q, %v", ref, key, ok)
 		}
 	}
+}
+
+// FuzzRelative: a suite path is accepted only if it stays under the
+// configuration's folder, both as a store key and as a local file.
+func FuzzRelative(f *testing.F) {
+	for _, s := range []string{"testdata/suites/heart.json", "../x", "/etc/passwd", "a/../../b", "./a//b", `..\x`, "", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		rel, err := relative(p)
+		if err != nil {
+			return
+		}
+		if rel != path.Clean(rel) || path.IsAbs(rel) || rel == "." {
+			t.Fatalf("relative(%q) = %q: not a clean relative path", p, rel)
+		}
+		if key := path.Join("config", rel); !strings.HasPrefix(key, "config/") {
+			t.Fatalf("relative(%q) = %q: key %q leaves config/", p, rel, key)
+		}
+		dir := filepath.Join(os.TempDir(), "copy")
+		if local := filepath.Join(dir, filepath.FromSlash(rel)); !strings.HasPrefix(local, dir+string(filepath.Separator)) {
+			t.Fatalf("relative(%q) = %q: file %q leaves %s", p, rel, local, dir)
+		}
+	})
 }
