@@ -127,3 +127,13 @@ func TestUnmarshalEveryFamily(t *testing.T) {
 		t.Errorf("unknown family: got %v", err)
 	}
 }
+
+func TestNilRandomSource(t *testing.T) {
+	X, y := mltest.Cleveland()
+	X = mltest.FitPrep(X, false).Apply(X)
+	for _, tr := range []ml.Trainer{forest.Trainer{}, gbdt.Trainer{}} {
+		if _, err := tr.Fit(X, y, nil, nil); !errors.Is(err, ml.ErrBadParam) {
+			t.Errorf("%T with a nil rng: got %v, want ErrBadParam", tr, err)
+		}
+	}
+}

@@ -139,6 +139,9 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 	if err := t.Params.Validate(); err != nil {
 		return nil, err
 	}
+	if rng == nil {
+		return nil, fmt.Errorf("forest: a random source is required: %w", core.ErrBadParam)
+	}
 	p := t.Params.WithDefaults()
 	if err := core.CheckTarget(X, y, w, false); err != nil {
 		return nil, fmt.Errorf("forest: %w", err)

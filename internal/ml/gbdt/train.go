@@ -31,6 +31,9 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 	if err := t.Params.Validate(); err != nil {
 		return nil, err
 	}
+	if rng == nil {
+		return nil, fmt.Errorf("gbdt: a random source is required: %w", core.ErrBadParam)
+	}
 	if err := core.CheckTarget(X, y, w, true); err != nil {
 		return nil, fmt.Errorf("gbdt: %w", err)
 	}
@@ -58,6 +61,9 @@ func (t Trainer) FitValidated(X core.Matrix, y, w []float64, Xv core.Matrix, yv,
 	}
 	if err := core.CheckTarget(X, y, w, true); err != nil {
 		return nil, fmt.Errorf("gbdt: %w", err)
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("gbdt: a random source is required: %w", core.ErrBadParam)
 	}
 	core.CheckShape(Xv, yv, wv)
 	if Xv.Cols != X.Cols {
