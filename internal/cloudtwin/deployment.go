@@ -132,9 +132,10 @@ func (d *Deployment) StackEnvironment(fn Function) (map[string]string, error) {
 }
 
 // Environment returns the whole environment of fn's process: what Lambda
-// itself sets (region, function name, memory, timeout, credentials, the
-// task root), what the stack sets (StackEnvironment), and what only the
-// twin adds: the emulators' endpoints, and TMPDIR standing for the
+// itself sets (region, function name, memory, credentials, the task
+// root), what the stack sets (StackEnvironment), and what only the twin
+// adds: the emulators' endpoints, the function's timeout for the
+// emulator (AWS_LAMBDA_FUNCTION_TIMEOUT), and TMPDIR standing for the
 // sandbox's private /tmp.
 func (d *Deployment) Environment(fn Function, taskRoot, tmp string, creds Credentials) ([]string, error) {
 	stack, err := d.StackEnvironment(fn)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -315,5 +316,58 @@ func TestS3NotFoundIsTheStoreSentinel(t *testing.T) {
 	}
 	if _, _, err := s3.New(op, d.Bucket).Get(context.Background(), "nothing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get of a missing key: %v", err)
+	}
+}
+
+// TestGatewayRefusesAsAPIGatewayDoes covers the answers that never reach
+// a function.
+func TestGatewayRefusesAsAPIGatewayDoes(t *testing.T) {
+	d := deployment(t)
+	g := &Gateway{D: d, APIKey: "k", Functions: map[string]*Lambda{}}
+	base := d.PublicURL()
+	withKey := http.Header{"X-Api-Key": {"k"}}
+	tests := []struct {
+		name, method, url string
+		header            http.Header
+		status            int
+		message           string
+	}{
+		{"another stage", "GET", "https://" + d.Host() + "/nostage/health", nil, 403, "Forbidden"},
+		{"outside any stage", "POST", "https://" + d.Host() + "/approvals/abc", nil, 403, "Forbidden"},
+		{"no API key", "POST", base + "v1/models/heart/predict", nil, 403, "Forbidden"},
+		{"wrong API key", "POST", base + "v1/models/heart/predict", http.Header{"X-Api-Key": {"x"}}, 403, "Forbidden"},
+		{"no method", "DELETE", base + "approvals/abc", nil, 403, "Missing Authentication Token"},
+		{"health by POST", "POST", base + "health", nil, 403, "Missing Authentication Token"},
+		{"function not running", "POST", base + "v1/models/heart/predict", withKey, 502, "Internal server error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := g.Do(context.Background(), tt.method, tt.url, tt.header, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tt.status || !strings.Contains(resp.Body, `"message":"`+tt.message+`"`) {
+				t.Errorf("got %d %s, want %d %s", resp.Status, resp.Body, tt.status, tt.message)
+			}
+		})
+	}
+	if _, err := g.Do(context.Background(), "GET", "https://example.com/dev/health", nil, ""); err == nil {
+		t.Error("a URL of another host reached the API")
+	}
+}
+
+func TestRoutesFollowTheStack(t *testing.T) {
+	for _, tt := range []struct{ path, method, resource, function, proxy string }{
+		{"/v1/models/heart/predict", "POST", "/v1/{proxy+}", "predict", "models/heart/predict"},
+		{"/v1/feedback", "PATCH", "/v1/{proxy+}", "predict", "feedback"},
+		{"/health", "GET", "/health", "predict", ""},
+		{"/approvals/abc", "POST", "/approvals/{proxy+}", "approval", "abc"},
+		{"/", "GET", "/", "dashboard", ""},
+		{"/models", "POST", "/{proxy+}", "dashboard", "models"},
+	} {
+		r, ok := match(tt.path, tt.method)
+		if !ok || r.resource != tt.resource || r.function != tt.function || r.proxy != tt.proxy {
+			t.Errorf("%s %s routed to %+v (%v)", tt.method, tt.path, r, ok)
+		}
 	}
 }
