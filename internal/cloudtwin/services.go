@@ -39,12 +39,21 @@ func (s *SecretsManager) lookup(id string) (string, string, bool) {
 		return id, v, true
 	}
 	for arn, v := range s.secrets {
-		name := arn[strings.Index(arn, ":secret:")+len(":secret:"):]
-		if i := strings.LastIndex(name, "-"); i > 0 && name[:i] == id {
+		if secretName(arn) == id {
 			return arn, v, true
 		}
 	}
 	return "", "", false
+}
+
+// secretName is the name of a secret's ARN: its resource part without
+// the six characters Secrets Manager appends.
+func secretName(arn string) string {
+	_, name, _ := strings.Cut(arn, ":secret:")
+	if i := strings.LastIndex(name, "-"); i > 0 {
+		name = name[:i]
+	}
+	return name
 }
 
 func (s *SecretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,9 +78,8 @@ func (s *SecretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, "1.1", http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 		return
 	}
-	name := arn[strings.Index(arn, ":secret:")+len(":secret:"):]
 	jsonReply(w, "1.1", map[string]any{
-		"ARN": arn, "Name": name[:strings.LastIndex(name, "-")], "SecretString": value,
+		"ARN": arn, "Name": secretName(arn), "SecretString": value,
 		"VersionId": "00000000-0000-4000-8000-000000000001", "VersionStages": []string{"AWSCURRENT"},
 		"CreatedDate": float64(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()),
 	})
@@ -322,6 +330,9 @@ func (e *EventBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var res []string
 	for _, en := range in.Entries {
 		bus := en.EventBusName
+		if bus == "" {
+			bus = "default"
+		}
 		if i := strings.LastIndex(bus, "event-bus/"); i >= 0 {
 			bus = bus[i+len("event-bus/"):]
 		}
