@@ -796,7 +796,10 @@ func (h *Handler) reportLink(r *request) (response, error) {
 	return redirect(r.base + report.ViewPath(pubs[0].Key)), nil
 }
 
-// fmtInt writes n with thin thousands separators.
+// FormatCount writes n with thousands separators, as the pages show counts.
+func FormatCount(n int64) string { return fmtInt(n) }
+
+// fmtInt writes n with thousands separators.
 func fmtInt(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	var b strings.Builder

@@ -256,6 +256,9 @@ func (h *Handler) route(r *request) (response, error) {
 		resp.headers = map[string]string{"Allow": "GET, HEAD, POST"}
 		return resp, nil
 	}
+	if r.path == "/favicon.ico" {
+		return response{status: http.StatusNoContent, ctype: "image/x-icon"}, nil
+	}
 	if r.path == "/signin" {
 		if post {
 			return h.signIn(r)
@@ -350,12 +353,18 @@ func safeNext(next string) string {
 }
 
 func (h *Handler) signInPage(r *request, msg string, status int) (response, error) {
-	nonce := newNonce()
-	signed, err := h.keys.sign("signin", nonce)
-	if err != nil {
-		return response{}, err
+	// Keep the nonce of a sign-in form already open in this browser (a
+	// second tab, or a request the browser makes on its own such as
+	// /favicon.ico), so that its token stays valid.
+	var nonce string
+	if v, ok := r.cookies[preCookie]; !ok || !h.keys.open("signin", v, &nonce) || nonce == "" {
+		nonce = newNonce()
+		signed, err := h.keys.sign("signin", nonce)
+		if err != nil {
+			return response{}, err
+		}
+		r.setCook = append(r.setCook, cookie(preCookie, signed, "/", 3600, r.insecure))
 	}
-	r.setCook = append(r.setCook, cookie(preCookie, signed, "/", 3600, r.insecure))
 	data := map[string]any{
 		"Base": r.base, "CSRF": h.keys.csrfToken("signin:" + nonce), "Next": safeNext(r.query.Get("next")),
 		"Message": msg, "Title": "Sign in",

@@ -186,10 +186,11 @@ func TestEveryPageRenders(t *testing.T) {
 		"/drift":             {"Drift analysis: heart", "Drift score", "Latest check", "thal", "adjusted p", "Reference against current", "Recent checks"},
 		"/drift?range=365d":  {"highest drift score of the day"},
 		"/approvals":         {"Pending", "v2", "/approvals?request=" + s.approvalID, "You decide as <b>" + email},
-		"/trends":            {"Historical trends: heart", "Predictions per hour", "Latency percentiles", "Distribution of predicted probabilities", "Realised performance", "6,760"},
+		"/trends":            {"Historical trends: heart", "Predictions per hour", "Latency percentiles", "Distribution of predicted probabilities", "Realised performance"},
 		"/trends?range=365d": {"Predictions per day"},
 		"/agent":             {"Agent activity: heart", "agent.retrain", "rule retrain-with-approval", "drift.checked", "<details>"},
 	}
+	pages["/trends"] = append(pages["/trends"], ">"+web.FormatCount(int64(s.captured))+"<")
 	for p, wants := range pages {
 		resp, body := get(t, c, s.srv.URL+p)
 		if resp.StatusCode != http.StatusOK {

@@ -29,6 +29,7 @@ type site struct {
 	approvalID string
 	runs       []train.RunRecord
 	driftIDs   []string
+	captured   int
 }
 
 const (
@@ -127,7 +128,7 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Capture(ctx, r1.Version, cur, start.Add(-7*24*time.Hour), start.Add(time.Hour), 40, 1); err != nil {
+	if s.captured, err = p.Capture(ctx, r1.Version, cur, start.Add(-7*24*time.Hour), start.Add(time.Hour), 40, 1); err != nil {
 		t.Fatal(err)
 	}
 	pr := &promoter{rel: a.Release()}
@@ -143,6 +144,11 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 		t.Fatal(err)
 	}
 	s.approvalID = req.ID
+	last := s.driftIDs[len(s.driftIDs)-1]
+	if _, err := log.Append(ctx, audit.Event{Time: p.Clock.Now(), Actor: "agent", Action: "approval.requested", Subject: audit.Subject{Model: "heart", Version: r2.Version},
+		Reason: "candidate v2 against champion v1; approvers " + email + ", bob@example.com", Evidence: []string{"approval:" + req.ID}, CorrelationID: "drift-" + last}); err != nil {
+		t.Fatal(err)
+	}
 	p.Clock.Advance(5 * time.Minute)
 	rsvc := &report.Service{
 		Loader:    &report.Loader{Artifacts: a.Artifacts, Registry: a.Registry(), Audit: log, Approvals: s.approvals},

@@ -20,7 +20,7 @@ func SVG(c Drawer) string {
 	cv.num(w)
 	cv.b.WriteString(`" height="`)
 	cv.num(h)
-	cv.b.WriteString(`" role="img" style="max-width:100%;height:auto" font-family="Helvetica,Arial,sans-serif"`)
+	cv.b.WriteString(`" role="img" style="width:100%;height:auto" font-family="Helvetica,Arial,sans-serif"`)
 	if t := c.title(); t != "" {
 		cv.b.WriteString(` aria-label="`)
 		cv.b.WriteString(html.EscapeString(t))

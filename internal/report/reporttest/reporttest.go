@@ -284,9 +284,11 @@ func (p *Platform) PutDrift(ctx context.Context, d *report.Drift) error {
 	return err
 }
 
-// Capture writes one capture file per hour from..to (exclusive), each
-// with perHour predictions of model version v drawn (with replacement,
-// seeded) from cur, latencies log-normal around 3 ms.
+// Capture writes one capture file per hour from..to (exclusive) with
+// predictions of model version v drawn (with replacement, seeded) from
+// cur: perHour on average, following a daily cycle (half as many at 03:00
+// UTC, half as many again at 15:00), latencies log-normal around 3 ms. It
+// returns how many it wrote.
 func (p *Platform) Capture(ctx context.Context, v int, cur *Current, from, to time.Time, perHour int, seed uint64) (int, error) {
 	model := p.Project.Model.Name
 	b, err := p.bundle(ctx, v)
@@ -312,7 +314,8 @@ func (p *Platform) Capture(ctx context.Context, v int, cur *Current, from, to ti
 		c := &serving.Capture{Model: model, Version: v, Alias: registry.Champion, RequestID: fmt.Sprintf("req-%d", h.Unix()),
 			Time: h.Add(30 * time.Minute), Features: fs, Threshold: pred.Threshold()}
 		buf = buf[:0]
-		for i := 0; i < perHour; i++ {
+		n := perHour + int(math.Round(float64(perHour)*0.5*math.Sin(2*math.Pi*float64(h.Hour()-9)/24)))
+		for i := 0; i < n; i++ {
 			k := rng.IntN(len(cur.Rows))
 			c.Rows = append(c.Rows[:0], cur.Rows[k]...)
 			c.Probs = append(c.Probs[:0], cur.Probs[k])
@@ -327,7 +330,7 @@ func (p *Platform) Capture(ctx context.Context, v int, cur *Current, from, to ti
 		if _, err := p.App.Artifacts.Put(ctx, serving.CaptureKey(model, h, "fixture"), buf, "application/x-ndjson"); err != nil {
 			return total, err
 		}
-		total += perHour
+		total += n
 	}
 	return total, nil
 }
