@@ -75,7 +75,8 @@ func (h *Handler) show(ctx context.Context, id string, l Link) (events.APIGatewa
 		return h.render(http.StatusOK, p)
 	}
 	p.Title = fmt.Sprintf("Approve %s version %d?", r.Model, r.CandidateVersion)
-	p.Form = &form{Action: "/approvals/" + url.PathEscape(id), Approver: l.Approver, Exp: strconv.FormatInt(l.Exp, 10), Sig: l.Sig}
+	// A relative action keeps API Gateway's stage prefix (/prod/approvals/...).
+	p.Form = &form{Action: url.PathEscape(id), Approver: l.Approver, Exp: strconv.FormatInt(l.Exp, 10), Sig: l.Sig}
 	return h.render(http.StatusOK, p)
 }
 
