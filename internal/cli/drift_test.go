@@ -174,3 +174,28 @@ func TestAgentCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSchedulesTheDriftCheck: `steward serve` registers the drift job
+// on the project's schedule and subscribes the agent.
+func TestServeSchedulesTheDriftCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server")
+	}
+	dir := driftDir(t, false)
+	var out, errb syncBuffer
+	e := &Env{DataDir: dir, ConfigPath: "../../steward.yaml", Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, e, []string{"--addr", "127.0.0.1:0"}) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "listening on") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "drift heart: rate(1 day), next at ") || !strings.Contains(out.String(), "the agent acts on each check") {
+		t.Errorf("banner:\n%s", out.String())
+	}
+}
