@@ -62,6 +62,45 @@ type Cache struct {
 	mu       sync.Mutex                             // serialises the slow paths and map copies
 
 	swaps atomic.Uint64
+	// missing remembers, for one RefreshInterval, the aliases and versions
+	// that were not found, so a client asking again and again for a
+	// version that does not exist costs a map read, not a registry call
+	// under the load lock.
+	missing  sync.Map // key -> missingEntry
+	missingN atomic.Int64
+}
+
+// maxMissing bounds the remembered not-found keys; past it they are all
+// forgotten (a flood of made-up names must not grow memory).
+const maxMissing = 10000
+
+type missingEntry struct {
+	err   error
+	until time.Time
+}
+
+// known returns the remembered not-found error of k, if still fresh.
+func (c *Cache) known(k string) error {
+	if v, ok := c.missing.Load(k); ok {
+		m := v.(missingEntry)
+		if c.cfg.Now().Before(m.until) {
+			return m.err
+		}
+		c.missing.Delete(k)
+	}
+	return nil
+}
+
+// remember keeps a not-found error of k for one RefreshInterval.
+func (c *Cache) remember(k string, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		if c.missingN.Add(1) > maxMissing {
+			c.missing.Range(func(k, _ any) bool { c.missing.Delete(k); return true })
+			c.missingN.Store(0)
+		}
+		c.missing.Store(k, missingEntry{err: err, until: c.cfg.Now().Add(c.cfg.RefreshInterval)})
+	}
+	return err
 }
 
 type aliasEntry struct {
@@ -104,9 +143,14 @@ func key(name, sub string) string { return name + "\x00" + sub }
 // call for an alias resolves and loads it; later calls return the cached
 // model, checking for a move at most every RefreshInterval.
 func (c *Cache) Alias(ctx context.Context, name, alias string) (*Loaded, error) {
-	e := (*c.aliases.Load())[key(name, alias)]
+	k := key(name, alias)
+	e := (*c.aliases.Load())[k]
 	if e == nil {
-		return c.addAlias(ctx, name, alias)
+		if err := c.known(k); err != nil {
+			return nil, err
+		}
+		m, err := c.addAlias(ctx, name, alias)
+		return m, c.remember(k, err)
 	}
 	st := e.cur.Load()
 	if c.cfg.Now().Sub(st.checked) >= c.cfg.RefreshInterval && e.refreshing.CompareAndSwap(false, true) {
@@ -155,14 +199,19 @@ func (c *Cache) addAlias(ctx context.Context, name, alias string) (*Loaded, erro
 
 // Version returns version v of model name, loading it on first use.
 func (c *Cache) Version(ctx context.Context, name string, v int) (*Loaded, error) {
-	if m := (*c.versions.Load())[key(name, strconv.Itoa(v))]; m != nil {
+	k := key(name, strconv.Itoa(v))
+	if m := (*c.versions.Load())[k]; m != nil {
 		return m, nil
+	}
+	if err := c.known(k); err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.LoadTimeout)
 	defer cancel()
-	return c.versionLocked(ctx, name, v)
+	m, err := c.versionLocked(ctx, name, v)
+	return m, c.remember(k, err)
 }
 
 // versionLocked loads (or finds) a version; c.mu is held.

@@ -170,3 +170,38 @@ func TestCacheRefusesAModelWithAMismatchedIdentity(t *testing.T) {
 		t.Errorf("loading a bundle that says it is another version = %v, want ErrUnavailable", err)
 	}
 }
+
+func TestCacheRemembersMissingModelsForAnInterval(t *testing.T) {
+	src := newFakeSource()
+	var resolves atomic.Int64
+	src.resolve = func(name, alias string) (int, error) {
+		resolves.Add(1)
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		if v, ok := src.aliases[name+"@"+alias]; ok {
+			return v, nil
+		}
+		return 0, notFoundf("no alias")
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cache := NewCache(src, CacheConfig{RefreshInterval: 10 * time.Second, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for range 50 {
+		if _, err := cache.Alias(ctx, "heart", "champion"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+		if _, err := cache.Version(ctx, "heart", 7); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	}
+	if resolves.Load() != 1 || src.loads != 1 {
+		t.Errorf("%d resolves and %d loads for 50 requests each, want 1 and 1", resolves.Load(), src.loads)
+	}
+	// Once trained, the model is found after the interval.
+	src.add(newLinear("heart", 1))
+	src.set("heart", "champion", 1)
+	now = now.Add(11 * time.Second)
+	if m, err := cache.Alias(ctx, "heart", "champion"); err != nil || m.Version() != 1 {
+		t.Errorf("after training: %v, %v", m, err)
+	}
+}
