@@ -42,6 +42,9 @@ for fam in forest gbdt; do
 	"$work/servebench" handler -family "$fam" -trees 100 -n 20000 | tee -a "$out"
 done
 
+echo "-- capture on the request path (BatchWriter.Capture, 8 callers, batches written meanwhile)"
+"$work/servebench" capture -workers 8 -seconds 5 | tee -a "$out"
+
 # The same record as the baseline's post.lua, with the codes of the
 # bundled schema (cp 1-4, slope 1-3, thal 3/6/7).
 row='{"age":63,"sex":1,"cp":1,"trestbps":145,"chol":233,"fbs":1,"restecg":2,"thalach":150,"exang":0,"oldpeak":2.3,"slope":3,"ca":0,"thal":6}'
@@ -108,6 +111,8 @@ for fam, pyname in (("forest", "rf"), ("gbdt", "xgb")):
 for r in rows:
     if r.get("kind") == "handler":
         print(f"handler {r['family']:6} {r['layer']:52} median {r['median_us']:.1f} µs  p99 {r['p99_us']:.1f} µs")
+    if r.get("kind") == "capture":
+        print(f"capture hand-off: median {r['median_us']:.2f} µs, p99 {r['p99_us']:.2f} µs, p99.9 {r['p999_us']:.2f} µs, max {r['max_us']/1000:.1f} ms; {r['written']} of {r['calls']} written")
     if r.get("kind") == "bootstrap_size":
         print(f"bootstrap {r['arch']}: {r['mib']:.1f} MiB")
     if r.get("kind") == "coldstart_summary":

@@ -5,6 +5,9 @@
 //	    train the heart model and register it as champion in data dir DIR
 //	servebench handler -family forest -trees 100 -n 20000
 //	    in-process latency of one-row requests, JSON in to JSON out
+//	servebench capture -workers 8 -seconds 5
+//	    the time a request spends handing its predictions to the capture
+//	    writer while batches are written to the directory store
 //	servebench coldstart -reps 5
 //	    the predict bootstrap under aws-lambda-rie: process start to the
 //	    first successful prediction, and the bootstrap sizes
@@ -47,6 +50,8 @@ func main() {
 		err = handlerCmd(os.Args[2:])
 	case "coldstart":
 		err = coldstartCmd(os.Args[2:])
+	case "capture":
+		err = captureCmd(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -199,6 +204,72 @@ func handlerCmd(args []string) error {
 		q := quantilesOf(d)
 		emit(map[string]any{"kind": "handler", "layer": l.name, "family": *family, "trees": *trees, "capture": *capture,
 			"n": *n, "median_us": q.Median, "p90_us": q.P90, "p99_us": q.P99, "gomaxprocs": runtime.GOMAXPROCS(0)})
+	}
+	return nil
+}
+
+// captureCmd times BatchWriter.Capture, the only capture work on the
+// request path, from concurrent goroutines while the writer flushes
+// batches to the directory store.
+func captureCmd(args []string) error {
+	fs := flag.NewFlagSet("capture", flag.ExitOnError)
+	workers := fs.Int("workers", 8, "concurrent callers")
+	seconds := fs.Float64("seconds", 5, "duration")
+	rows := fs.Int("rows", 1, "predictions per request")
+	fs.Parse(args)
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "servebench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	a, err := openApp(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	w := serving.NewBatchWriter(a.Artifacts, serving.BatchWriterConfig{})
+	feats, err := serving.NewFeatureSet(serving.FeaturesOf(servingtest.HeartSchema().Features(), true))
+	if err != nil {
+		return err
+	}
+	nf := feats.Len()
+	ids := serving.NewIDGen(nil, nil)
+	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
+	results := make(chan []time.Duration, *workers)
+	for range *workers {
+		go func() {
+			var d []time.Duration
+			for time.Now().Before(deadline) {
+				c := &serving.Capture{Model: "heart", Version: 1, Alias: "champion", RequestID: "bench", Time: time.Now(),
+					Features: feats, Threshold: 0.5, Rows: make([]float64, *rows*nf), IDs: make([]serving.UUID, *rows), Probs: make([]float64, *rows)}
+				ids.Fill(c.IDs)
+				t0 := time.Now()
+				if err := w.Capture(c); err != nil {
+					panic(err)
+				}
+				d = append(d, time.Since(t0))
+			}
+			results <- d
+		}()
+	}
+	var all []time.Duration
+	for range *workers {
+		all = append(all, <-results...)
+	}
+	t0 := time.Now()
+	if err := w.Close(ctx); err != nil {
+		return err
+	}
+	closeMs := float64(time.Since(t0).Microseconds()) / 1000
+	st := w.Stats()
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	q := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))]) / 1e3 }
+	emit(map[string]any{"kind": "capture", "calls": len(all), "rows_per_call": *rows, "workers": *workers,
+		"median_us": q(0.5), "p99_us": q(0.99), "p999_us": q(0.999), "max_us": q(1),
+		"written": st.Written, "files": st.Files, "close_ms": closeMs})
+	if st.Written != uint64(len(all)**rows) {
+		return fmt.Errorf("captured %d predictions, wrote %d", len(all)**rows, st.Written)
 	}
 	return nil
 }
