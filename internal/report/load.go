@@ -192,48 +192,41 @@ func (l *Loader) validation(ctx context.Context, digest string) (*Validation, er
 // DriftKey returns the artifact key of a drift check's JSON report.
 func DriftKey(model, id string) string { return "reports/drift/" + model + "/" + id + ".json" }
 
-// DecodeDriftCheck reads a stored drift check: either a bare drift.Report
-// or an envelope {"report": {...}} with the check's id, model, model
-// version and time beside it (id, model; version or model_version;
-// checked_at, checkedAt, time or created_at). Fields the document lacks
-// keep the values of into.
+// DecodeDriftCheck reads a stored drift check: the monitor's document
+// {"check": {checkId, model, version, at, ...}, "report": {...}}, or a bare
+// drift.Report. Fields the document lacks keep the values of into.
 func DecodeDriftCheck(data []byte, into *Drift) error {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	var doc struct {
+		Check *struct {
+			CheckID string    `json:"checkId"`
+			Model   string    `json:"model"`
+			Version int       `json:"version"`
+			At      time.Time `json:"at"`
+		} `json:"check"`
+		Report json.RawMessage `json:"report"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("%w: drift check: %v", ErrCorrupt, err)
 	}
-	rep := &drift.Report{}
 	body := data
-	if raw, ok := top["report"]; ok {
-		body = raw
-		str := func(names ...string) string {
-			for _, n := range names {
-				var s string
-				if v, ok := top[n]; ok && json.Unmarshal(v, &s) == nil && s != "" {
-					return s
-				}
-			}
-			return ""
+	if len(doc.Report) > 0 {
+		body = doc.Report
+	}
+	if c := doc.Check; c != nil {
+		if c.CheckID != "" {
+			into.ID = c.CheckID
 		}
-		if s := str("id", "check_id", "checkId"); s != "" {
-			into.ID = s
+		if c.Model != "" {
+			into.Model = c.Model
 		}
-		if s := str("model"); s != "" {
-			into.Model = s
+		if c.Version > 0 {
+			into.Version = c.Version
 		}
-		for _, n := range []string{"version", "model_version", "modelVersion"} {
-			var v int
-			if raw, ok := top[n]; ok && json.Unmarshal(raw, &v) == nil && v > 0 {
-				into.Version = v
-				break
-			}
-		}
-		if s := str("checked_at", "checkedAt", "time", "created_at", "createdAt"); s != "" {
-			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				into.CheckedAt = t.UTC()
-			}
+		if !c.At.IsZero() {
+			into.CheckedAt = c.At.UTC()
 		}
 	}
+	rep := &drift.Report{}
 	if err := json.Unmarshal(body, rep); err != nil {
 		return fmt.Errorf("%w: drift report: %v", ErrCorrupt, err)
 	}

@@ -128,7 +128,7 @@ func build(tb testing.TB) (*bundled, error) {
 		return nil, err
 	}
 	p.Clock.Advance(time.Hour)
-	b.drift, err = p.DriftCheck(ctx, r2.Version, "testdata/heart/processed.hungarian.data", "20260303T110000Z")
+	b.drift, err = p.DriftCheck(ctx, r2.Version, "testdata/heart/processed.hungarian.data")
 	if err != nil {
 		return nil, err
 	}

@@ -34,8 +34,9 @@
 // request came over plain http to a loopback address (the local
 // `steward serve`); browsers refuse Secure cookies over http otherwise.
 //
-// Pages stay fast on a year of history: drift checks are summarised into
-// one small record each (DriftIndex), and captured predictions into hourly
+// Pages stay fast on a year of history: drift checks are read from the
+// monitor's summary records (one small record each, MonitorHistory), and
+// captured predictions from hourly
 // and daily aggregates (Trends) with latency and probability histograms,
 // each hour read once after it ends.
 package web

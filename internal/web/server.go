@@ -64,8 +64,8 @@ type Config struct {
 	// `steward serve`), where browsers would otherwise refuse them. Off on
 	// AWS, where every request arrives over https.
 	InsecureLoopback bool
-	// Drift lists drift checks; nil indexes the drift reports of the
-	// artifact store (see DriftIndex).
+	// Drift lists drift checks; nil reads the drift monitor's check
+	// history from Records (MonitorHistory).
 	Drift DriftHistory
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
@@ -119,7 +119,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.bundles.artifacts = cfg.Artifacts
 	if h.drift == nil {
-		h.drift = &DriftIndex{Records: cfg.Records, Artifacts: cfg.Artifacts, Now: now}
+		h.drift = MonitorHistory{Records: cfg.Records}
 	}
 	return h, nil
 }

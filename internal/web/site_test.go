@@ -96,19 +96,21 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 	s.runs = []train.RunRecord{r1, r2}
 	a := p.App
 	log := a.Audit()
+	var lastCorr string
 	for i := 0; i < 28; i++ {
 		p.Clock.Set(start.Add(-7*24*time.Hour + time.Duration(i)*6*time.Hour))
 		file := "testdata/heart/processed.cleveland.data"
 		if i%4 == 3 || i >= 24 {
 			file = "testdata/heart/processed.hungarian.data"
 		}
-		id := p.Clock.Now().Format("20060102T150405Z")
-		d, err := p.DriftCheck(ctx, r1.Version, file, id)
+		d, err := p.DriftCheck(ctx, r1.Version, file)
 		if err != nil {
 			t.Fatal(err)
 		}
+		id := d.ID
 		s.driftIDs = append(s.driftIDs, id)
-		corr := "drift-" + id
+		corr := "drift-" + p.Clock.Now().Format("20060102T150405Z")
+		lastCorr = corr
 		if _, err := log.Append(ctx, audit.Event{Actor: "scheduler", Action: "drift.checked", Subject: audit.Subject{Model: "heart", Version: r1.Version},
 			Reason: fmt.Sprintf("%s: drift score %.2f", d.Report.Verdict, d.Report.DriftScore), Evidence: []string{d.Key}, CorrelationID: corr}); err != nil {
 			t.Fatal(err)
@@ -135,7 +137,7 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 	s.approvals = a.Approvals(pr, nil)
 	pr.svc = s.approvals
 	req, _, err := s.approvals.Create(ctx, approval.Request{
-		ExecutionID: "drift-" + s.driftIDs[len(s.driftIDs)-1], Model: "heart", CandidateVersion: r2.Version, ChampionVersion: r1.Version,
+		ExecutionID: lastCorr, Model: "heart", CandidateVersion: r2.Version, ChampionVersion: r1.Version,
 		Candidate: r2.Metrics, Champion: r1.Metrics, Trigger: "drift", Reason: "drift on the Hungarian window",
 		RequestedBy: "agent", Approvers: []string{email, "bob@example.com"},
 		Evidence: []string{"reports/drift/heart/" + s.driftIDs[len(s.driftIDs)-1] + ".json"},
@@ -144,9 +146,8 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 		t.Fatal(err)
 	}
 	s.approvalID = req.ID
-	last := s.driftIDs[len(s.driftIDs)-1]
 	if _, err := log.Append(ctx, audit.Event{Time: p.Clock.Now(), Actor: "agent", Action: "approval.requested", Subject: audit.Subject{Model: "heart", Version: r2.Version},
-		Reason: "candidate v2 against champion v1; approvers " + email + ", bob@example.com", Evidence: []string{"approval:" + req.ID}, CorrelationID: "drift-" + last}); err != nil {
+		Reason: "candidate v2 against champion v1; approvers " + email + ", bob@example.com", Evidence: []string{"approval:" + req.ID}, CorrelationID: lastCorr}); err != nil {
 		t.Fatal(err)
 	}
 	p.Clock.Advance(5 * time.Minute)

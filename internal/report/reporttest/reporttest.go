@@ -9,8 +9,6 @@ package reporttest
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,7 +22,7 @@ import (
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/monitor"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/serving"
@@ -246,42 +244,23 @@ func (p *Platform) bundle(ctx context.Context, v int) (*bundle.Bundle, error) {
 }
 
 // DriftCheck checks file (relative to the repository root) against the
-// reference profile of version v, with the default options, and stores
-// the check at report.DriftKey as an envelope {id, model, version,
-// checked_at, report}.
-func (p *Platform) DriftCheck(ctx context.Context, v int, file, id string) (*report.Drift, error) {
-	cur, b, err := p.Score(ctx, v, file)
+// reference profile of version v with the application's drift monitor, as
+// `steward drift --current FILE` does: the report is stored at
+// reports/drift/{model}/{id}.json and its summary in the check history.
+func (p *Platform) DriftCheck(ctx context.Context, v int, file string) (*report.Drift, error) {
+	data, err := os.ReadFile(filepath.Join(p.Root, file))
 	if err != nil {
 		return nil, err
 	}
-	if b.Profile == nil {
-		return nil, errors.New("reporttest: the bundle has no reference profile")
-	}
-	prof, err := drift.ParseProfile(b.Profile)
-	if err != nil {
-		return nil, err
-	}
-	opts := drift.DefaultOptions()
-	opts.Performance.Bootstrap = 200
-	opts.Performance.Seed = 1
-	rep, err := drift.Check(prof, drift.Window{Columns: cur.Columns, Predictions: cur.Probs, Labels: cur.Labels}, opts)
-	if err != nil {
-		return nil, err
-	}
-	d := &report.Drift{ID: id, Model: p.Project.Model.Name, Version: v, CheckedAt: p.Clock.Now().UTC(), Report: rep, Key: report.DriftKey(p.Project.Model.Name, id)}
-	return d, p.PutDrift(ctx, d)
-}
-
-// PutDrift stores a drift check as the envelope DecodeDriftCheck reads.
-func (p *Platform) PutDrift(ctx context.Context, d *report.Drift) error {
-	body, err := json.Marshal(map[string]any{
-		"id": d.ID, "model": d.Model, "version": d.Version, "checked_at": d.CheckedAt, "report": d.Report,
+	res, err := p.App.Monitor().Check(ctx, monitor.Request{
+		Model: p.Project.Model.Name, Version: v, Current: &monitor.File{Name: filepath.Base(file), Data: data},
+		Trigger: "test", Quiet: true,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = p.App.Artifacts.Put(ctx, report.DriftKey(d.Model, d.ID), body, "application/json")
-	return err
+	s := res.Summary
+	return &report.Drift{ID: s.CheckID, Model: s.Model, Version: s.Version, CheckedAt: s.At.UTC(), Key: s.ReportKey, Report: res.Report}, nil
 }
 
 // Capture writes one capture file per hour from..to (exclusive) with
