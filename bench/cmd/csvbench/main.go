@@ -8,7 +8,7 @@
 //	{"bench":"csv","impl":"steward","phase":"load+validate","rows":1000000,"rep":0,"s":0.41}
 //
 // with phases read (os.ReadFile), parse, validate, load (read+parse) and
-// load+validate. It fails if the suite does not pass, so a benchmark never
+// load+validate, and the CPU time each took (cpu_s). It fails if the suite does not pass, so a benchmark never
 // times a validation that went wrong.
 package main
 
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/stewardml/steward/internal/dataset"
@@ -40,7 +41,19 @@ type line struct {
 	Bytes   int     `json:"bytes"`
 	Rep     int     `json:"rep"`
 	Seconds float64 `json:"s"`
-	Procs   int     `json:"gomaxprocs"`
+	// CPU is the process's user+system CPU time over the phase, which
+	// a busy machine disturbs less than the wall time.
+	CPU   float64 `json:"cpu_s"`
+	Procs int     `json:"gomaxprocs"`
+}
+
+// cpuTime returns the process's user+system CPU time so far.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 func run(args []string) error {
@@ -65,30 +78,31 @@ func run(args []string) error {
 	enc := json.NewEncoder(os.Stdout)
 	for rep := 0; rep < *reps; rep++ {
 		runtime.GC()
-		t0 := time.Now()
+		c0, t0 := cpuTime(), time.Now()
 		body, err := os.ReadFile(*data)
 		if err != nil {
 			return err
 		}
-		t1 := time.Now()
+		c1, t1 := cpuTime(), time.Now()
 		frame, err := dataset.Parse(body, nil, dataset.Options{})
 		if err != nil {
 			return err
 		}
-		t2 := time.Now()
+		c2, t2 := cpuTime(), time.Now()
 		res := validation.Validate(suite, frame, validation.Options{ResultFormat: "SUMMARY"})
-		t3 := time.Now()
+		c3, t3 := cpuTime(), time.Now()
 		if !res.Success {
 			return fmt.Errorf("the data failed the suite: %s", validation.Summarize(res))
 		}
 		for _, p := range []struct {
 			phase string
 			d     time.Duration
+			cpu   float64
 		}{
-			{"read", t1.Sub(t0)}, {"parse", t2.Sub(t1)}, {"validate", t3.Sub(t2)},
-			{"load", t2.Sub(t0)}, {"load+validate", t3.Sub(t0)},
+			{"read", t1.Sub(t0), c1 - c0}, {"parse", t2.Sub(t1), c2 - c1}, {"validate", t3.Sub(t2), c3 - c2},
+			{"load", t2.Sub(t0), c2 - c0}, {"load+validate", t3.Sub(t0), c3 - c0},
 		} {
-			if err := enc.Encode(line{"csv", "steward", p.phase, frame.Rows, len(body), rep, p.d.Seconds(), runtime.GOMAXPROCS(0)}); err != nil {
+			if err := enc.Encode(line{"csv", "steward", p.phase, frame.Rows, len(body), rep, p.d.Seconds(), p.cpu, runtime.GOMAXPROCS(0)}); err != nil {
 				return err
 			}
 		}
