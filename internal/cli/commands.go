@@ -22,5 +22,7 @@ func commands() []command {
 		{"reject", "reject a pending request as one of its approvers", runReject},
 		{"drift", "check the captured traffic (or a file) for drift against the model's training data", runDrift},
 		{"agent", "diagnose a model, decide on a saved event, or read the agent's decisions", runAgent},
+		{"report", "render a training, drift or deployment report as HTML or PDF", runReport},
+		{"operators", "create, list or delete the dashboard's operators", runOperators},
 	}
 }

@@ -86,6 +86,10 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
+	if err := mountDashboard(ctx, e, a, gw, base, logger); err != nil {
+		ln.Close()
+		return err
+	}
 
 	model, alias := "", "champion"
 	var features []serving.Feature
