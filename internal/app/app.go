@@ -100,6 +100,14 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Notifier.From = a.Project.Notify.From
 		a.Notifier.Routes = notify.Routes{"default": {Email: a.Project.Notify.To}}
 	}
+	if esc := a.Escalation(); len(esc) > 0 {
+		if a.Notifier.Routes == nil {
+			a.Notifier.Routes = notify.Routes{}
+		}
+		r := a.Notifier.Routes[notify.Escalated]
+		r.Email = esc
+		a.Notifier.Routes[notify.Escalated] = r
+	}
 	if a.Runtime.EmailFrom != "" {
 		a.Notifier.From = a.Runtime.EmailFrom
 	}
@@ -107,6 +115,34 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Notifier.From = "steward@localhost.localdomain"
 	}
 	return a, nil
+}
+
+// Approvers returns who is asked to approve a promotion: the
+// deployment's list (STEWARD_APPROVERS, which the CDK stack sets from its
+// approverEmails) when there is one, else the project's
+// approval.approvers.
+func (a *App) Approvers() []string {
+	if len(a.Runtime.Approvers) > 0 {
+		return a.Runtime.Approvers
+	}
+	if a.Project != nil {
+		return a.Project.Approval.Approvers
+	}
+	return nil
+}
+
+// Escalation returns who hears about approvals nobody decided in time and
+// about the agent's escalations: the deployment's list
+// (STEWARD_ESCALATION) when there is one, else the project's
+// (approval.escalate_to, else notify.to).
+func (a *App) Escalation() []string {
+	if len(a.Runtime.Escalation) > 0 {
+		return a.Runtime.Escalation
+	}
+	if a.Project != nil {
+		return a.Project.Escalation()
+	}
+	return nil
 }
 
 // Close releases the adapters' resources.

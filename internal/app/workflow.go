@@ -16,7 +16,6 @@ import (
 	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/local/gateway"
-	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/train/trainfn"
 	"github.com/stewardml/steward/internal/validation"
 	"github.com/stewardml/steward/internal/validation/validatefn"
@@ -131,26 +130,16 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 		}
 	}
 	approvals := a.ApprovalService(nil)
-	notifier := *a.Notifier
-	notifier.Routes = notify.Routes{}
-	for k, v := range a.Notifier.Routes {
-		notifier.Routes[k] = v
-	}
-	if esc := p.Escalation(); len(esc) > 0 {
-		r := notifier.Routes[notify.Escalated]
-		r.Email = esc
-		notifier.Routes[notify.Escalated] = r
-	}
 	return &WorkflowHandlers{
 		Validate: val,
 		Train:    &trainfn.Handler{Project: trainfn.ProjectOf(p), Artifacts: a.Artifacts, Service: a.TrainService("workflow")},
 		Evaluate: &workflow.Evaluate{Project: proj, Artifacts: a.Artifacts, Registry: a.Registry(), Train: a.TrainService("workflow"), Audit: a.Audit()},
 		RequestApproval: &workflow.RequestApproval{
 			Project: proj, Approvals: approvals, Signer: approvals.Signer, Mailer: a.Mailer,
-			Approvers: p.Approval.Approvers, Expiry: p.Approval.Expiry.D(), BaseURL: a.LinkBase(), From: a.Notifier.From,
+			Approvers: a.Approvers(), Expiry: p.Approval.Expiry.D(), BaseURL: a.LinkBase(), From: a.Notifier.From,
 		},
 		Promote: &workflow.Promote{Project: proj, Release: a.Release(), Registry: a.Registry(), Approvals: approvals},
-		Record:  &workflow.Record{Project: proj, Audit: a.Audit(), Notifier: &notifier, Approvals: approvals},
+		Record:  &workflow.Record{Project: proj, Audit: a.Audit(), Notifier: a.Notifier, Approvals: approvals},
 	}, nil
 }
 

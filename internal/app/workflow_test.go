@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -48,5 +50,55 @@ func TestWorkflowNeedsAProject(t *testing.T) {
 	}
 	if _, err := a.StartRetrain(context.Background(), workflow.RetrainInput{}); !errors.Is(err, ErrNoProject) {
 		t.Errorf("StartRetrain without a project: %v", err)
+	}
+}
+
+// TestDeploymentApproversAndEscalationOverrideTheProject: on AWS the
+// stack's approverEmails and escalationEmails arrive as STEWARD_APPROVERS
+// and STEWARD_ESCALATION and replace what steward.yaml says; without them
+// the project decides.
+func TestDeploymentApproversAndEscalationOverrideTheProject(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := config.Load(filepath.Join(root, "steward.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name                 string
+		rt                   config.Runtime
+		approvers, escalated []string
+	}{
+		{"the project's", config.Runtime{}, p.Approval.Approvers, p.Escalation()},
+		{"the deployment's", config.Runtime{Approvers: []string{"ana@acme.test", "bo@acme.test"}, Escalation: []string{"oncall@acme.test"}},
+			[]string{"ana@acme.test", "bo@acme.test"}, []string{"oncall@acme.test"}},
+		{"approvers only", config.Runtime{Approvers: []string{"ana@acme.test"}}, []string{"ana@acme.test"}, p.Escalation()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.rt.DataDir = t.TempDir()
+			a, err := New(context.Background(), Options{Runtime: tc.rt, Project: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			h, err := a.WorkflowHandlers()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.RequestApproval.Approvers; !slices.Equal(got, tc.approvers) {
+				t.Errorf("approval emails go to %q, want %q", got, tc.approvers)
+			}
+			if got := a.Notifier.Routes[notify.Escalated].Email; !slices.Equal(got, tc.escalated) {
+				t.Errorf("escalations go to %q, want %q", got, tc.escalated)
+			}
+			if got := h.Record.Notifier.(*notify.Dispatcher).Routes[notify.Escalated].Email; !slices.Equal(got, tc.escalated) {
+				t.Errorf("the record step escalates to %q, want %q", got, tc.escalated)
+			}
+		})
+	}
+	if len(p.Approval.Approvers) == 0 || len(p.Escalation()) == 0 {
+		t.Fatal("steward.yaml names no approvers or escalation list: the first case proves nothing")
 	}
 }

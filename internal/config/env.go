@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
@@ -39,6 +40,15 @@ type Runtime struct {
 	// ApprovalSecret names the secret holding the approval-link signing key
 	// (STEWARD_APPROVAL_SECRET: a Secrets Manager name or ARN on AWS).
 	ApprovalSecret string
+	// Approvers, when set, replace the project's approval.approvers: the
+	// deployment names who approves (STEWARD_APPROVERS, comma-separated
+	// e-mail addresses; the CDK stack sets it from its approverEmails).
+	Approvers []string
+	// Escalation, when set, replaces the project's escalation list
+	// (approval.escalate_to, else notify.to): who hears about undecided
+	// approvals and the agent's escalations (STEWARD_ESCALATION,
+	// comma-separated e-mail addresses).
+	Escalation []string
 	// LogLevel is debug, info, warn or error (STEWARD_LOG_LEVEL, default info).
 	LogLevel string
 	// Endpoints override AWS service endpoints, for emulators.
@@ -87,6 +97,8 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 		EventBus:        get("STEWARD_EVENT_BUS"),
 		EmailFrom:       get("STEWARD_EMAIL_FROM"),
 		ApprovalSecret:  get("STEWARD_APPROVAL_SECRET"),
+		Approvers:       addressList(get("STEWARD_APPROVERS")),
+		Escalation:      addressList(get("STEWARD_ESCALATION")),
 		LogLevel:        get("STEWARD_LOG_LEVEL"),
 		Endpoints: Endpoints{
 			S3:             get("STEWARD_AWS_ENDPOINT_S3"),
@@ -138,6 +150,8 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 	if r.PublicURL != "" {
 		checkURL(bad, "STEWARD_PUBLIC_URL", r.PublicURL)
 	}
+	checkAddresses(bad, "STEWARD_APPROVERS", r.Approvers)
+	checkAddresses(bad, "STEWARD_ESCALATION", r.Escalation)
 	if r.StateMachineARN != "" && !strings.HasPrefix(r.StateMachineARN, "arn:") {
 		bad("STEWARD_STATE_MACHINE_ARN", "expected an ARN (arn:aws:states:...), got %q", r.StateMachineARN)
 	}
@@ -158,6 +172,26 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 		return r, errors.Join(errs...)
 	}
 	return r, nil
+}
+
+// addressList splits a comma-separated list, dropping empty items; nil
+// for none.
+func addressList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func checkAddresses(bad func(string, string, ...any), name string, addrs []string) {
+	for i, addr := range addrs {
+		if a, err := mail.ParseAddress(addr); err != nil || a.Name != "" || a.Address != addr {
+			bad(name, "item %d: expected an e-mail address such as ops@example.com, got %q", i+1, addr)
+		}
+	}
 }
 
 func checkURL(bad func(string, string, ...any), name, v string) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Runtime{DataDir: ".steward", ConfigPath: "steward.yaml", Stage: "local", LogLevel: "info"}
-	if r != want {
+	if !reflect.DeepEqual(r, want) {
 		t.Errorf("FromEnv(empty) = %+v, want %+v", r, want)
 	}
 	if r.AWS() {
@@ -58,6 +59,8 @@ func TestFromEnvNamesEachBadVariable(t *testing.T) {
 		"STEWARD_STATE_MACHINE_ARN":     "retrain",
 		"STEWARD_AWS_ENDPOINT_DYNAMODB": "localhost:8000",
 		"STEWARD_LOG_LEVEL":             "loud",
+		"STEWARD_APPROVERS":             "ana@example.com, Bo <bo@example.com>",
+		"STEWARD_ESCALATION":            "oncall",
 	}))
 	if err == nil {
 		t.Fatal("no error")
@@ -73,9 +76,31 @@ func TestFromEnvNamesEachBadVariable(t *testing.T) {
 		`STEWARD_PUBLIC_URL: expected an absolute http or https URL, got "example.com/x"`,
 		`STEWARD_STATE_MACHINE_ARN: expected an ARN (arn:aws:states:...), got "retrain"`,
 		`STEWARD_AWS_ENDPOINT_DYNAMODB: expected an absolute http or https URL, got "localhost:8000"`,
+		`STEWARD_APPROVERS: item 2: expected an e-mail address such as ops@example.com, got "Bo <bo@example.com>"`,
+		`STEWARD_ESCALATION: item 1: expected an e-mail address such as ops@example.com, got "oncall"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
 		}
+	}
+}
+
+func TestFromEnvReadsTheDeploymentsApproversAndEscalation(t *testing.T) {
+	r, err := FromEnv(envOf(map[string]string{
+		"STEWARD_APPROVERS":  " ana@example.com,bo@example.com ,",
+		"STEWARD_ESCALATION": "oncall@example.com",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Approvers, []string{"ana@example.com", "bo@example.com"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Approvers = %q, want %q", got, want)
+	}
+	if got, want := r.Escalation, []string{"oncall@example.com"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Escalation = %q, want %q", got, want)
+	}
+	r, err = FromEnv(envOf(nil))
+	if err != nil || r.Approvers != nil || r.Escalation != nil {
+		t.Errorf("unset: Approvers %q, Escalation %q, %v; want none, so that the project's apply", r.Approvers, r.Escalation, err)
 	}
 }
