@@ -15,6 +15,7 @@ import (
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/stewardml/steward/internal/app/projectsource"
 	"github.com/stewardml/steward/internal/aws/dynamodb"
 	"github.com/stewardml/steward/internal/aws/s3"
 	"github.com/stewardml/steward/internal/config"
@@ -132,7 +133,9 @@ func (a *App) Close() error {
 
 // New opens the stores the runtime settings name (S3 and DynamoDB when a
 // bucket or table is set, the data directory otherwise), loads the project
-// configuration if the file exists, and builds the service.
+// configuration Runtime.ConfigPath names (a file, used if it exists, or
+// artifact:KEY in the artifact store, as on Lambda; see package
+// projectsource), and builds the service.
 func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
 	a := &App{}
 	var arts store.ArtifactStore
@@ -165,16 +168,28 @@ func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
 		a.closers = append(a.closers, db.Close)
 		arts, rs = f, db
 	}
-	if rt.ConfigPath != "" {
-		if _, err := os.Stat(rt.ConfigPath); err == nil {
-			p, err := config.Load(rt.ConfigPath)
-			if err != nil {
-				a.Close()
-				return nil, err
-			}
-			a.Project = p
-		}
+	p, err := loadProject(ctx, rt.ConfigPath, arts, a)
+	if err != nil {
+		a.Close()
+		return nil, err
 	}
+	a.Project = p
 	a.Serving = Build(arts, rs, a.Project, opts)
 	return a, nil
+}
+
+// loadProject loads the project configuration ref names. A configuration
+// from the artifact store is copied, with its suite, into a temporary
+// directory that a.Close removes.
+func loadProject(ctx context.Context, ref string, arts store.ArtifactStore, a *App) (*config.Project, error) {
+	dir := ""
+	if _, ok := projectsource.InStore(ref); ok {
+		d, err := os.MkdirTemp("", "steward-project-")
+		if err != nil {
+			return nil, fmt.Errorf("predictapp: project configuration %s: %w", ref, err)
+		}
+		a.closers = append(a.closers, func() error { return os.RemoveAll(d) })
+		dir = d
+	}
+	return projectsource.Load(ctx, ref, arts, dir)
 }
