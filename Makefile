@@ -7,7 +7,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 DATA_DIR ?= .steward
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build cli functions test test-go test-infra deps lint run bench synth deploy destroy clean $(FUNCTIONS:%=build/%/bootstrap)
+.PHONY: all build cli functions test test-go test-infra deps lint run bench synth deploy destroy clean FORCE
 
 all: build
 
@@ -16,8 +16,9 @@ build: functions cli
 
 functions: $(FUNCTIONS:%=build/%/bootstrap)
 
-# One pattern rule builds every Lambda the same way.
-build/%/bootstrap:
+# One pattern rule builds every Lambda the same way. FORCE (not .PHONY, which
+# would skip the pattern rule) rebuilds each time; Go's cache keeps it quick.
+build/%/bootstrap: FORCE
 	@mkdir -p $(dir $@)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags="$(LDFLAGS)" -o $@ ./functions/$*
 
@@ -68,3 +69,5 @@ destroy: deps
 
 clean:
 	rm -rf build cdk.out
+
+FORCE:
