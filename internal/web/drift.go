@@ -2,6 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/stewardml/steward/internal/monitor"
@@ -42,48 +46,115 @@ type DriftHistory interface {
 }
 
 // MonitorHistory is the DriftHistory of the drift monitor: the summary
-// record each check writes (monitor.History), one small record per check,
-// so a year of hourly checks is one query.
+// record each check writes (monitor.Partition, one small record per
+// check). It keeps the summaries it has read in memory, since they never
+// change: a page reads only the records written since the last one, and
+// everything again at most every ReloadEvery, so that a year of hourly
+// checks costs one full read per process. It is safe for concurrent use.
 type MonitorHistory struct {
 	Records store.RecordStore
+	// ReloadEvery bounds how long a summary written out of order (with an
+	// earlier time than one already read) can stay unseen; default 10 min.
+	ReloadEvery time.Duration
+
+	mu    sync.Mutex
+	cache map[string]*historyCache
 }
 
-var _ DriftHistory = MonitorHistory{}
+type historyCache struct {
+	sums   []DriftSummary // in sort-key order
+	lastSK string
+	loaded time.Time
+}
+
+var _ DriftHistory = (*MonitorHistory)(nil)
+
+// monitorSummary is the part of monitor.Summary the pages show; decoding
+// only these fields keeps a year of checks cheap to read.
+type monitorSummary struct {
+	CheckID         string    `json:"checkId"`
+	Version         int       `json:"version"`
+	At              time.Time `json:"at"`
+	Verdict         string    `json:"verdict"`
+	DriftScore      float64   `json:"driftScore"`
+	DriftShare      float64   `json:"driftShare"`
+	Tested          int       `json:"tested"`
+	DriftedFeatures []string  `json:"driftedFeatures"`
+	ReportKey       string    `json:"reportKey"`
+	Performance     *struct {
+		Verdict string `json:"verdict"`
+		Metrics []struct {
+			Name  string  `json:"name"`
+			Value float64 `json:"value"`
+			Lower float64 `json:"lower"`
+			Upper float64 `json:"upper"`
+		} `json:"metrics"`
+	} `json:"performance"`
+}
+
+func (m *MonitorHistory) load(ctx context.Context, model string) ([]DriftSummary, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cache == nil {
+		m.cache = map[string]*historyCache{}
+	}
+	every := m.ReloadEvery
+	if every <= 0 {
+		every = 10 * time.Minute
+	}
+	c := m.cache[model]
+	if c == nil || time.Since(c.loaded) > every {
+		c = &historyCache{loaded: time.Now()}
+		m.cache[model] = c
+	}
+	recs, err := m.Records.Query(ctx, monitor.Partition(model), store.Query{From: c.lastSK})
+	if err != nil {
+		return nil, fmt.Errorf("web: drift history of %s: %w", model, err)
+	}
+	for _, r := range recs {
+		if r.SK <= c.lastSK {
+			continue
+		}
+		var s monitorSummary
+		if err := json.Unmarshal(r.Body, &s); err != nil {
+			return nil, fmt.Errorf("web: drift history of %s: decode %s: %w", model, r.SK, err)
+		}
+		d := DriftSummary{ID: s.CheckID, Key: s.ReportKey, Time: s.At.UTC(), Version: s.Version, Verdict: s.Verdict,
+			Score: s.DriftScore, Share: s.DriftShare, Tested: s.Tested, Drifted: s.DriftedFeatures}
+		if p := s.Performance; p != nil {
+			d.PerfVerdict = p.Verdict
+			for _, x := range p.Metrics {
+				d.Perf = append(d.Perf, PerfMetric{Name: x.Name, Value: x.Value, Lower: x.Lower, Upper: x.Upper})
+			}
+		}
+		c.sums = append(c.sums, d)
+		c.lastSK = r.SK
+	}
+	return c.sums, nil
+}
 
 // Checks implements DriftHistory.
-func (m MonitorHistory) Checks(ctx context.Context, model string, from, to time.Time) ([]DriftSummary, error) {
-	f := monitor.HistoryFilter{Model: model, From: from}
-	if !to.IsZero() {
-		f.To = to.Add(-time.Nanosecond)
-	}
-	sums, err := monitor.History(ctx, m.Records, f)
+func (m *MonitorHistory) Checks(ctx context.Context, model string, from, to time.Time) ([]DriftSummary, error) {
+	all, err := m.load(ctx, model)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]DriftSummary, len(sums))
-	for i, s := range sums {
-		out[i] = summaryOf(s)
+	lo := sort.Search(len(all), func(i int) bool { return !all[i].Time.Before(from) })
+	hi := len(all)
+	if !to.IsZero() {
+		hi = sort.Search(len(all), func(i int) bool { return !all[i].Time.Before(to) })
 	}
-	return out, nil
+	if lo >= hi {
+		return nil, nil
+	}
+	return append([]DriftSummary(nil), all[lo:hi]...), nil
 }
 
 // Latest implements DriftHistory.
-func (m MonitorHistory) Latest(ctx context.Context, model string) (DriftSummary, bool, error) {
-	sums, err := monitor.History(ctx, m.Records, monitor.HistoryFilter{Model: model, Newest: true, Limit: 1})
-	if err != nil || len(sums) == 0 {
+func (m *MonitorHistory) Latest(ctx context.Context, model string) (DriftSummary, bool, error) {
+	all, err := m.load(ctx, model)
+	if err != nil || len(all) == 0 {
 		return DriftSummary{}, false, err
 	}
-	return summaryOf(sums[0]), true, nil
-}
-
-func summaryOf(s monitor.Summary) DriftSummary {
-	d := DriftSummary{ID: s.CheckID, Key: s.ReportKey, Time: s.At.UTC(), Version: s.Version, Verdict: string(s.Verdict),
-		Score: s.DriftScore, Share: s.DriftShare, Tested: s.Tested, Drifted: s.DriftedFeatures}
-	if p := s.Performance; p != nil {
-		d.PerfVerdict = string(p.Verdict)
-		for _, m := range p.Metrics {
-			d.Perf = append(d.Perf, PerfMetric{Name: m.Name, Value: m.Value, Lower: m.Lower, Upper: m.Upper})
-		}
-	}
-	return d
+	return all[len(all)-1], true, nil
 }

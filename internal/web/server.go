@@ -119,7 +119,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.bundles.artifacts = cfg.Artifacts
 	if h.drift == nil {
-		h.drift = MonitorHistory{Records: cfg.Records}
+		h.drift = &MonitorHistory{Records: cfg.Records}
 	}
 	return h, nil
 }

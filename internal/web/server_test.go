@@ -51,6 +51,9 @@ func (k *keepAlive) TempDir() string {
 	if err != nil {
 		k.T.Fatal(err)
 	}
+	cleanupMu.Lock()
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	cleanupMu.Unlock()
 	return dir
 }
 
