@@ -42,6 +42,7 @@ const (
 	KeyBuildDir             = "buildDir"
 	KeyStateMachineFile     = "stateMachineFile"
 	KeyPlaceholderAssets    = "placeholderAssets"
+	KeyProjectConfig        = "projectConfig"
 )
 
 // Config is the validated configuration of one deployment.
@@ -73,6 +74,7 @@ type Config struct {
 
 	BuildDir          string // holds <name>/bootstrap for every function
 	StateMachineFile  string // the retraining ASL
+	ProjectFile       string // steward.yaml, uploaded with its suite under config/
 	PlaceholderAssets bool   // stand in for missing bootstraps (synth only)
 }
 
@@ -126,6 +128,7 @@ func LoadConfig(get Lookup, root string) (Config, error) {
 		BuildDir:             p.path(KeyBuildDir, root, "build"),
 		StateMachineFile:     p.path(KeyStateMachineFile, root, filepath.Join("statemachines", "retrain.asl.json")),
 		PlaceholderAssets:    p.boolean(KeyPlaceholderAssets, false),
+		ProjectFile:          p.path(KeyProjectConfig, root, "steward.yaml"),
 	}
 	c.SenderIdentity, c.SenderAddress = p.sender()
 	if c.Escalation == nil {

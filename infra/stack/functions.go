@@ -12,7 +12,8 @@ type Access uint32
 // The permissions a function can be given.
 const (
 	ReadArtifacts  Access = 1 << iota // s3 read on the artifact bucket
-	WriteArtifacts                    // s3 read and put (no delete) on the artifact bucket
+	WriteArtifacts                    // s3 read, and put (no delete) under WritePrefixes
+	PutArtifacts                      // s3 put (no read, no delete) under WritePrefixes
 	ReadRecords                       // dynamodb read on the table
 	WriteRecords                      // dynamodb read and write on the table
 	ReadSigningKey                    // secretsmanager read of the approval HMAC key
@@ -20,12 +21,16 @@ const (
 	PublishEvents                     // events:PutEvents on Steward's event bus
 	StartRetrain                      // states:StartExecution on the retraining machine
 	AnswerTasks                       // states:SendTask* on the retraining machine
-	ScaleServing                      // provisioned concurrency of predict's live alias
-	ReadSessionKey                    // secretsmanager read of the dashboard session key
 )
 
 // Has reports whether a includes every bit of b.
 func (a Access) Has(b Access) bool { return a&b == b }
+
+// Writes reports whether a lets the function put artifacts.
+func (a Access) Writes() bool { return a.Has(WriteArtifacts) || a.Has(PutArtifacts) }
+
+// Reads reports whether a lets the function read artifacts.
+func (a Access) Reads() bool { return a.Has(ReadArtifacts) || a.Has(WriteArtifacts) }
 
 // Function describes one functions/<name> Lambda. Its code is
 // <BuildDir>/<Name>/bootstrap.
@@ -38,19 +43,26 @@ type Function struct {
 	// function's ARN (e.g. "TrainFunctionArn"); empty for functions the
 	// state machine does not invoke.
 	Placeholder string
-	// WritePrefix limits WriteArtifacts to keys under it ("" for any key).
-	WritePrefix string
-	Description string
+	// WritePrefixes are the key prefixes WriteArtifacts and PutArtifacts
+	// may put under, each ending in "/"; a writer names at least one.
+	WritePrefixes []string
+	Description   string
 }
 
 // Functions is the one list of Steward's Lambda functions. The API, the
 // state machine, the schedules and the alarms refer to them by name.
+//
+// The grants follow what each handler does, checked by the cloud twin
+// (internal/cloudtwin), which runs the bootstraps behind these very
+// permissions: every function reads artifacts, if only its project
+// configuration (config/, STEWARD_CONFIG); writers put under the
+// prefixes of what they produce and never delete.
 var Functions = []Function{
 	{Name: "validate", MemoryMB: 1024, Timeout: 5 * time.Minute, Placeholder: "ValidateFunctionArn",
-		Access:      ReadArtifacts | WriteRecords | PublishEvents,
+		Access: WriteArtifacts, WritePrefixes: []string{"validations/"},
 		Description: "Validates a dataset against its expectation suite"},
 	{Name: "train", MemoryMB: 2048, Timeout: 15 * time.Minute, Placeholder: "TrainFunctionArn",
-		Access:      WriteArtifacts | WriteRecords,
+		Access: WriteArtifacts | WriteRecords, WritePrefixes: []string{"bundles/", "runs/"},
 		Description: "Trains one candidate model configuration"},
 	{Name: "evaluate", MemoryMB: 1024, Timeout: 5 * time.Minute, Placeholder: "EvaluateFunctionArn",
 		Access:      ReadArtifacts | WriteRecords,
@@ -59,28 +71,31 @@ var Functions = []Function{
 		Access:      ReadArtifacts | WriteRecords | ReadSigningKey | SendEmail,
 		Description: "Stores the task token and emails signed approval links"},
 	{Name: "promote", MemoryMB: 256, Timeout: 30 * time.Second, Placeholder: "PromoteFunctionArn",
-		Access:      ReadArtifacts | WriteRecords | PublishEvents,
+		Access:      ReadArtifacts | WriteRecords,
 		Description: "Moves the champion alias by compare-and-set"},
 	{Name: "record", MemoryMB: 256, Timeout: 60 * time.Second, Placeholder: "RecordFunctionArn",
-		Access:      ReadArtifacts | WriteRecords | SendEmail | PublishEvents,
+		Access:      ReadArtifacts | WriteRecords | SendEmail,
 		Description: "Records a retraining outcome and notifies"},
 	{Name: "report", MemoryMB: 1024, Timeout: 2 * time.Minute, Placeholder: "ReportFunctionArn",
-		Access:      WriteArtifacts | ReadRecords,
+		Access: WriteArtifacts | ReadRecords, WritePrefixes: []string{"reports/rendered/"},
 		Description: "Renders training, drift and deployment reports"},
 	{Name: "approval", MemoryMB: 256, Timeout: 15 * time.Second,
 		Access:      ReadArtifacts | WriteRecords | ReadSigningKey | AnswerTasks,
 		Description: "Serves signed approval links and records decisions"},
 	{Name: "predict", MemoryMB: 512, Timeout: 10 * time.Second,
-		Access: WriteArtifacts | WriteRecords, WritePrefix: "captures/",
+		Access:      ReadArtifacts | WriteRecords,
 		Description: "Prediction API"},
+	{Name: "capture", MemoryMB: 256, Timeout: 60 * time.Second,
+		Access: PutArtifacts, WritePrefixes: []string{"captures/"},
+		Description: "Writes the predict function's capture log lines to the artifact store"},
 	{Name: "drift", MemoryMB: 1024, Timeout: 5 * time.Minute,
-		Access:      WriteArtifacts | WriteRecords | PublishEvents,
+		Access: WriteArtifacts | WriteRecords | PublishEvents, WritePrefixes: []string{"reports/drift/"},
 		Description: "Scheduled drift and performance check"},
 	{Name: "agent", MemoryMB: 512, Timeout: 60 * time.Second,
-		Access:      ReadArtifacts | WriteRecords | SendEmail | PublishEvents | StartRetrain | ScaleServing,
+		Access: WriteArtifacts | WriteRecords | SendEmail | StartRetrain, WritePrefixes: []string{"reports/agent/", "datasets/"},
 		Description: "Diagnoses alerts, decides by policy and acts"},
 	{Name: "dashboard", MemoryMB: 512, Timeout: 15 * time.Second,
-		Access:      ReadArtifacts | WriteRecords | AnswerTasks | ReadSessionKey,
+		Access: WriteArtifacts | WriteRecords | AnswerTasks | ReadSigningKey, WritePrefixes: []string{"reports/rendered/"},
 		Description: "Operator dashboard"},
 }
 

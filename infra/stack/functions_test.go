@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +30,17 @@ func TestEveryFunctionDirectoryIsDeployed(t *testing.T) {
 	}
 }
 
+// TestEveryDeployedFunctionHasItsCode is the other direction: a function
+// in the table without functions/<name> would deploy as the stand-in
+// that fails every invocation.
+func TestEveryDeployedFunctionHasItsCode(t *testing.T) {
+	for _, name := range FunctionNames() {
+		if _, err := os.Stat(filepath.Join(repoRoot(t), "functions", name, "main.go")); err != nil {
+			t.Errorf("stack.Functions deploys %s, but functions/%s/main.go: %v", name, name, err)
+		}
+	}
+}
+
 func TestFunctionTableIsConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	var placeholders []string
@@ -43,8 +55,20 @@ func TestFunctionTableIsConsistent(t *testing.T) {
 		if f.Description == "" {
 			t.Errorf("%s has no description", f.Name)
 		}
-		if !f.Access.Has(WriteArtifacts) && f.WritePrefix != "" {
-			t.Errorf("%s has a write prefix but may not write", f.Name)
+		switch {
+		case !f.Access.Writes() && len(f.WritePrefixes) > 0:
+			t.Errorf("%s has write prefixes but may not write", f.Name)
+		case f.Access.Writes() && len(f.WritePrefixes) == 0:
+			t.Errorf("%s may write but names no prefix: say where it writes", f.Name)
+		case f.Access.Has(WriteArtifacts) && f.Access.Has(PutArtifacts):
+			t.Errorf("%s has both WriteArtifacts and PutArtifacts; WriteArtifacts includes the put", f.Name)
+		}
+		for _, p := range f.WritePrefixes {
+			// The project configuration under config/ is the
+			// deployment's to write, never a function's.
+			if p == "" || !strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/") || strings.HasPrefix(ConfigPrefix, p) {
+				t.Errorf("%s: write prefix %q: want a folder such as \"reports/\", not containing %s", f.Name, p, ConfigPrefix)
+			}
 		}
 		if f.Placeholder != "" {
 			placeholders = append(placeholders, f.Placeholder)

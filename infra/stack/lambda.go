@@ -9,22 +9,21 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Environment variable names of the functions' configuration. The runtime
-// settings (bucket, table, stage, URL, bus, state machine, approval secret,
-// sender) are the ones internal/config reads.
+// Environment variable names of the functions' configuration, each read
+// by internal/config (FromEnv) and nowhere else; a stack test checks that
+// every one of them has that reader.
 const (
-	EnvBucket           = "STEWARD_BUCKET"
-	EnvTable            = "STEWARD_TABLE"
-	EnvStage            = "STEWARD_STAGE"
-	EnvPublicURL        = "STEWARD_PUBLIC_URL"
-	EnvEventBus         = "STEWARD_EVENT_BUS"
-	EnvStateMachineARN  = "STEWARD_STATE_MACHINE_ARN"
-	EnvApprovalSecret   = "STEWARD_APPROVAL_SECRET" // ARN of the approval-link signing key
-	EnvSessionSecretARN = "STEWARD_SESSION_SECRET_ARN"
-	EnvEmailFrom        = "STEWARD_EMAIL_FROM"
-	EnvApprovers        = "STEWARD_APPROVERS"
-	EnvEscalation       = "STEWARD_ESCALATION"
-	EnvPredictAliasARN  = "STEWARD_PREDICT_ALIAS_ARN"
+	EnvBucket          = "STEWARD_BUCKET"
+	EnvTable           = "STEWARD_TABLE"
+	EnvStage           = "STEWARD_STAGE"
+	EnvPublicURL       = "STEWARD_PUBLIC_URL"
+	EnvEventBus        = "STEWARD_EVENT_BUS"
+	EnvConfig          = "STEWARD_CONFIG" // artifact:<ConfigKey>, the project configuration
+	EnvStateMachineARN = "STEWARD_STATE_MACHINE_ARN"
+	EnvApprovalSecret  = "STEWARD_APPROVAL_SECRET" // ARN of the approval-link signing key
+	EnvEmailFrom       = "STEWARD_EMAIL_FROM"
+	EnvApprovers       = "STEWARD_APPROVERS"  // override the project's approval.approvers
+	EnvEscalation      = "STEWARD_ESCALATION" // override the project's escalation list
 )
 
 // function is the one helper that makes every Steward Lambda: the same
@@ -49,12 +48,10 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 		EnvStage:     jsii.String(s.Config.Stage),
 		EnvPublicURL: s.publicURL(),
 		EnvEventBus:  s.Bus.EventBusName(),
+		EnvConfig:    jsii.String(ConfigRef),
 	}
 	if spec.Access.Has(ReadSigningKey) {
 		env[EnvApprovalSecret] = s.SigningKey.SecretArn()
-	}
-	if spec.Access.Has(ReadSessionKey) {
-		env[EnvSessionSecretARN] = s.SessionKey.SecretArn()
 	}
 	if spec.Access.Has(SendEmail) || spec.Access.Has(ReadSigningKey) {
 		env[EnvEmailFrom] = jsii.String(s.Config.SenderAddress)
@@ -68,7 +65,7 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 	}
 	fn := awslambda.NewFunction(s.Stack, jsii.String(id), &awslambda.FunctionProps{
 		FunctionName: s.name(spec.Name),
-		Description:  jsii.String(spec.Description),
+		Description:  jsii.String(spec.Description + " (configuration " + s.projectDigest + ")"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
@@ -80,14 +77,22 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 		LogGroup:     logs,
 		Tracing:      tracing,
 	})
+	// The project configuration is in the bucket before any function
+	// starts, and replaced before the functions are updated.
+	if s.ProjectConfig != nil {
+		fn.Node().AddDependency(s.ProjectConfig)
+	}
 
 	// Read and put, never delete: artifacts are immutable by convention
-	// and old versions expire by lifecycle rule.
-	if spec.Access.Has(ReadArtifacts) || spec.Access.Has(WriteArtifacts) {
+	// and old versions expire by lifecycle rule. Puts stay under the
+	// prefixes of what the function produces.
+	if spec.Access.Reads() {
 		s.Bucket.GrantRead(role, nil)
 	}
-	if spec.Access.Has(WriteArtifacts) {
-		s.Bucket.GrantPut(role, jsii.String(spec.WritePrefix+"*"))
+	if spec.Access.Writes() {
+		for _, prefix := range spec.WritePrefixes {
+			s.Bucket.GrantPut(role, jsii.String(prefix+"*"))
+		}
 	}
 	switch {
 	case spec.Access.Has(WriteRecords):
@@ -97,9 +102,6 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 	}
 	if spec.Access.Has(ReadSigningKey) {
 		s.SigningKey.GrantRead(role, nil)
-	}
-	if spec.Access.Has(ReadSessionKey) {
-		s.SessionKey.GrantRead(role, nil)
 	}
 	if spec.Access.Has(PublishEvents) {
 		s.Bus.GrantPutEventsTo(role, nil)

@@ -255,7 +255,15 @@ func TestEveryFunctionIsProvidedAL2023OnArm64(t *testing.T) {
 	s := synth(t)
 	for _, d := range []*deployed{s.dev, s.prod} {
 		cfg := d.stack.Config
-		check(t, "function count", func() { d.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(Functions))) })
+		steward := 0
+		for _, r := range d.resources("AWS::Lambda::Function") {
+			if props(r)["Runtime"] == "provided.al2023" {
+				steward++
+			}
+		}
+		if steward != len(Functions) {
+			t.Errorf("%s: %d provided.al2023 functions, want the %d of the table", cfg.Stage, steward, len(Functions))
+		}
 		for _, f := range Functions {
 			check(t, cfg.Stage+" "+f.Name, func() {
 				d.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), assertions.Match_ObjectLike(&map[string]any{
@@ -272,6 +280,7 @@ func TestEveryFunctionIsProvidedAL2023OnArm64(t *testing.T) {
 						EnvStage:     cfg.Stage,
 						EnvEventBus:  ref(d.logicalID(d.stack.Bus)),
 						EnvPublicURL: assertions.Match_AnyValue(),
+						EnvConfig:    ConfigRef,
 					})},
 				}))
 			})
@@ -285,11 +294,11 @@ func TestEveryFunctionIsProvidedAL2023OnArm64(t *testing.T) {
 	if got := s.prod.stack.Config.Memory["train"]; got != 4096 {
 		t.Errorf("prod train memory = %d, want the configured 4096", got)
 	}
-	check(t, "tracing on in prod", func() {
-		s.prod.template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), assertions.Match_ObjectLike(&map[string]any{
-			"TracingConfig": map[string]any{"Mode": "Active"},
-		}))
-	})
+	for id, fn := range s.prod.stewardFunctions() {
+		if got := props(fn)["TracingConfig"]; !jsonEqual(got, map[string]any{"Mode": "Active"}) {
+			t.Errorf("prod %s TracingConfig = %v, want active tracing", id, got)
+		}
+	}
 }
 
 func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
@@ -298,11 +307,12 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 	for _, f := range Functions {
 		vars := props(d.resources("AWS::Lambda::Function")[d.logicalID(d.stack.Functions[f.Name])])["Environment"].(map[string]any)["Variables"].(map[string]any)
 		want := map[string]bool{
-			EnvApprovalSecret:   f.Access.Has(ReadSigningKey),
-			EnvSessionSecretARN: f.Access.Has(ReadSessionKey),
-			EnvEmailFrom:        f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
-			EnvStateMachineARN:  f.Access.Has(StartRetrain) || f.Access.Has(AnswerTasks),
-			EnvPredictAliasARN:  f.Access.Has(ScaleServing),
+			EnvApprovalSecret:  f.Access.Has(ReadSigningKey),
+			EnvEmailFrom:       f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
+			EnvApprovers:       f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
+			EnvEscalation:      f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
+			EnvStateMachineARN: f.Access.Has(StartRetrain) || f.Access.Has(AnswerTasks),
+			EnvConfig:          true,
 		}
 		for name, wanted := range want {
 			if _, got := vars[name]; got != wanted {
@@ -652,7 +662,7 @@ func TestAlarmsReachTheTopicAndTheAgent(t *testing.T) {
 		{AlarmRetrainFailed, map[string]any{"Namespace": "AWS/States", "MetricName": "ExecutionsFailed", "Statistic": "Sum", "Threshold": 1,
 			"Dimensions": []any{map[string]any{"Name": "StateMachineArn", "Value": ref(d.logicalID(d.stack.StateMachine))}}}},
 	}
-	check(t, "alarm count", func() { d.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(len(alarms))) })
+	check(t, "alarm count", func() { d.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(len(alarms)+1)) })
 	var arns []any
 	for _, a := range alarms {
 		p := map[string]any{
@@ -793,12 +803,12 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 			{"approval", "states:SendTaskHeartbeat", machine},
 			{"dashboard", "states:SendTaskSuccess", machine},
 			{"agent", "states:StartExecution", machine},
-			{"agent", "lambda:PutProvisionedConcurrencyConfig", ref(d.logicalID(d.stack.PredictLive))},
 			{"drift", "events:PutEvents", getAtt(d.logicalID(d.stack.Bus), "Arn")},
 			{"approval", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
 			{"requestapproval", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
-			{"dashboard", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SessionKey))},
+			{"dashboard", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
 			{"predict", "dynamodb:PutItem", getAtt(d.logicalID(d.stack.Table), "Arn")},
+			{"capture", "sqs:SendMessage", getAtt(d.logicalID(d.stack.CaptureUndelivered), "Arn")},
 			{"predict", "logs:PutLogEvents", getAtt(d.logicalID(d.stack.logGroupOf("predict")), "Arn")},
 		} {
 			sts := statementsOf(d, fn(tc.role), tc.action)
@@ -812,14 +822,15 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 			role := fn(f.Name)
 			has := func(action string) bool { return len(statementsOf(d, role, action)) > 0 }
 			for action, want := range map[string]bool{
-				"states:StartExecution":                  f.Access.Has(StartRetrain),
-				"states:SendTaskSuccess":                 f.Access.Has(AnswerTasks),
-				"lambda:PutProvisionedConcurrencyConfig": f.Access.Has(ScaleServing),
-				"ses:SendEmail":                          f.Access.Has(SendEmail),
-				"events:PutEvents":                       f.Access.Has(PublishEvents),
-				"s3:PutObject":                           f.Access.Has(WriteArtifacts),
-				"s3:DeleteObject*":                       false,
-				"dynamodb:PutItem":                       f.Access.Has(WriteRecords),
+				"states:StartExecution":  f.Access.Has(StartRetrain),
+				"states:SendTaskSuccess": f.Access.Has(AnswerTasks),
+				"ses:SendEmail":          f.Access.Has(SendEmail),
+				"events:PutEvents":       f.Access.Has(PublishEvents),
+				"s3:PutObject":           f.Access.Writes(),
+				"s3:GetObject*":          f.Access.Reads(),
+				"s3:DeleteObject*":       false,
+				"dynamodb:PutItem":       f.Access.Has(WriteRecords),
+				"dynamodb:GetItem":       f.Access.Has(WriteRecords) || f.Access.Has(ReadRecords),
 			} {
 				if got := has(action); got != want {
 					t.Errorf("%s %s may %s: %v, want %v", stage, f.Name, action, got, want)
@@ -834,9 +845,6 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 			if f.Access.Has(ReadSigningKey) {
 				want = append(want, ref(d.logicalID(d.stack.SigningKey)))
 			}
-			if f.Access.Has(ReadSessionKey) {
-				want = append(want, ref(d.logicalID(d.stack.SessionKey)))
-			}
 			if !sameSet(got, want) {
 				t.Errorf("%s %s reads secrets %v, want %v", stage, f.Name, got, want)
 			}
@@ -847,10 +855,20 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 		if len(ses) != 1 || !strings.Contains(string(b), ":identity/"+d.stack.Config.SenderIdentity+`"`) {
 			t.Errorf("%s record ses:SendEmail = %s, want one statement on identity/%s", stage, b, d.stack.Config.SenderIdentity)
 		}
-		put := statementsOf(d, fn("predict"), "s3:PutObject")
-		b, _ = json.Marshal(put)
-		if len(put) != 1 || !strings.Contains(string(b), `"/captures/*"`) {
-			t.Errorf("%s predict s3:PutObject = %s, want it under captures/ only", stage, b)
+		// Puts land under the function's prefixes and nowhere else.
+		bucket := getAtt(d.logicalID(d.stack.Bucket), "Arn")
+		for _, f := range Functions {
+			var got []any
+			for _, st := range statementsOf(d, fn(f.Name), "s3:PutObject") {
+				got = append(got, asList(st["Resource"])...)
+			}
+			var want []any
+			for _, p := range f.WritePrefixes {
+				want = append(want, map[string]any{"Fn::Join": []any{"", []any{bucket, "/" + p + "*"}}})
+			}
+			if !sameSet(got, want) {
+				t.Errorf("%s %s s3:PutObject on %v, want %v", stage, f.Name, got, want)
+			}
 		}
 	}
 }

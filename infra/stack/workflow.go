@@ -62,8 +62,7 @@ func (s *Stack) retrainMachine(asl string) {
 }
 
 // grantWorkflow gives the functions that drive or answer the state machine
-// its ARN and the one right each needs, and lets the agent scale the
-// prediction alias.
+// its ARN and the one right each needs.
 func (s *Stack) grantWorkflow() {
 	for _, spec := range Functions {
 		fn := s.Functions[spec.Name]
@@ -75,17 +74,6 @@ func (s *Stack) grantWorkflow() {
 		}
 		if spec.Access.Has(AnswerTasks) {
 			s.StateMachine.GrantTaskResponse(fn)
-		}
-		if spec.Access.Has(ScaleServing) {
-			fn.AddEnvironment(jsii.String(EnvPredictAliasARN), s.PredictLive.FunctionArn(), nil)
-			awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-				Grantee: fn,
-				Actions: jsii.Strings(
-					"lambda:GetProvisionedConcurrencyConfig",
-					"lambda:PutProvisionedConcurrencyConfig",
-				),
-				ResourceArns: jsii.Strings(*s.PredictLive.FunctionArn()),
-			})
 		}
 	}
 }
