@@ -32,9 +32,9 @@ var (
 
 // sharedSite is one site for the read-only tests of this file; tests that
 // decide approvals build their own.
-func sharedSite(t *testing.T) *site {
+func sharedSite(t testing.TB) *site {
 	t.Helper()
-	sharedOnce.Do(func() { shared = newSite(&keepAlive{T: t}, true) })
+	sharedOnce.Do(func() { shared = newSite(&keepAlive{TB: t}, true) })
 	if shared == nil {
 		t.Fatal("the shared site could not be built")
 	}
@@ -43,13 +43,13 @@ func sharedSite(t *testing.T) *site {
 
 // keepAlive keeps the shared site's directory and server for the whole
 // run: the process exit removes them.
-type keepAlive struct{ *testing.T }
+type keepAlive struct{ testing.TB }
 
 func (k *keepAlive) Cleanup(func()) {}
 func (k *keepAlive) TempDir() string {
 	dir, err := mkdirTemp()
 	if err != nil {
-		k.T.Fatal(err)
+		k.TB.Fatal(err)
 	}
 	cleanupMu.Lock()
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
