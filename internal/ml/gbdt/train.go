@@ -47,7 +47,7 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 		if err := core.CheckTarget(Xt, yt, wt, true); err != nil {
 			return nil, fmt.Errorf("gbdt: training part after the validation split: %w", err)
 		}
-		return t.fit(Xt, yt, wt, &Matrix{Xv, yv, wv}, rng)
+		return t.fit(Xt, yt, wt, &validationSet{Xv, yv, wv}, rng)
 	}
 	return t.fit(X, y, w, nil, rng)
 }
@@ -82,11 +82,11 @@ func (t Trainer) FitValidated(X core.Matrix, y, w []float64, Xv core.Matrix, yv,
 			return nil, fmt.Errorf("gbdt: validation set: %w", &core.DataError{Row: i / Xv.Cols, Col: i % Xv.Cols, Msg: "infinite value"})
 		}
 	}
-	return t.fit(X, y, w, &Matrix{Xv, yv, wv}, rng)
+	return t.fit(X, y, w, &validationSet{Xv, yv, wv}, rng)
 }
 
-// Matrix bundles validation rows with their labels and optional weights.
-type Matrix struct {
+// validationSet bundles validation rows with their labels and optional weights.
+type validationSet struct {
 	X core.Matrix
 	Y []float64
 	W []float64
@@ -213,7 +213,7 @@ type booster struct {
 	blocks  []hist
 }
 
-func (t Trainer) fit(X core.Matrix, y, w []float64, val *Matrix, rng *rand.Rand) (*Model, error) {
+func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *rand.Rand) (*Model, error) {
 	p := t.Params.WithDefaults()
 	b := &booster{p: p, n: X.Rows, nf: X.Cols, y: y, w: w}
 	b.workers = p.Workers
@@ -830,7 +830,7 @@ func (b *booster) binLeaf(splits []binNode, i int) int {
 }
 
 // validate adds the tree to the validation scores and returns the log loss.
-func (b *booster) validate(t *tree.Tree, val *Matrix, fv []float64) float64 {
+func (b *booster) validate(t *tree.Tree, val *validationSet, fv []float64) float64 {
 	X := val.X
 	var loss, sw float64
 	for i := 0; i < X.Rows; i++ {
