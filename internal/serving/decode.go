@@ -242,6 +242,9 @@ func (d *decoder) instances(in *PredictInput) bool {
 	}
 	d.seen = d.seen[:nf]
 	n := 0
+	// Size the rows once for the instances the body can hold (at least
+	// about 8 bytes per value), not by repeated doubling.
+	in.Rows = slices.Grow(in.Rows, nf*min(d.lim.MaxInstances, max(1, (len(s.data)-s.pos)/(8*nf))))
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
@@ -308,6 +311,7 @@ func (d *decoder) instance(i int, row []float64) bool {
 	s := &d.s
 	s.pos++ // '{'
 	clear(d.seen)
+	next := 0
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
@@ -320,7 +324,15 @@ func (d *decoder) instance(i int, row []float64) bool {
 			if !s.colon() {
 				return false
 			}
-			j, known := d.fs.index[string(key)]
+			// Clients usually send features in schema order: try the next
+			// one before the map.
+			j, known := next, false
+			if j < len(d.fs.Features) && d.fs.Features[j].Name == string(key) {
+				known = true
+			} else {
+				j, known = d.fs.index[string(key)]
+			}
+			next = j + 1
 			switch {
 			case !known:
 				d.probs.add(i, string(key), "one of the model's features ("+d.fs.names+")", "an unknown feature")
