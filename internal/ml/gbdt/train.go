@@ -672,7 +672,8 @@ func (b *booster) partition(src, lo, hi int, s splitInfo) int {
 	n := hi - lo
 	chunks := min(b.workers, max(1, n/partitionChunk))
 	if chunks == 1 {
-		k := b.countLeft(src, lo, hi, s)
+		// the histogram counted the left rows exactly
+		k := s.ln
 		b.scatter(src, lo, hi, s, lo, lo+k)
 		return lo + k
 	}
