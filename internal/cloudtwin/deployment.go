@@ -28,17 +28,7 @@ type Deployment struct {
 	// address (the identity itself when it is an address).
 	SenderIdentity, SenderAddress string
 	Approvers, Escalation         []string
-	// ConfigKey is the artifact-store key of steward.yaml; functions get
-	// STEWARD_CONFIG=artifact:<ConfigKey> (see Proposed).
-	ConfigKey string
-	Endpoints Endpoints
-}
-
-// Proposed lists the variables the twin sets that the stack does not
-// declare yet, each with what it is for. Environment sets them only while
-// the stack lacks them; once the stack declares one it comes from there.
-var Proposed = map[string]string{
-	"STEWARD_CONFIG": "artifact:<key> of steward.yaml, uploaded with its suite by the stack (package app/projectsource)",
+	Endpoints                     Endpoints
 }
 
 // Prefix is the stack's name prefix, steward-<stage>.
@@ -69,16 +59,6 @@ func (d *Deployment) SigningKeyARN() string {
 	return "arn:aws:secretsmanager:" + d.Region + ":" + d.Account + ":secret:" + d.Prefix() + "/approval-signing-key-Tw1nAk"
 }
 
-// SessionKeyARN is the dashboard session key's secret ARN.
-func (d *Deployment) SessionKeyARN() string {
-	return "arn:aws:secretsmanager:" + d.Region + ":" + d.Account + ":secret:" + d.Prefix() + "/dashboard-session-key-Tw1nSk"
-}
-
-// PredictAliasARN is the ARN of predict's live alias.
-func (d *Deployment) PredictAliasARN() string {
-	return "arn:aws:lambda:" + d.Region + ":" + d.Account + ":function:" + d.FunctionName("predict") + ":live"
-}
-
 // StackEnvironment returns the variables the stack sets on fn, mirroring
 // the helper that makes every function (infra/stack/lambda.go) and the
 // grants that add the workflow's ARNs (infra/stack/workflow.go). It is
@@ -100,11 +80,13 @@ func (d *Deployment) StackEnvironment(fn Function) (map[string]string, error) {
 	set("EnvStage", d.Stage)
 	set("EnvPublicURL", d.PublicURL())
 	set("EnvEventBus", d.EventBus())
+	ref, err := d.Stack.Const("ConfigRef")
+	if err != nil {
+		return nil, err
+	}
+	set("EnvConfig", ref)
 	if fn.Has("ReadSigningKey") {
 		set("EnvApprovalSecret", d.SigningKeyARN())
-	}
-	if fn.Has("ReadSessionKey") {
-		set("EnvSessionSecretARN", d.SessionKeyARN())
 	}
 	if fn.Has("SendEmail") || fn.Has("ReadSigningKey") {
 		set("EnvEmailFrom", d.SenderAddress)
@@ -114,19 +96,9 @@ func (d *Deployment) StackEnvironment(fn Function) (map[string]string, error) {
 	if fn.Has("StartRetrain") || fn.Has("AnswerTasks") {
 		set("EnvStateMachineARN", d.StateMachineARN())
 	}
-	if fn.Has("ScaleServing") {
-		set("EnvPredictAliasARN", d.PredictAliasARN())
-	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return nil, fmt.Errorf("%w: infra/stack/lambda.go lacks %s", ErrStack, strings.Join(missing, ", "))
-	}
-	declared := map[string]bool{}
-	for _, v := range d.Stack.Env {
-		declared[v] = true
-	}
-	if !declared["STEWARD_CONFIG"] && d.ConfigKey != "" {
-		env["STEWARD_CONFIG"] = "artifact:" + d.ConfigKey
 	}
 	return env, nil
 }

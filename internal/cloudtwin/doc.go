@@ -15,18 +15,25 @@
 //
 // Every endpoint stands behind IAM: each function signs with its own
 // credentials and may do what its Access bits in the stack grant, on the
-// resources they name (WritePrefix included); other calls are refused as
+// resources they name (WritePrefixes included); other calls are refused as
 // AWS refuses them and recorded, so a missing grant shows up here rather
 // than after a deploy.
 //
 // The stack (infra/, its own Go module) stays the one description of the
-// deployment: ReadStack reads its function table and environment names
+// deployment: ReadStack reads its function table and string constants
+// (environment names, the configuration key, the capture filter pattern)
 // from source, and cdk.json gives the stage, approvers and sender.
 // Deployment.StackEnvironment is the one place that mirrors how the stack
-// sets a function's environment.
+// sets a function's environment; DeployProject uploads steward.yaml and
+// its suite as the stack's configuration upload does; Deliver plays a
+// CloudWatch Logs subscription filter (the predict function's capture
+// lines to functions/capture), batch and encoding as AWS sends them.
 //
-// The end-to-end test of this package builds the bootstraps once, then
-// validates, trains, predicts through the API, requests an approval and
-// decides it, asserting on S3, DynamoDB, the sent mail and the Step
-// Functions callback. It is skipped with -short.
+// The end-to-end test of this package builds every function of the stack
+// once and runs a model's life through them: validate, train, predict
+// through the API, captures delivered from predict's log to S3, Hungarian
+// traffic checked for drift on schedule, the agent starting a retraining,
+// a candidate trained and evaluated, an approval requested and decided,
+// the promotion, its record and report, and the dashboard; then it checks
+// that no call was refused by the grants. It is skipped with -short.
 package cloudtwin

@@ -39,7 +39,7 @@ func deployment(t *testing.T) *Deployment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Deployment{Stack: stack, Region: "eu-west-1", Account: "123456789012", APIID: "api0", Bucket: "bucket-1", Table: "table-1", ConfigKey: "config/steward.yaml"}
+	d := &Deployment{Stack: stack, Region: "eu-west-1", Account: "123456789012", APIID: "api0", Bucket: "bucket-1", Table: "table-1"}
 	if err := d.readContext(filepath.Join(root, "cdk.json")); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +75,16 @@ func TestReadStackFindsEveryFunction(t *testing.T) {
 	if v.MemoryMB <= 0 || v.Timeout <= 0 || len(v.Access) == 0 {
 		t.Errorf("validate read as %+v", v)
 	}
-	if p := stack.Functions["predict"]; p.WritePrefix != "captures/" {
-		t.Errorf("predict's write prefix %q, want captures/", p.WritePrefix)
+	if c := stack.Functions["capture"]; len(c.WritePrefixes) != 1 || c.WritePrefixes[0] != "captures/" || !c.MayPut("captures/heart/x.jsonl") || c.MayRead() {
+		t.Errorf("capture read as %+v, want a writer of captures/ only", c)
+	}
+	if v := stack.Functions["validate"]; !v.MayPut("validations/x/heart/1.json") || v.MayPut("captures/x") || !v.MayRead() {
+		t.Errorf("validate read as %+v, want a reader that writes validations/", v)
+	}
+	for name, want := range map[string]string{"ConfigRef": "artifact:config/steward.yaml", "CaptureFilterPattern": `{ $.kind = "capture" }`} {
+		if got, err := stack.Const(name); err != nil || got != want {
+			t.Errorf("constant %s = %q, %v; want %q", name, got, err, want)
+		}
 	}
 }
 
@@ -101,11 +109,7 @@ func TestStackEnvironmentCoversTheStack(t *testing.T) {
 		delete(set, name)
 	}
 	for name := range set {
-		if _, ok := Proposed[name]; !ok {
-			t.Errorf("the twin sets %s, which the stack does not declare", name)
-		} else {
-			t.Logf("proposed, not yet set by the stack: %s (%s)", name, Proposed[name])
-		}
+		t.Errorf("the twin sets %s, which the stack does not declare", name)
 	}
 }
 
@@ -175,25 +179,33 @@ func TestIAMFollowsTheStackGrants(t *testing.T) {
 	}).CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(d.Bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	predict := client("predict")
-	if _, err := predict.Put(ctx, "captures/heart/x.jsonl", []byte("{}\n"), "application/x-ndjson"); err != nil {
-		t.Errorf("predict may write under captures/: %v", err)
+	capture := client("capture")
+	if _, err := capture.Put(ctx, "captures/heart/x.jsonl", []byte("{}\n"), "application/x-ndjson"); err != nil {
+		t.Errorf("capture may write under captures/: %v", err)
 	}
-	if _, err := predict.Put(ctx, "models/heart/x", []byte("x"), "text/plain"); err == nil {
-		t.Error("predict wrote outside captures/")
+	if _, err := capture.Put(ctx, "models/heart/x", []byte("x"), "text/plain"); err == nil {
+		t.Error("capture wrote outside captures/")
 	}
-	if _, _, err := predict.Get(ctx, "captures/heart/x.jsonl"); err != nil {
+	if _, _, err := capture.Get(ctx, "captures/heart/x.jsonl"); err == nil {
+		t.Error("capture read an object: it may only put")
+	}
+	if _, _, err := client("predict").Get(ctx, "captures/heart/x.jsonl"); err != nil {
 		t.Errorf("predict may read: %v", err)
+	}
+	if _, err := client("predict").Put(ctx, "captures/heart/y.jsonl", []byte("{}\n"), "application/x-ndjson"); err == nil {
+		t.Error("predict wrote: on Lambda its captures go to the log")
 	}
 	if _, _, err := client("stranger").Get(ctx, "captures/heart/x.jsonl"); err == nil {
 		t.Error("unknown credentials read an object")
 	}
-	denied := iam.Denied()
-	if len(denied) != 1 || denied[0].Action != "s3:PutObject" || denied[0].Principal != "predict" {
-		t.Errorf("denied calls:\n%s", Describe(denied))
+	want := "capture: s3:GetObject on arn:aws:s3:::bucket-1/captures/heart/x.jsonl\n" +
+		"capture: s3:PutObject on arn:aws:s3:::bucket-1/models/heart/x\n" +
+		"predict: s3:PutObject on arn:aws:s3:::bucket-1/captures/heart/y.jsonl"
+	if got := Describe(iam.Denied()); got != want {
+		t.Errorf("denied calls:\n%s\nwant\n%s", got, want)
 	}
-	if got := iam.CallsBy("predict", "s3:PutObject"); len(got) != 1 || !strings.HasSuffix(got[0].Resource, "/captures/heart/x.jsonl") {
-		t.Errorf("predict's writes: %+v", got)
+	if got := iam.CallsBy("capture", "s3:PutObject"); len(got) != 1 || !strings.HasSuffix(got[0].Resource, "/captures/heart/x.jsonl") {
+		t.Errorf("capture's writes: %+v", got)
 	}
 }
 
@@ -290,17 +302,17 @@ func TestEventBridgeKeepsEvents(t *testing.T) {
 		return eventbridge.New(awseb.NewFromConfig(as(d, who), func(o *awseb.Options) { o.BaseEndpoint = aws.String(srv.URL) }), busName)
 	}
 	ev := bus.Event{Source: "steward", DetailType: "DriftChecked", Detail: json.RawMessage(`{"model":"heart"}`)}
-	if err := pub("validate", d.EventBus()).Publish(context.Background(), ev); err != nil {
+	if err := pub("drift", d.EventBus()).Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := pub("approval", d.EventBus()).Publish(context.Background(), ev); err == nil {
 		t.Error("approval, which may not publish, did")
 	}
-	if err := pub("validate", "default").Publish(context.Background(), ev); err == nil {
-		t.Error("validate published to another bus")
+	if err := pub("drift", "default").Publish(context.Background(), ev); err == nil {
+		t.Error("drift published to another bus")
 	}
 	got := fake.Events()
-	if len(got) != 1 || got[0].Caller != "validate" || got[0].DetailType != "DriftChecked" {
+	if len(got) != 1 || got[0].Caller != "drift" || got[0].DetailType != "DriftChecked" {
 		t.Errorf("events %+v", got)
 	}
 }
@@ -368,6 +380,35 @@ func TestRoutesFollowTheStack(t *testing.T) {
 		r, ok := match(tt.path, tt.method)
 		if !ok || r.resource != tt.resource || r.function != tt.function || r.proxy != tt.proxy {
 			t.Errorf("%s %s routed to %+v (%v)", tt.method, tt.path, r, ok)
+		}
+	}
+}
+
+func TestSubscriptionMatcherFollowsJSONEquality(t *testing.T) {
+	match, err := Subscription{Pattern: `{ $.kind = "capture" }`}.Matcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]bool{
+		`{"kind":"capture","id":"1"}`:         true,
+		`{"id":"1","kind":"capture"}`:         true,
+		`{"kind":"captured"}`:                 false,
+		`{"kind":1}`:                          false,
+		`{"_aws":{"Timestamp":1}}`:            false,
+		`START RequestId: 1 Version: $LATEST`: false,
+		`"kind":"capture"`:                    false,
+	} {
+		if got := match(line); got != want {
+			t.Errorf("match(%s) = %v, want %v", line, got, want)
+		}
+	}
+	nested, err := Subscription{Pattern: `{$.a.b = "x"}`}.Matcher()
+	if err != nil || !nested(`{"a":{"b":"x"}}`) || nested(`{"a":"x"}`) {
+		t.Errorf("nested field pattern: %v", err)
+	}
+	for _, p := range []string{`{ $.kind = "capt*" }`, `capture`, `{ $.latency > 5 }`} {
+		if _, err := (Subscription{Pattern: p}).Matcher(); !errors.Is(err, ErrStack) {
+			t.Errorf("pattern %s: %v, want ErrStack", p, err)
 		}
 	}
 }

@@ -121,14 +121,14 @@ func (i *IAM) allows(fn Function, action, res string) bool {
 	svc, op, _ := strings.Cut(action, ":")
 	switch svc {
 	case "s3":
-		readable := fn.Has("ReadArtifacts") || fn.Has("WriteArtifacts")
 		switch op {
 		case "GetObject":
-			return readable && strings.HasPrefix(res, bucket+"/")
+			return fn.MayRead() && strings.HasPrefix(res, bucket+"/")
 		case "ListBucket":
-			return readable && res == bucket
+			return fn.MayRead() && res == bucket
 		case "PutObject":
-			return fn.Has("WriteArtifacts") && strings.HasPrefix(res, bucket+"/"+fn.WritePrefix)
+			key, ok := strings.CutPrefix(res, bucket+"/")
+			return ok && fn.MayPut(key)
 		}
 		return false // no delete, no bucket administration
 	case "dynamodb":
@@ -146,7 +146,7 @@ func (i *IAM) allows(fn Function, action, res string) bool {
 		if op != "GetSecretValue" && op != "DescribeSecret" {
 			return false
 		}
-		return (fn.Has("ReadSigningKey") && res == d.SigningKeyARN()) || (fn.Has("ReadSessionKey") && res == d.SessionKeyARN())
+		return fn.Has("ReadSigningKey") && res == d.SigningKeyARN()
 	case "ses":
 		return op == "SendEmail" && fn.Has("SendEmail") &&
 			res == "arn:aws:ses:"+d.Region+":"+d.Account+":identity/"+d.SenderIdentity

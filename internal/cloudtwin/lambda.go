@@ -122,3 +122,13 @@ func (l *Lambda) Logs() string { return l.rie.Output() }
 
 // Stop ends the emulator and the function.
 func (l *Lambda) Stop() error { return l.rie.Stop() }
+
+// LogsSince returns what the function wrote after the first offset bytes
+// of its log, and the log's length now, the offset of the next call.
+func (l *Lambda) LogsSince(offset int) (string, int) {
+	all := l.Logs()
+	if offset > len(all) {
+		offset = len(all)
+	}
+	return all[offset:], len(all)
+}

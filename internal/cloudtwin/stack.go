@@ -25,23 +25,56 @@ type Function struct {
 	// Access holds the names of the stack's permission bits the function
 	// is given (ReadArtifacts, WriteRecords, SendEmail, ...).
 	Access map[string]bool
-	// WritePrefix limits WriteArtifacts to keys under it.
-	WritePrefix string
+	// WritePrefixes are the key prefixes WriteArtifacts and PutArtifacts
+	// may put under.
+	WritePrefixes []string
 }
 
 // Has reports whether the function is given the permission named bit.
 func (f Function) Has(bit string) bool { return f.Access[bit] }
 
-// Stack is what the twin mirrors of the CDK stack: its functions and the
-// environment variable names it sets on them.
+// MayPut reports whether the function may put key (relative to the
+// bucket): WriteArtifacts or PutArtifacts, under one of its prefixes.
+func (f Function) MayPut(key string) bool {
+	if !f.Has("WriteArtifacts") && !f.Has("PutArtifacts") {
+		return false
+	}
+	for _, p := range f.WritePrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// MayRead reports whether the function may read artifacts.
+func (f Function) MayRead() bool { return f.Has("ReadArtifacts") || f.Has("WriteArtifacts") }
+
+// Stack is what the twin mirrors of the CDK stack: its functions, the
+// environment variable names it sets on them and its other string
+// constants (the configuration key, the capture filter pattern).
 type Stack struct {
 	Functions map[string]Function
 	// Env maps each Env* constant of infra/stack to the variable name.
 	Env map[string]string
+	// Consts holds every string constant of infra/stack by name, its
+	// value evaluated ("artifact:" + ConfigKey included).
+	Consts map[string]string
+}
+
+// Const returns the stack's string constant name, or an error wrapping
+// ErrStack when it has none.
+func (s *Stack) Const(name string) (string, error) {
+	v, ok := s.Consts[name]
+	if !ok {
+		return "", fmt.Errorf("%w: infra/stack declares no string constant %s", ErrStack, name)
+	}
+	return v, nil
 }
 
 // ReadStack reads the stack's function table (infra/stack/functions.go)
-// and environment names (infra/stack/lambda.go) under the repository root.
+// and string constants (the Env* names among them) under the repository
+// root.
 // The CDK app is its own Go module, too heavy to link into tests, so the
 // twin reads its source: the stack stays the one place that says what
 // each function may do and how it is configured.
@@ -72,31 +105,84 @@ func ReadStack(root string) (*Stack, error) {
 		return nil, fmt.Errorf("%w: the Functions table is empty", ErrStack)
 	}
 
-	lambda, err := parser.ParseFile(fset, filepath.Join(dir, "lambda.go"), nil, parser.SkipObjectResolution)
+	consts, err := readConsts(fset, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Consts = consts
+	for name, v := range consts {
+		if strings.HasPrefix(name, "Env") {
+			s.Env[name] = v
+		}
+	}
+	if len(s.Env) == 0 {
+		return nil, fmt.Errorf("%w: no Env* constants in %s", ErrStack, dir)
+	}
+	return s, nil
+}
+
+// readConsts evaluates the string constants of the package's non-test
+// files: literals, other constants and + between them.
+func readConsts(fset *token.FileSet, dir string) (map[string]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStack, err)
 	}
-	for _, d := range lambda.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
+	exprs := map[string]ast.Expr{}
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
 			continue
 		}
-		for _, spec := range g.Specs {
-			vs := spec.(*ast.ValueSpec)
-			for i, name := range vs.Names {
-				if !strings.HasPrefix(name.Name, "Env") || i >= len(vs.Values) {
-					continue
-				}
-				if v, ok := stringLit(vs.Values[i]); ok {
-					s.Env[name.Name] = v
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStack, err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i < len(vs.Values) {
+						exprs[name.Name] = vs.Values[i]
+					}
 				}
 			}
 		}
 	}
-	if len(s.Env) == 0 {
-		return nil, fmt.Errorf("%w: no Env* constants in %s", ErrStack, filepath.Join(dir, "lambda.go"))
+	out := map[string]string{}
+	var eval func(e ast.Expr, depth int) (string, bool)
+	eval = func(e ast.Expr, depth int) (string, bool) {
+		if depth > 16 {
+			return "", false
+		}
+		switch x := e.(type) {
+		case *ast.BasicLit:
+			return stringLit(x)
+		case *ast.Ident:
+			if v, ok := exprs[x.Name]; ok {
+				return eval(v, depth+1)
+			}
+		case *ast.ParenExpr:
+			return eval(x.X, depth+1)
+		case *ast.BinaryExpr:
+			if x.Op != token.ADD {
+				return "", false
+			}
+			a, ok1 := eval(x.X, depth+1)
+			b, ok2 := eval(x.Y, depth+1)
+			return a + b, ok1 && ok2
+		}
+		return "", false
 	}
-	return s, nil
+	for name, e := range exprs {
+		if v, ok := eval(e, 0); ok {
+			out[name] = v
+		}
+	}
+	return out, nil
 }
 
 // EnvNames returns the environment variable names the stack declares, sorted.
@@ -147,11 +233,8 @@ func function(lit *ast.CompositeLit) (Function, error) {
 			if f.Name, ok = stringLit(kv.Value); !ok {
 				err = errors.New("Name: expected a string literal")
 			}
-		case "WritePrefix":
-			var ok bool
-			if f.WritePrefix, ok = stringLit(kv.Value); !ok {
-				err = errors.New("WritePrefix: expected a string literal")
-			}
+		case "WritePrefixes":
+			f.WritePrefixes, err = stringList(kv.Value)
 		case "MemoryMB":
 			f.MemoryMB, err = intLit(kv.Value)
 		case "Timeout":
@@ -176,6 +259,23 @@ func stringLit(e ast.Expr) (string, bool) {
 	}
 	s, err := strconv.Unquote(b.Value)
 	return s, err == nil
+}
+
+// stringList reads []string{"a", "b"}.
+func stringList(e ast.Expr) ([]string, error) {
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil, errors.New("expected []string{...}")
+	}
+	var out []string
+	for _, el := range lit.Elts {
+		v, ok := stringLit(el)
+		if !ok {
+			return nil, errors.New("expected string literals")
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func intLit(e ast.Expr) (int, error) {

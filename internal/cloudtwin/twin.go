@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/stewardml/steward/internal/aws/awstest"
 	"github.com/stewardml/steward/internal/aws/dynamodb"
 	"github.com/stewardml/steward/internal/aws/s3"
+	"github.com/stewardml/steward/internal/config"
 )
 
 // Options say where the twin finds what it runs.
@@ -55,7 +58,8 @@ type Twin struct {
 	Artifacts *s3.Store
 	Records   *dynamodb.Store
 
-	opts Options
+	opts    Options
+	offsets logOffsets
 }
 
 // Start deploys the twin for the life of the test: it reads the stack's
@@ -70,9 +74,8 @@ func Start(t testing.TB, opts Options) *Twin {
 	}
 	d := &Deployment{
 		Stack: stack, Region: "eu-west-1", Account: "123456789012", APIID: "tw1napi0ab",
-		Bucket:    "steward-dev-artifacts4f0c2a1e-1q2w3e4r5t6y",
-		Table:     "steward-dev-Records7D3A91B2-1A2B3C4D5E6F7",
-		ConfigKey: "config/steward.yaml",
+		Bucket: "steward-dev-artifacts4f0c2a1e-1q2w3e4r5t6y",
+		Table:  "steward-dev-Records7D3A91B2-1A2B3C4D5E6F7",
 	}
 	if err := d.readContext(filepath.Join(opts.Root, "cdk.json")); err != nil {
 		t.Fatal(err)
@@ -121,8 +124,48 @@ func Start(t testing.TB, opts Options) *Twin {
 	tw.Records = dynamodb.New(ddb, d.Table)
 	// Generated at deploy as the stack does: 64 letters and digits.
 	tw.Secrets.Put(d.SigningKeyARN(), randomText(64))
-	tw.Secrets.Put(d.SessionKeyARN(), randomText(64))
 	return tw
+}
+
+// DeployProject uploads, as the deployer, what the stack's configuration
+// upload does (infra/stack/project.go): the repository's steward.yaml at
+// the stack's ConfigKey and the suite it names at the same relative path
+// under ConfigPrefix. It returns the keys written.
+func (tw *Twin) DeployProject(ctx context.Context) ([]string, error) {
+	prefix, err := tw.D.Stack.Const("ConfigPrefix")
+	if err != nil {
+		return nil, err
+	}
+	key, err := tw.D.Stack.Const("ConfigKey")
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(tw.opts.Root, "steward.yaml")
+	p, err := config.Load(file)
+	if err != nil {
+		return nil, fmt.Errorf("cloudtwin: %w", err)
+	}
+	files := map[string]string{key: file}
+	if suite := p.Validation.Suite; suite != "" {
+		rel := path.Clean(filepath.ToSlash(suite))
+		if path.IsAbs(rel) || strings.HasPrefix(rel, "../") {
+			return nil, fmt.Errorf("cloudtwin: %s: validation.suite %q is not under the configuration's folder", file, suite)
+		}
+		files[prefix+rel] = p.SuitePath()
+	}
+	var keys []string
+	for k, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("cloudtwin: %w", err)
+		}
+		if _, err := tw.Artifacts.Put(ctx, k, b, "text/plain"); err != nil {
+			return nil, fmt.Errorf("cloudtwin: upload %s: %w", k, err)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 // StartFunction runs functions/<name>'s bootstrap under the emulator,
