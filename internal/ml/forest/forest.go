@@ -331,7 +331,9 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 			wi = -wi
 		}
 		g.sw = append(g.sw, wi)
-		g.pb = append(g.pb, d.packed[i*wpr:(i+1)*wpr]...)
+		for j := 0; j < wpr; j++ { // a loop: append of 2 words would call memmove
+			g.pb = append(g.pb, d.packed[i*wpr+j])
+		}
 	}
 	t := &tree.Tree{}
 	imp := make([]float64, d.nf)
