@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,6 +106,9 @@ func (r Ref) Key(f Format) string {
 	return "reports/rendered/training/" + r.ID + "." + string(f)
 }
 
+// partRE is one part of a report id: a model name, a run or check id.
+var partRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9_-])?$`)
+
 // ParseRef reads a report id of kind k (see Ref).
 func ParseRef(k Kind, id string) (Ref, error) {
 	bad := func(why string) (Ref, error) {
@@ -115,19 +119,20 @@ func ParseRef(k Kind, id string) (Ref, error) {
 	}
 	switch k {
 	case KindTraining:
-		if strings.Contains(id, "/") {
-			return bad("a run id has no '/'")
+		if !partRE.MatchString(id) {
+			return bad("a run id is letters, digits, '.', '_' and '-', starting with a letter or digit")
 		}
 		return Ref{Kind: k, ID: id}, nil
 	case KindDrift:
 		model, check, ok := strings.Cut(id, "/")
-		if !ok || model == "" || check == "" || strings.Contains(check, "/") {
-			return bad("expected MODEL/CHECK_ID")
+		check = strings.TrimSuffix(check, ".json")
+		if !ok || !partRE.MatchString(model) || !partRE.MatchString(check) {
+			return bad("expected MODEL/CHECK_ID, each letters, digits, '.', '_' and '-', starting with a letter or digit")
 		}
-		return Ref{Kind: k, Model: model, ID: strings.TrimSuffix(check, ".json")}, nil
+		return Ref{Kind: k, Model: model, ID: check}, nil
 	case KindDeployment:
 		model, seq, ok := strings.Cut(id, ":")
-		if model == "" || strings.Contains(model, "/") {
+		if !partRE.MatchString(model) {
 			return bad("expected MODEL or MODEL:SEQ")
 		}
 		if !ok {
