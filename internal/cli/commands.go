@@ -10,6 +10,7 @@ func commands() []command {
 		{"promote", "move champion (or --alias) to a version, by compare-and-set", runPromote},
 		{"rollback", "move champion back to its previous holder", runRollback},
 		{"audit", "read the audit log in time order", runAudit},
+		{"validate", "check a data file against a Great Expectations suite", runValidate},
 		{"train", "search, cross-validate, select and register a model", runTrain},
 		{"predict", "score a CSV file with a registered model", runPredict},
 		{"serve", "run the prediction API locally behind an API-key gateway", runServe},

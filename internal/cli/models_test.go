@@ -74,3 +74,22 @@ func TestRegistryCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandIsReachable runs each command named in the README through
+// Main, so a command whose line goes missing from commands.go fails here.
+func TestEveryCommandIsReachable(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"help"}, strings.NewReader(""), &out, &errb, func(string) string { return "" }); code != 0 {
+		t.Fatalf("help = %d", code)
+	}
+	for _, name := range []string{"validate", "train", "predict", "serve", "keys", "models", "history", "promote", "rollback", "audit",
+		"retrain", "executions", "execution", "approvals", "approve", "reject", "drift", "agent", "report", "operators", "version"} {
+		if !strings.Contains(out.String(), "  "+name+" ") {
+			t.Errorf("steward help does not list %q", name)
+		}
+	}
+	code, _, errOut := runIn(t, t.TempDir(), "validate", "--data", "../../testdata/heart/processed.cleveland.data", "--suite", "../../testdata/suites/heart.json")
+	if code != 0 {
+		t.Errorf("steward validate on Cleveland = %d: %s", code, errOut)
+	}
+}
