@@ -186,18 +186,18 @@ func printDecided(ctx context.Context, e *Env, runner execRunner, r approval.Req
 // timeouts, retry delays) are resumed every second. Without a project
 // configuration there is no workflow and nothing is mounted. stop ends
 // the timer loop and waits for it.
-func serveWorkflow(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway, logger *slog.Logger) (stop func(), err error) {
+func serveWorkflow(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway, logger *slog.Logger) (approvals *approval.Service, stop func(), err error) {
 	if a.Project == nil {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	wf, err := a.WorkflowWith(app.WorkflowOptions{Logger: logger})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wf.Mount(gw)
 	fmt.Fprintf(e.Stdout, "  approvals: links point at %s/approvals/ (STEWARD_PUBLIC_URL changes it)\n", a.LinkBase())
 	if wf.Runner == nil {
-		return func() {}, nil
+		return wf.Approvals, func() {}, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -205,7 +205,7 @@ func serveWorkflow(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway,
 		defer close(done)
 		wf.Runner.Run(ctx)
 	}()
-	return func() {
+	return wf.Approvals, func() {
 		cancel()
 		<-done
 	}, nil

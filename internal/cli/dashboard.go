@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/web"
 	"github.com/stewardml/steward/internal/web/dashboardfn"
@@ -14,9 +15,11 @@ import (
 // mountDashboard serves the dashboard at / of the local gateway, behind
 // its own sign-in (operators, not API keys). Its cookies drop Secure only
 // for plain-http requests to a loopback address (see
-// web.Config.InsecureLoopback).
-func mountDashboard(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway, base string, logger *slog.Logger) error {
-	h, err := dashboardfn.New(ctx, a, dashboardfn.Options{InsecureLoopback: true, Logger: logger})
+// web.Config.InsecureLoopback). approvals is the workflow's approval
+// service, so a decision on the dashboard resumes the same runner that the
+// emailed links do.
+func mountDashboard(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway, base string, approvals *approval.Service, logger *slog.Logger) error {
+	h, err := dashboardfn.New(ctx, a, dashboardfn.Options{InsecureLoopback: true, Logger: logger, Approvals: approvals})
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
 	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
 	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))
-	stopWorkflow, err := serveWorkflow(ctx, e, a, gw, logger)
+	approvals, stopWorkflow, err := serveWorkflow(ctx, e, a, gw, logger)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
-	if err := mountDashboard(ctx, e, a, gw, base, logger); err != nil {
+	if err := mountDashboard(ctx, e, a, gw, base, approvals, logger); err != nil {
 		ln.Close()
 		return err
 	}
