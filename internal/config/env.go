@@ -33,6 +33,11 @@ type Runtime struct {
 	PublicURL string
 	// StateMachineARN is the retraining workflow (STEWARD_STATE_MACHINE_ARN).
 	StateMachineARN string
+	// PredictAliasARN is the predict function's live alias
+	// (STEWARD_PREDICT_ALIAS_ARN, arn:aws:lambda:...:function:NAME:live),
+	// whose provisioned concurrency the agent raises on sustained
+	// throttling; unset, scaling decisions are recorded as not applicable.
+	PredictAliasARN string
 	// EventBus is the EventBridge bus for platform events (STEWARD_EVENT_BUS).
 	EventBus string
 	// EmailFrom is the sender of notifications (STEWARD_EMAIL_FROM).
@@ -65,6 +70,7 @@ type Endpoints struct {
 	EventBridge    string // STEWARD_AWS_ENDPOINT_EVENTBRIDGE
 	SecretsManager string // STEWARD_AWS_ENDPOINT_SECRETSMANAGER
 	CloudWatch     string // STEWARD_AWS_ENDPOINT_CLOUDWATCH
+	Lambda         string // STEWARD_AWS_ENDPOINT_LAMBDA
 }
 
 // Defaults of the runtime settings.
@@ -80,6 +86,10 @@ func (r Runtime) AWS() bool { return r.Bucket != "" || r.Table != "" }
 
 var stageRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 
+// predictAliasRE matches a qualified Lambda function ARN (an alias or a
+// version), in any partition.
+var predictAliasRE = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:[A-Za-z0-9$_-]{1,128}$`)
+
 // FromEnv reads the runtime settings through getenv (os.Getenv in mains, a
 // map in tests), applies defaults and checks them. Every problem is
 // reported, each naming its variable; errors wrap ErrInvalid.
@@ -94,6 +104,7 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 		Table:           get("STEWARD_TABLE"),
 		PublicURL:       strings.TrimRight(get("STEWARD_PUBLIC_URL"), "/"),
 		StateMachineARN: get("STEWARD_STATE_MACHINE_ARN"),
+		PredictAliasARN: get("STEWARD_PREDICT_ALIAS_ARN"),
 		EventBus:        get("STEWARD_EVENT_BUS"),
 		EmailFrom:       get("STEWARD_EMAIL_FROM"),
 		ApprovalSecret:  get("STEWARD_APPROVAL_SECRET"),
@@ -108,6 +119,7 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 			EventBridge:    get("STEWARD_AWS_ENDPOINT_EVENTBRIDGE"),
 			SecretsManager: get("STEWARD_AWS_ENDPOINT_SECRETSMANAGER"),
 			CloudWatch:     get("STEWARD_AWS_ENDPOINT_CLOUDWATCH"),
+			Lambda:         get("STEWARD_AWS_ENDPOINT_LAMBDA"),
 		},
 	}
 	if r.DataDir == "" {
@@ -155,6 +167,9 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 	if r.StateMachineARN != "" && !strings.HasPrefix(r.StateMachineARN, "arn:") {
 		bad("STEWARD_STATE_MACHINE_ARN", "expected an ARN (arn:aws:states:...), got %q", r.StateMachineARN)
 	}
+	if r.PredictAliasARN != "" && !predictAliasRE.MatchString(r.PredictAliasARN) {
+		bad("STEWARD_PREDICT_ALIAS_ARN", "expected a Lambda alias ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME:ALIAS), got %q", r.PredictAliasARN)
+	}
 	for _, e := range []struct{ name, v string }{
 		{"STEWARD_AWS_ENDPOINT_S3", r.Endpoints.S3},
 		{"STEWARD_AWS_ENDPOINT_DYNAMODB", r.Endpoints.DynamoDB},
@@ -163,6 +178,7 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 		{"STEWARD_AWS_ENDPOINT_EVENTBRIDGE", r.Endpoints.EventBridge},
 		{"STEWARD_AWS_ENDPOINT_SECRETSMANAGER", r.Endpoints.SecretsManager},
 		{"STEWARD_AWS_ENDPOINT_CLOUDWATCH", r.Endpoints.CloudWatch},
+		{"STEWARD_AWS_ENDPOINT_LAMBDA", r.Endpoints.Lambda},
 	} {
 		if e.v != "" {
 			checkURL(bad, e.name, e.v)

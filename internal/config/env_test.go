@@ -104,3 +104,24 @@ func TestFromEnvReadsTheDeploymentsApproversAndEscalation(t *testing.T) {
 		t.Errorf("unset: Approvers %q, Escalation %q, %v; want none, so that the project's apply", r.Approvers, r.Escalation, err)
 	}
 }
+
+func TestFromEnvPredictAlias(t *testing.T) {
+	arn := "arn:aws:lambda:eu-west-1:123456789012:function:steward-prod-predict:live"
+	r, err := FromEnv(envOf(map[string]string{"STEWARD_PREDICT_ALIAS_ARN": arn, "STEWARD_AWS_ENDPOINT_LAMBDA": "http://127.0.0.1:9001"}))
+	if err != nil || r.PredictAliasARN != arn || r.Endpoints.Lambda != "http://127.0.0.1:9001" {
+		t.Errorf("FromEnv = %+v, %v", r, err)
+	}
+	for _, bad := range []string{
+		"steward-prod-predict",
+		"arn:aws:lambda:eu-west-1:123456789012:function:steward-prod-predict", // no alias
+		"arn:aws:states:eu-west-1:123456789012:stateMachine:retrain",
+	} {
+		_, err := FromEnv(envOf(map[string]string{"STEWARD_PREDICT_ALIAS_ARN": bad}))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "STEWARD_PREDICT_ALIAS_ARN: expected a Lambda alias ARN") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if _, err := FromEnv(envOf(map[string]string{"STEWARD_AWS_ENDPOINT_LAMBDA": "localhost:9001"})); err == nil || !strings.Contains(err.Error(), "STEWARD_AWS_ENDPOINT_LAMBDA") {
+		t.Errorf("bad Lambda endpoint: %v", err)
+	}
+}

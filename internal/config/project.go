@@ -40,6 +40,7 @@ type Project struct {
 	Serving    Serving      `yaml:"serving"`
 	Drift      Drift        `yaml:"drift"`
 	Agent      Agent        `yaml:"agent"`
+	Alarms     Alarms       `yaml:"alarms"`
 	Approval   Approval     `yaml:"approval"`
 	Notify     Notify       `yaml:"notify"`
 
@@ -211,6 +212,32 @@ func (a Agent) Policy() agent.Policy {
 	return p
 }
 
+// Alarms holds the operational alarms `steward serve` raises from its
+// metrics registry, the local part of the stack's CloudWatch alarms (whose
+// thresholds the deployment sets in cdk.json): the share of API requests
+// answered with a 5xx and the p99 latency, one datapoint per period, ALARM
+// when datapoints of the last periods breach. Their state changes reach
+// the agent as CloudWatch Alarm State Change events on the local bus.
+type Alarms struct {
+	// Disabled turns the local alarms off.
+	Disabled bool `yaml:"disabled,omitempty"`
+	// Every is the period of one datapoint; default 1m.
+	Every Duration `yaml:"every,omitempty"`
+	// ErrorRate is the share of a period's requests answered with a 5xx
+	// above which the period breaches; default 0.01 (the stack's).
+	ErrorRate float64 `yaml:"error_rate,omitempty"`
+	// LatencyP99 is the p99 request latency above which a period
+	// breaches; default 1s (the stack's).
+	LatencyP99 Duration `yaml:"latency_p99,omitempty"`
+	// MinRequests is the fewest requests a period needs for a datapoint
+	// (fewer count as not breaching); default 10.
+	MinRequests int `yaml:"min_requests,omitempty"`
+	// Datapoints of the last Periods periods must breach for ALARM;
+	// default 2 of 3 (the stack's).
+	Datapoints int `yaml:"datapoints,omitempty"`
+	Periods    int `yaml:"periods,omitempty"`
+}
+
 // Approval holds who approves promotions and for how long a request stands.
 type Approval struct {
 	// Approvers are the e-mail addresses asked to approve.
@@ -317,6 +344,12 @@ const (
 	DefaultRollbackWindow = Duration(72 * time.Hour)
 	DefaultApprovalExpiry = Duration(72 * time.Hour)
 	DefaultSubjectPrefix  = "[steward]"
+	DefaultAlarmEvery     = Duration(time.Minute)
+	DefaultAlarmErrorRate = 0.01
+	DefaultAlarmP99       = Duration(time.Second)
+	DefaultAlarmMinReqs   = 10
+	DefaultAlarmPoints    = 2
+	DefaultAlarmPeriods   = 3
 )
 
 func (p *Project) applyDefaults() {
@@ -378,6 +411,26 @@ func (p *Project) applyDefaults() {
 	}
 	if a.RollbackWindow == 0 {
 		a.RollbackWindow = DefaultRollbackWindow
+	}
+	al := &p.Alarms
+	if al.Every == 0 {
+		al.Every = DefaultAlarmEvery
+	}
+	if al.ErrorRate == 0 {
+		al.ErrorRate = DefaultAlarmErrorRate
+	}
+	if al.LatencyP99 == 0 {
+		al.LatencyP99 = DefaultAlarmP99
+	}
+	if al.MinRequests == 0 {
+		al.MinRequests = DefaultAlarmMinReqs
+	}
+	if al.Datapoints == 0 && al.Periods == 0 {
+		al.Datapoints, al.Periods = DefaultAlarmPoints, DefaultAlarmPeriods
+	} else if al.Periods == 0 {
+		al.Periods = al.Datapoints
+	} else if al.Datapoints == 0 {
+		al.Datapoints = min(DefaultAlarmPoints, al.Periods)
 	}
 	if p.Approval.Expiry == 0 {
 		p.Approval.Expiry = DefaultApprovalExpiry
@@ -542,6 +595,23 @@ func (p *Project) validate(v *validator) {
 				v.add(path, "%s", msg)
 			}
 		}
+	}
+
+	al := p.Alarms
+	if al.Every < Duration(time.Second) {
+		v.add("alarms.every", "expected at least 1s, got %s", al.Every)
+	}
+	if !(al.ErrorRate > 0 && al.ErrorRate < 1) {
+		v.add("alarms.error_rate", "expected a share in (0, 1), got %g", al.ErrorRate)
+	}
+	if al.LatencyP99 < Duration(time.Millisecond) {
+		v.add("alarms.latency_p99", "expected at least 1ms, got %s", al.LatencyP99)
+	}
+	if al.MinRequests < 1 {
+		v.add("alarms.min_requests", "expected at least 1, got %d", al.MinRequests)
+	}
+	if al.Datapoints < 1 || al.Periods < al.Datapoints || al.Periods > 60 {
+		v.add("alarms.datapoints", "expected 1 <= datapoints <= periods <= 60, got %d of %d", al.Datapoints, al.Periods)
 	}
 
 	for i, addr := range p.Approval.Approvers {

@@ -106,7 +106,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		want string // the full first message
 	}{
 		{"unknown top-level field", func(s string) string { return s + "colour: blue\n" },
-			"config: steward.yaml:17: colour: unknown field (known here: agent, approval, data, drift, model, notify, serving, training, validation)"},
+			"config: steward.yaml:17: colour: unknown field (known here: agent, alarms, approval, data, drift, model, notify, serving, training, validation)"},
 		{"unknown nested field", func(s string) string { return strings.Replace(s, "      min: 0\n", "      minimum: 0\n", 1) },
 			"config: steward.yaml:9: data.columns[0].minimum: unknown field (known here: description, kind, levels, max, min, name, unit)"},
 		{"bad kind", func(s string) string { return strings.Replace(s, "kind: numeric", "kind: number", 1) },
