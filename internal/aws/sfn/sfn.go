@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -17,6 +18,11 @@ import (
 // ErrTaskGone reports a callback for a task that no longer waits (it timed
 // out, was already answered, or the token is invalid).
 var ErrTaskGone = errors.New("sfn: task no longer waits for this token")
+
+// ErrExecutionExists reports a start under a name already used by an
+// execution with another input, or one that has ended (Step Functions'
+// ExecutionAlreadyExists): that execution is the one the name stands for.
+var ErrExecutionExists = errors.New("sfn: execution already exists")
 
 // api lists the Step Functions calls this adapter makes.
 type api interface {
@@ -37,7 +43,9 @@ func New(client api, stateMachineARN string) *Client {
 }
 
 // StartExecution starts an execution named name (idempotent on AWS for the
-// same name and input) and returns its ARN.
+// same name and input while it runs) and returns its ARN. A name already
+// taken otherwise is ErrExecutionExists; ExecutionARN names that
+// execution.
 func (c *Client) StartExecution(ctx context.Context, name string, input json.RawMessage) (string, error) {
 	out, err := c.api.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(c.StateMachineARN), Name: aws.String(name), Input: aws.String(string(input)),
@@ -45,7 +53,7 @@ func (c *Client) StartExecution(ctx context.Context, name string, input json.Raw
 	if err != nil {
 		var exists *types.ExecutionAlreadyExists
 		if errors.As(err, &exists) {
-			return "", fmt.Errorf("sfn: start %s: execution already exists: %w", name, err)
+			return "", fmt.Errorf("sfn: start %s: %w: %w", name, ErrExecutionExists, err)
 		}
 		return "", fmt.Errorf("sfn: start %s: %w", name, err)
 	}
@@ -76,4 +84,15 @@ func mapTaskErr(op string, err error) error {
 		return fmt.Errorf("sfn: %s: %w", op, ErrTaskGone)
 	}
 	return fmt.Errorf("sfn: %s: %w", op, err)
+}
+
+// ExecutionARN returns the ARN of the execution named name of the state
+// machine (Step Functions derives it: the machine's ARN with
+// ":execution:" for ":stateMachine:", then ":" and the name).
+func (c *Client) ExecutionARN(name string) (string, error) {
+	prefix, machine, ok := strings.Cut(c.StateMachineARN, ":stateMachine:")
+	if !ok || machine == "" || strings.Contains(machine, ":") {
+		return "", fmt.Errorf("sfn: %q is not a state machine ARN", c.StateMachineARN)
+	}
+	return prefix + ":execution:" + machine + ":" + name, nil
 }
