@@ -47,11 +47,18 @@ type Execution struct {
 	ID     string `json:"id"`
 	Name   string `json:"name,omitempty"`
 	Status string `json:"status,omitempty"`
+	// Existed says the execution had been started before under the
+	// action's name (a start repeated after a crash) and was not started
+	// again.
+	Existed bool `json:"existed,omitempty"`
 }
 
 // Retrainer starts the retraining state machine (Step Functions on AWS,
 // the local runner locally). An error means the execution did not start.
-// Implementations are safe for concurrent use.
+// A start is idempotent per RetrainRequest.ActionID: asked again for the
+// same action, an implementation returns the execution it started then
+// (with Existed set) rather than a second one. Implementations are safe
+// for concurrent use.
 type Retrainer interface {
 	StartRetrain(ctx context.Context, r RetrainRequest) (Execution, error)
 }
@@ -368,6 +375,9 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 		}
 		rec.Execution = ex.ID
 		out.Status, out.Execution, out.ExecutionStatus = OutcomeStarted, ex.ID, ex.Status
+		if ex.Existed {
+			dec.Why += fmt.Sprintf("; execution %s had already been started for action %s and was not started again", ex.ID, rec.ID)
+		}
 		kind := notify.DriftDetected
 		if dec.Rule == RulePerformance {
 			kind = notify.AgentAction

@@ -9,8 +9,9 @@
 // rules on AWS, the in-process bus locally): DriftChecked from the
 // scheduled drift check (its detail is a monitor.Summary, which carries
 // realised performance from feedback labels), CloudWatch alarm state
-// changes (prediction errors, latency, throttles, failed retrainings) and
-// ValidationFailed. `steward agent diagnose` makes a manual trigger. Each
+// changes (prediction errors, latency, throttles, failed retrainings;
+// locally the same events come from the metrics registry, see package
+// alarms) and ValidationFailed. `steward agent diagnose` makes a manual trigger. Each
 // trigger has an ID that is the same for the same alert delivered twice.
 //
 // # Diagnosis
@@ -56,7 +57,11 @@
 // taken again (one more attempt) by the next trigger — never dropped. After
 // policy.escalateAfter failed attempts each further failure is escalated.
 // Retrainings start through the Retrainer (Step Functions or the local
-// runner), rollbacks go through release (compare-and-set, audited),
+// runner) under an execution name made of the action id, so that a start
+// repeated after a crash (the action still "started" after staleAfter)
+// finds the execution the first one made instead of starting another;
+// rollbacks go through release (compare-and-set, audited), provisioned
+// concurrency through the Scaler (Lambda, within the policy's bounds),
 // notifications and escalations through notify.
 //
 // # Record

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/agent"
+	"github.com/stewardml/steward/internal/aws/lambdaconcurrency"
 	"github.com/stewardml/steward/internal/bus"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/monitor"
@@ -18,26 +19,38 @@ import (
 )
 
 // Agent returns the agent of the project's model with the project's
-// policy: it starts retrainings through StartRetrain (the local runner, or
-// Step Functions on AWS), rolls back through Release and tells people
-// through the Notifier. Provisioned concurrency has no adapter yet, so
-// scaling decisions are recorded as not applicable.
+// policy: it starts retrainings through the retraining workflow (the
+// local runner, or Step Functions on AWS) under a name made of its action
+// id, rolls back through Release and tells people through the Notifier.
+// On AWS with STEWARD_PREDICT_ALIAS_ARN set it raises the predict alias's
+// provisioned concurrency within the policy's bounds; elsewhere scaling
+// decisions are recorded as not applicable.
 func (a *App) Agent() (*agent.Agent, error) {
 	if a.Project == nil {
 		return nil, ErrNoProject
 	}
 	pol := a.Project.Agent.Policy()
-	return &agent.Agent{
+	ag := &agent.Agent{
 		Model: a.Project.Model.Name, Policy: &pol,
 		Registry: a.Registry(), Records: a.Records, Artifacts: a.Artifacts, Audit: a.Audit(),
 		Retrainer: agentRetrainer{a}, Releaser: a.Release(), Notifier: a.Notifier, Now: a.Now,
-	}, nil
+	}
+	if a.lambdaAPI != nil && pol.Concurrency.Max >= 1 {
+		s, err := lambdaconcurrency.New(a.lambdaAPI, a.Runtime.PredictAliasARN, ag.Model,
+			lambdaconcurrency.Bounds{Min: pol.Concurrency.Min, Max: pol.Concurrency.Max})
+		if err != nil {
+			return nil, err
+		}
+		ag.Scaler = s
+	}
+	return ag, nil
 }
 
 // SubscribeAgent subscribes the agent to the local bus, so that a drift
-// check made in this process (the scheduled one of `steward serve`)
-// reaches it, as EventBridge rules deliver DriftChecked to functions/agent
-// on AWS. Each decision is printed on the console.
+// check made in this process (the scheduled one of `steward serve`) and
+// the local alarms' state changes (see Alarms) reach it, as EventBridge
+// rules deliver DriftChecked and CloudWatch alarm state changes to
+// functions/agent on AWS. Each decision is printed on the console.
 func (a *App) SubscribeAgent(logger *slog.Logger) error {
 	if a.LocalBus == nil {
 		return errors.New("app: no local bus: on AWS, EventBridge rules deliver events to functions/agent")
@@ -69,6 +82,7 @@ func (a *App) SubscribeAgent(logger *slog.Logger) error {
 	}
 	a.LocalBus.Subscribe(bus.DriftChecked, h)
 	a.LocalBus.Subscribe(bus.ValidationFailed, h)
+	a.LocalBus.Subscribe(bus.AlarmStateChange, h)
 	return nil
 }
 
@@ -92,14 +106,25 @@ func (r agentRetrainer) StartRetrain(ctx context.Context, req agent.RetrainReque
 	if len(reason) > maxReason {
 		reason = reason[:maxReason-3] + "..."
 	}
-	st, err := r.a.StartRetrain(ctx, workflow.RetrainInput{
+	w, err := r.a.Workflow()
+	if err != nil {
+		return agent.Execution{}, err
+	}
+	// The action's id names the execution, so that the same action
+	// started again (its first start crashed before it was recorded) finds
+	// the execution rather than starting a second one.
+	var name string
+	if req.ActionID != "" {
+		name = ExecutionNameOf(req.Model + "-" + req.ActionID)
+	}
+	st, existed, err := w.StartNamed(ctx, name, workflow.RetrainInput{
 		Model: req.Model, Dataset: workflow.RefOf(ref), Trigger: workflow.TriggerAgent,
 		Reason: reason, RequestedBy: req.RequestedBy, RequireApproval: req.RequireApproval,
 	})
 	if err != nil {
 		return agent.Execution{}, err
 	}
-	return agent.Execution{ID: st.ExecutionID, Name: st.Name, Status: st.Status}, nil
+	return agent.Execution{ID: st.ExecutionID, Name: st.Name, Status: st.Status, Existed: existed}, nil
 }
 
 // RetrainingData stores and returns the dataset a retraining of model

@@ -14,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awsses "github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -66,6 +67,10 @@ type App struct {
 	StepFunctions *sfn.Client
 	Console       io.Writer
 	Now           func() time.Time
+
+	// lambdaAPI is set on AWS when STEWARD_PREDICT_ALIAS_ARN names the
+	// predict alias whose provisioned concurrency the agent sets.
+	lambdaAPI *awslambda.Client
 
 	closers []func() error
 }
@@ -231,6 +236,9 @@ func (a *App) wireAWS(ctx context.Context) error {
 	a.Mailer = ses.New(awsses.NewFromConfig(cfg, func(o *awsses.Options) { o.BaseEndpoint = ep(rt.Endpoints.SES) }))
 	if rt.StateMachineARN != "" {
 		a.StepFunctions = sfn.New(awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = ep(rt.Endpoints.SFN) }), rt.StateMachineARN)
+	}
+	if rt.PredictAliasARN != "" {
+		a.lambdaAPI = awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.BaseEndpoint = ep(rt.Endpoints.Lambda) })
 	}
 	if rt.ApprovalSecret != "" {
 		sm := awssm.NewFromConfig(cfg, func(o *awssm.Options) { o.BaseEndpoint = ep(rt.Endpoints.SecretsManager) })

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/asl"
+	"github.com/stewardml/steward/internal/aws/sfn"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/train/trainfn"
@@ -200,10 +203,27 @@ type appClock struct{ now func() time.Time }
 func (c appClock) Now() time.Time                         { return c.now() }
 func (c appClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Start starts a retraining execution. Missing fields take defaults: the
-// project's model, trigger manual, the project's approval.expiry as the
-// approval timeout. The dataset must be stored already (dataset.Store).
+// Start starts a retraining execution under a new name. Missing fields
+// take defaults: the project's model, trigger manual, the project's
+// approval.expiry as the approval timeout. The dataset must be stored
+// already (dataset.Store).
 func (w *Workflow) Start(ctx context.Context, in workflow.RetrainInput) (workflow.Started, error) {
+	st, _, err := w.StartNamed(ctx, "", in)
+	return st, err
+}
+
+// StartNamed starts a retraining execution named name (a new name when
+// empty), as Start does. The name makes the start idempotent: when an
+// execution of that name exists already — the same start repeated after
+// a crash — Step Functions (ExecutionAlreadyExists) and the local runner
+// (asl.ErrExecutionExists) refuse a second one, and StartNamed returns the
+// existing execution with existed true (on AWS its ARN and name, without
+// a status). name must follow Step Functions' rules as ExecutionNameOf
+// writes them.
+func (w *Workflow) StartNamed(ctx context.Context, name string, in workflow.RetrainInput) (st workflow.Started, existed bool, err error) {
+	if name != "" && ExecutionNameOf(name) != name {
+		return workflow.Started{}, false, fmt.Errorf("%w: execution name %q: expected 1 to 80 letters, digits, '-' or '_'", workflow.ErrInvalidEvent, name)
+	}
 	a := w.app
 	if in.Model == "" {
 		in.Model = a.Project.Model.Name
@@ -215,42 +235,86 @@ func (w *Workflow) Start(ctx context.Context, in workflow.RetrainInput) (workflo
 		in.ApprovalTimeoutSeconds = int(a.Project.Approval.Expiry.D() / time.Second)
 	}
 	if in.Model != a.Project.Model.Name {
-		return workflow.Started{}, fmt.Errorf("%w: %q (the project's model is %q)", workflow.ErrUnknownModel, in.Model, a.Project.Model.Name)
+		return workflow.Started{}, false, fmt.Errorf("%w: %q (the project's model is %q)", workflow.ErrUnknownModel, in.Model, a.Project.Model.Name)
 	}
 	if in.Dataset.Key == "" && in.Dataset.Digest != "" {
 		in.Dataset.Key = dataset.KeyFor(in.Dataset.Digest)
 	}
 	if err := in.Validate(); err != nil {
-		return workflow.Started{}, err
+		return workflow.Started{}, false, err
 	}
 	if ok, err := a.Artifacts.Exists(ctx, in.Dataset.Key); err != nil {
-		return workflow.Started{}, fmt.Errorf("app: dataset %s: %w", in.Dataset.Key, err)
+		return workflow.Started{}, false, fmt.Errorf("app: dataset %s: %w", in.Dataset.Key, err)
 	} else if !ok {
-		return workflow.Started{}, fmt.Errorf("%w: dataset %s is not stored", workflow.ErrInvalidEvent, in.Dataset.Key)
+		return workflow.Started{}, false, fmt.Errorf("%w: dataset %s is not stored", workflow.ErrInvalidEvent, in.Dataset.Key)
 	}
-	name, err := workflow.ExecutionName(in.Model, a.Now(), rand.Reader)
-	if err != nil {
-		return workflow.Started{}, err
+	if name == "" {
+		if name, err = workflow.ExecutionName(in.Model, a.Now(), rand.Reader); err != nil {
+			return workflow.Started{}, false, err
+		}
 	}
 	body, err := json.Marshal(in)
 	if err != nil {
-		return workflow.Started{}, fmt.Errorf("app: encode input: %w", err)
+		return workflow.Started{}, false, fmt.Errorf("app: encode input: %w", err)
 	}
 	if w.Runner != nil {
 		ex, err := w.Runner.Start(ctx, name, body)
-		if err != nil {
-			return workflow.Started{}, err
+		if errors.Is(err, asl.ErrExecutionExists) {
+			id, rerr := w.Runner.Resolve(ctx, name)
+			if rerr == nil {
+				ex, rerr = w.Runner.DescribeExecution(ctx, id)
+			}
+			if rerr != nil {
+				return workflow.Started{}, false, fmt.Errorf("app: execution %s exists, but: %w", name, rerr)
+			}
+			return workflow.StartedOf(ex), true, nil
 		}
-		return workflow.StartedOf(ex), nil
+		if err != nil {
+			return workflow.Started{}, false, err
+		}
+		return workflow.StartedOf(ex), false, nil
 	}
 	if a.StepFunctions == nil {
-		return workflow.Started{}, errors.New("app: STEWARD_STATE_MACHINE_ARN is not set: cannot start the retraining workflow on AWS")
+		return workflow.Started{}, false, errors.New("app: STEWARD_STATE_MACHINE_ARN is not set: cannot start the retraining workflow on AWS")
 	}
 	arn, err := a.StepFunctions.StartExecution(ctx, name, body)
-	if err != nil {
-		return workflow.Started{}, err
+	if errors.Is(err, sfn.ErrExecutionExists) {
+		if arn, err = a.StepFunctions.ExecutionARN(name); err != nil {
+			return workflow.Started{}, false, err
+		}
+		return workflow.Started{ExecutionID: arn, Name: name}, true, nil
 	}
-	return workflow.Started{ExecutionID: arn, Name: name, Status: string(asl.StatusRunning)}, nil
+	if err != nil {
+		return workflow.Started{}, false, err
+	}
+	return workflow.Started{ExecutionID: arn, Name: name, Status: string(asl.StatusRunning)}, false, nil
+}
+
+// maxExecutionName is the longest execution name Step Functions takes.
+const maxExecutionName = 80
+
+// ExecutionNameOf makes an execution name of id that Step Functions and
+// the local runner take: letters, digits, '-' and '_', at most 80 of
+// them. An id that already is one is kept as it is; any other is cut,
+// its other characters made '-', and ends with 8 hex digits of its
+// SHA-256, so that different ids keep different names.
+func ExecutionNameOf(id string) string {
+	clean := []byte(id)
+	changed := len(clean) == 0 || len(clean) > maxExecutionName
+	for i, c := range clean {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			clean[i], changed = '-', true
+		}
+	}
+	if !changed {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	const keep = maxExecutionName - 9
+	if len(clean) > keep {
+		clean = clean[:keep]
+	}
+	return string(clean) + "-" + hex.EncodeToString(sum[:4])
 }
 
 // ApprovalHandler is the approval-link handler (GET page, POST decision).
