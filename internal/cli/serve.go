@@ -79,6 +79,11 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer stopMonitor()
+	stopAlarms, err := serveAlarms(ctx, e, a, s.Metrics, logger)
+	if err != nil {
+		return err
+	}
+	defer stopAlarms()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
