@@ -41,8 +41,11 @@ type Diagnosis struct {
 	Previous *PreviousPerformance `json:"previous,omitempty"`
 	// Concurrency is the predict function's provisioned concurrency (0
 	// where it is not managed); CanScale says whether it can be changed.
-	Concurrency int  `json:"concurrency"`
-	CanScale    bool `json:"canScale"`
+	// ConcurrencyError says why it could not be read (for a trigger other
+	// than a throttle alarm, which needs it, the diagnosis goes on).
+	Concurrency      int    `json:"concurrency"`
+	CanScale         bool   `json:"canScale"`
+	ConcurrencyError string `json:"concurrencyError,omitempty"`
 	// InFlight are retrainings started and not finished; LastRetrain the
 	// newest started retraining; Failed the failed actions not superseded
 	// by a later success of the same kind, newest first; Recent the last
@@ -130,8 +133,15 @@ func (a *Agent) Diagnose(ctx context.Context, trig Trigger) (*Diagnosis, error) 
 		}
 	}
 	if a.Scaler != nil {
-		if d.Concurrency, err = a.Scaler.Concurrency(ctx, trig.Model); err != nil {
+		n, err := a.Scaler.Concurrency(ctx, trig.Model)
+		switch {
+		case err == nil:
+			d.Concurrency = n
+		case trig.Kind == TriggerAlarm && trig.Alarm != nil && trig.Alarm.Kind == AlarmThrottles:
+			// Raising by a step from an unknown figure could lower it.
 			return nil, fmt.Errorf("agent: diagnose %s: provisioned concurrency: %w", trig.Model, err)
+		default:
+			d.ConcurrencyError = err.Error()
 		}
 	}
 	if err := a.actionsOf(ctx, d, now); err != nil {
@@ -274,6 +284,9 @@ func (d *Diagnosis) findings(now time.Time) {
 	}
 	if d.Previous != nil {
 		add("previous champion: %s", d.Previous)
+	}
+	if d.ConcurrencyError != "" {
+		add("provisioned concurrency unknown: %s", d.ConcurrencyError)
 	}
 	for _, r := range d.InFlight {
 		add("retraining in flight: execution %s (action %s, started %s ago)", r.Execution, r.ID, roundDur(now.Sub(r.UpdatedAt)))
