@@ -21,6 +21,7 @@ const (
 	PublishEvents                     // events:PutEvents on Steward's event bus
 	StartRetrain                      // states:StartExecution on the retraining machine
 	AnswerTasks                       // states:SendTask* on the retraining machine
+	ScaleServing                      // lambda:Get/PutProvisionedConcurrencyConfig on predict's live alias
 )
 
 // Has reports whether a includes every bit of b.
@@ -92,7 +93,7 @@ var Functions = []Function{
 		Access: WriteArtifacts | WriteRecords | PublishEvents, WritePrefixes: []string{"reports/drift/"},
 		Description: "Scheduled drift and performance check"},
 	{Name: "agent", MemoryMB: 512, Timeout: 60 * time.Second,
-		Access: WriteArtifacts | WriteRecords | SendEmail | StartRetrain, WritePrefixes: []string{"reports/agent/", "datasets/"},
+		Access: WriteArtifacts | WriteRecords | SendEmail | StartRetrain | ScaleServing, WritePrefixes: []string{"reports/agent/", "datasets/"},
 		Description: "Diagnoses alerts, decides by policy and acts"},
 	{Name: "dashboard", MemoryMB: 512, Timeout: 15 * time.Second,
 		Access: WriteArtifacts | WriteRecords | AnswerTasks | ReadSigningKey, WritePrefixes: []string{"reports/rendered/"},

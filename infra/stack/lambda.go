@@ -24,6 +24,7 @@ const (
 	EnvEmailFrom       = "STEWARD_EMAIL_FROM"
 	EnvApprovers       = "STEWARD_APPROVERS"  // override the project's approval.approvers
 	EnvEscalation      = "STEWARD_ESCALATION" // override the project's escalation list
+	EnvPredictAlias    = "STEWARD_PREDICT_ALIAS_ARN" // the live alias whose provisioned concurrency the agent sets
 )
 
 // function is the one helper that makes every Steward Lambda: the same

@@ -75,6 +75,15 @@ func (s *Stack) grantWorkflow() {
 		if spec.Access.Has(AnswerTasks) {
 			s.StateMachine.GrantTaskResponse(fn)
 		}
+		if spec.Access.Has(ScaleServing) {
+			// Sustained throttling makes the agent raise the live alias's
+			// provisioned concurrency within the policy's bounds.
+			fn.AddEnvironment(jsii.String(EnvPredictAlias), s.PredictLive.FunctionArn(), nil)
+			fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("lambda:GetProvisionedConcurrencyConfig", "lambda:PutProvisionedConcurrencyConfig"),
+				Resources: jsii.Strings(*s.PredictLive.FunctionArn()),
+			}))
+		}
 	}
 }
 

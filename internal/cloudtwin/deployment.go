@@ -53,6 +53,12 @@ func (d *Deployment) StateMachineARN() string {
 	return "arn:aws:states:" + d.Region + ":" + d.Account + ":stateMachine:" + d.Prefix() + "-retrain"
 }
 
+// PredictAliasARN is the ARN of the predict function's live alias, whose
+// provisioned concurrency the agent may set.
+func (d *Deployment) PredictAliasARN() string {
+	return "arn:aws:lambda:" + d.Region + ":" + d.Account + ":function:" + d.FunctionName("predict") + ":live"
+}
+
 // SigningKeyARN is the approval-link key's secret ARN (Secrets Manager
 // appends six random characters to the name).
 func (d *Deployment) SigningKeyARN() string {
@@ -95,6 +101,9 @@ func (d *Deployment) StackEnvironment(fn Function) (map[string]string, error) {
 	}
 	if fn.Has("StartRetrain") || fn.Has("AnswerTasks") {
 		set("EnvStateMachineARN", d.StateMachineARN())
+	}
+	if fn.Has("ScaleServing") {
+		set("EnvPredictAlias", d.PredictAliasARN())
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -143,6 +152,9 @@ func (d *Deployment) Environment(fn Function, taskRoot, tmp string, creds Creden
 		"STEWARD_AWS_ENDPOINT_SFN":            d.Endpoints.StepFunctions,
 		"STEWARD_AWS_ENDPOINT_EVENTBRIDGE":    d.Endpoints.EventBridge,
 		"STEWARD_AWS_ENDPOINT_CLOUDWATCH":     d.Endpoints.CloudWatch,
+		// The twin emulates no Lambda control plane: like CloudWatch, its
+		// calls go to the refusing endpoint, so none can reach AWS.
+		"STEWARD_AWS_ENDPOINT_LAMBDA": d.Endpoints.CloudWatch,
 	} {
 		if v != "" {
 			env[k] = v
