@@ -22,8 +22,8 @@ const (
 	EnvStateMachineARN = "STEWARD_STATE_MACHINE_ARN"
 	EnvApprovalSecret  = "STEWARD_APPROVAL_SECRET" // ARN of the approval-link signing key
 	EnvEmailFrom       = "STEWARD_EMAIL_FROM"
-	EnvApprovers       = "STEWARD_APPROVERS"  // override the project's approval.approvers
-	EnvEscalation      = "STEWARD_ESCALATION" // override the project's escalation list
+	EnvApprovers       = "STEWARD_APPROVERS"         // override the project's approval.approvers
+	EnvEscalation      = "STEWARD_ESCALATION"        // override the project's escalation list
 	EnvPredictAlias    = "STEWARD_PREDICT_ALIAS_ARN" // the live alias whose provisioned concurrency the agent sets
 )
 
