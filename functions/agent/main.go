@@ -5,38 +5,17 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/stewardml/steward/internal/agent/agentfn"
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/config"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "agent:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	rt, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, app.Options{Runtime: rt})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ag, err := a.Agent()
-	if err != nil {
-		return err
-	}
-	lambda.Start(&agentfn.Handler{Agent: ag})
-	return nil
+	app.StartLambda("agent", func(_ context.Context, a *app.App) (any, error) {
+		ag, err := a.Agent()
+		if err != nil {
+			return nil, err
+		}
+		return &agentfn.Handler{Agent: ag}, nil
+	})
 }

@@ -5,38 +5,17 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/report/reportfn"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "report:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	rt, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := app.New(ctx, app.Options{Runtime: rt})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	svc, err := reportfn.NewService(ctx, a)
-	if err != nil {
-		return err
-	}
-	lambda.Start(&reportfn.Handler{Reports: svc})
-	return nil
+	app.StartLambda("report", func(ctx context.Context, a *app.App) (any, error) {
+		svc, err := reportfn.NewService(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return &reportfn.Handler{Reports: svc}, nil
+	})
 }
