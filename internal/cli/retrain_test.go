@@ -242,7 +242,7 @@ func TestServeResumesAnExecutionTheCLIStarted(t *testing.T) {
 	if base == "" {
 		t.Fatalf("serve did not start:\n%s%s", sout.String(), serr.String())
 	}
-	if !strings.Contains(sout.String(), "approvals: links point at http://127.0.0.1:8080/approvals/") {
+	if !strings.Contains(sout.String(), "approvals: links point at "+base+"/approvals/") {
 		t.Errorf("serve does not say where approval links point:\n%s", sout.String())
 	}
 	resp, err := http.Get(base + u.RequestURI())

@@ -57,6 +57,16 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 			*addr = a.Project.Serving.Addr
 		}
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
+	}
+	defer ln.Close() // closed by the gateway on shutdown; this covers the early returns
+	base := "http://" + ln.Addr().String()
+	if a.Runtime.PublicURL == "" && (a.Project == nil || a.Project.Approval.PublicURL == "") {
+		// Approval links point where this server actually listens.
+		a.Runtime.PublicURL = base
+	}
 	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	s := a.Serving(app.ServingOptions{RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Logger: logger})
 
@@ -85,11 +95,6 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	}
 	defer stopAlarms()
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
-	}
-	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
 	if err := mountDashboard(ctx, e, a, gw, base, approvals, logger); err != nil {
 		ln.Close()
