@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/report/reportfn"
 )
@@ -26,13 +28,9 @@ func runReport(ctx context.Context, e *Env, args []string) error {
 	}
 	if len(pos) != 2 {
 		return Usagef("usage: steward report training|drift|deployment ID [--format html|pdf] [--out FILE] [--store]\n" +
-			"  training RUN_ID · drift MODEL/CHECK_ID · deployment MODEL[:SEQ]")
+			"  training RUN_ID|MODEL:VERSION|MODEL@ALIAS · drift MODEL/CHECK_ID · deployment MODEL[:SEQ]")
 	}
 	kind, err := report.ParseKind(pos[0])
-	if err != nil {
-		return Usagef("%v", err)
-	}
-	ref, err := report.ParseRef(kind, pos[1])
 	if err != nil {
 		return Usagef("%v", err)
 	}
@@ -48,6 +46,26 @@ func runReport(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	id := pos[1]
+	if kind == report.KindTraining && strings.ContainsAny(id, ":@") {
+		// A model version names the run that trained it.
+		r, err := registry.ParseRef(id)
+		if err != nil {
+			return Usagef("%v", err)
+		}
+		v, err := a.Registry().Resolve(ctx, r)
+		if err != nil {
+			return registryErr(err)
+		}
+		if v.SourceRun == "" {
+			return Failed(fmt.Errorf("%s (v%d) records no training run", r, v.Number))
+		}
+		id = v.SourceRun
+	}
+	ref, err := report.ParseRef(kind, id)
+	if err != nil {
+		return Usagef("%v", err)
+	}
 	svc, err := reportfn.NewService(ctx, a)
 	if err != nil {
 		return err
