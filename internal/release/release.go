@@ -74,7 +74,24 @@ func (s *Service) Promote(ctx context.Context, r Request) (registry.AliasMove, e
 	if err != nil {
 		return registry.AliasMove{}, err
 	}
-	return m, s.record(ctx, "model.promote", m, r)
+	if err := s.record(ctx, "model.promote", m, r); err != nil {
+		return m, err
+	}
+	if r.Alias == registry.Champion {
+		s.retireChallenger(ctx, r)
+	}
+	return m, nil
+}
+
+// retireChallenger unsets challenger when it names the version just made
+// champion, so the two aliases never point at one version. It is best
+// effort: a challenger moved meanwhile by someone else is left alone.
+func (s *Service) retireChallenger(ctx context.Context, r Request) {
+	ch, err := s.Registry.Alias(ctx, r.Model, registry.Challenger)
+	if err != nil || ch.Version != r.To {
+		return
+	}
+	_, _ = s.Registry.MoveAlias(ctx, r.Model, registry.Challenger, r.To, 0, r.Actor, "promoted to champion")
 }
 
 // Rollback moves champion back to its previous holder.

@@ -26,10 +26,16 @@ func TestPromoteAndRollbackAreAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := reg.MoveAlias(ctx, "heart", registry.Challenger, 0, 3, "train", "new candidate"); err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []int{1, 2, 3} {
 		if _, err := s.Promote(ctx, Request{Model: "heart", To: v, Expected: -1, Actor: "ana", Reason: "better", CorrelationID: "c1"}); err != nil {
 			t.Fatalf("promote v%d: %v", v, err)
 		}
+	}
+	if ch, err := reg.Alias(ctx, "heart", registry.Challenger); err != nil || ch.Version != 0 {
+		t.Errorf("challenger after promoting it = v%d, %v; want unset", ch.Version, err)
 	}
 	if _, err := s.Promote(ctx, Request{Model: "heart", To: 3, Expected: -1, Actor: "ana", Reason: "again"}); !errors.Is(err, ErrRefused) {
 		t.Errorf("promoting the champion again = %v, want ErrRefused", err)
