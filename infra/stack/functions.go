@@ -60,8 +60,8 @@ type Function struct {
 // prefixes of what they produce and never delete.
 var Functions = []Function{
 	{Name: "validate", MemoryMB: 1024, Timeout: 5 * time.Minute, Placeholder: "ValidateFunctionArn",
-		Access: WriteArtifacts, WritePrefixes: []string{"validations/"},
-		Description: "Validates a dataset against its expectation suite"},
+		Access: WriteArtifacts | PublishEvents, WritePrefixes: []string{"validations/"},
+		Description: "Validates a dataset against its expectation suite; a failure is published for the agent"},
 	{Name: "train", MemoryMB: 2048, Timeout: 15 * time.Minute, Placeholder: "TrainFunctionArn",
 		Access: WriteArtifacts | WriteRecords, WritePrefixes: []string{"bundles/", "runs/"},
 		Description: "Trains one candidate model configuration"},

@@ -115,6 +115,28 @@ func (a *App) LinkBase() string {
 	return "http://127.0.0.1:8080"
 }
 
+// ValidateHandler builds the validate function's handler: the project's
+// schema, suite and result format when there is a project, and the
+// platform's events, so that a failed validation reaches the agent.
+func (a *App) ValidateHandler() (*validatefn.Handler, error) {
+	h := &validatefn.Handler{Artifacts: a.Artifacts, Bucket: a.Runtime.Bucket, Now: a.Now, Events: a.Events}
+	p := a.Project
+	if p == nil {
+		return h, nil
+	}
+	h.Model, h.Schema, h.ResultFormat = p.Model.Name, p.Schema(), p.Validation.ResultFormat
+	if path := p.SuitePath(); path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("app: project suite: %w", err)
+		}
+		if h.Suite, err = validation.ParseSuite(raw); err != nil {
+			return nil, fmt.Errorf("app: project suite %s: %w", path, err)
+		}
+	}
+	return h, nil
+}
+
 // WorkflowHandlers builds the task handlers over the application's stores.
 func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 	p := a.Project
@@ -122,15 +144,9 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 		return nil, ErrNoProject
 	}
 	proj := workflow.ProjectOf(p)
-	val := &validatefn.Handler{Artifacts: a.Artifacts, Bucket: a.Runtime.Bucket, Now: a.Now, Schema: p.Schema(), ResultFormat: p.Validation.ResultFormat}
-	if path := p.SuitePath(); path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("app: project suite: %w", err)
-		}
-		if val.Suite, err = validation.ParseSuite(raw); err != nil {
-			return nil, fmt.Errorf("app: project suite %s: %w", path, err)
-		}
+	val, err := a.ValidateHandler()
+	if err != nil {
+		return nil, err
 	}
 	approvals := a.ApprovalService(nil)
 	return &WorkflowHandlers{

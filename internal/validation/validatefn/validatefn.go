@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/bus"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/store"
@@ -92,6 +93,11 @@ type Handler struct {
 	ResultFormat string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Events, when set, receives a ValidationFailed event for every failed
+	// validation, so the agent hears about bad incoming data; Model names
+	// the model in it.
+	Events bus.Publisher
+	Model  string
 }
 
 // Handle validates the dataset the event names. Errors are named for Step
@@ -173,10 +179,35 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, err
 		return nil, fmt.Errorf("validatefn: store result: %w", err)
 	}
 	out := &Output{Success: res.Success, Dataset: ref, Rows: frame.Rows, Summary: validation.Summarize(res), ResultKey: key, Result: res}
+	var published error
+	if !res.Success && h.Events != nil {
+		published = h.publishFailure(ctx, out, runTime)
+	}
 	if !res.Success && (ev.FailOnInvalid == nil || *ev.FailOnInvalid) {
-		return nil, fmt.Errorf("%w: %s (full result: %s)", ErrValidationFailed, out.Summary, key)
+		return nil, errors.Join(fmt.Errorf("%w: %s (full result: %s)", ErrValidationFailed, out.Summary, key), published)
+	}
+	if published != nil {
+		return nil, published
 	}
 	return out, nil
+}
+
+// publishFailure sends the ValidationFailed event the agent subscribes to.
+// Its id is derived from the stored result, so a retried invocation sends
+// the same alert again and the agent's deduplication sees one.
+func (h *Handler) publishFailure(ctx context.Context, out *Output, at time.Time) error {
+	e, err := bus.New(bus.ValidationFailed, at, map[string]any{
+		"model": h.Model, "dataset": out.Dataset.Digest, "resultKey": out.ResultKey,
+		"failed": out.Summary.Unsuccessful, "summary": out.Summary.String(),
+	})
+	if err != nil {
+		return err
+	}
+	e.ID = "validation-" + out.Dataset.Digest[:min(16, len(out.Dataset.Digest))] + "-" + at.Format("20060102T150405.000000Z")
+	if err := h.Events.Publish(ctx, e); err != nil {
+		return fmt.Errorf("validatefn: publish ValidationFailed: %w", err)
+	}
+	return nil
 }
 
 // suite returns the event's suite, inline or stored, or the default one.
