@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/apikeys"
-	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/config"
 )
 
 func runKeys(ctx context.Context, e *Env, args []string) error {
@@ -33,7 +31,7 @@ func runKeys(ctx context.Context, e *Env, args []string) error {
 	if len(rest) != n {
 		return Usagef("keys %s: want %d argument(s), got %d", sub, n, len(rest))
 	}
-	a, err := openServingApp(ctx, e)
+	a, err := e.App(ctx)
 	if err != nil {
 		return err
 	}
@@ -97,16 +95,4 @@ func runKeys(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "revoked %s (%s); a running `steward serve` refuses it within seconds\n", k.ID, k.Name)
 		return nil
 	}
-}
-
-// openServingApp builds the application from the environment and the
-// global flags.
-func openServingApp(ctx context.Context, e *Env) (*app.App, error) {
-	rt, err := config.FromEnv(e.Getenv)
-	if err != nil {
-		return nil, WithCode(ExitUsage, err)
-	}
-	rt.DataDir = e.DataDir
-	rt.ConfigPath = e.ConfigPath
-	return app.New(ctx, app.Options{Runtime: rt, Console: e.Stderr})
 }

@@ -12,9 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/bundle"
-	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml"
 	"github.com/stewardml/steward/internal/registry"
@@ -44,7 +42,7 @@ func runPredict(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return Usagef("--data: %v", err)
 	}
-	a, err := openApp(ctx, e)
+	a, err := e.App(ctx)
 	if err != nil {
 		return err
 	}
@@ -217,20 +215,4 @@ func (r *scored) Write(w io.Writer, format string) error {
 		}
 	}
 	return nil
-}
-
-// openApp builds the application from the environment and the global
-// flags, for commands that need the stores.
-func openApp(ctx context.Context, e *Env) (*app.App, error) {
-	rt, err := config.FromEnv(e.Getenv)
-	if err != nil {
-		return nil, WithCode(ExitUsage, err)
-	}
-	rt.DataDir = e.DataDir
-	rt.ConfigPath = e.ConfigPath
-	a, err := app.New(ctx, app.Options{Runtime: rt, Console: e.Stderr})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
 }

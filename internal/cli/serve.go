@@ -46,7 +46,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	if *refresh <= 0 || *grace <= 0 || *flush <= 0 {
 		return Usagef("--refresh, --grace and --flush must be positive")
 	}
-	a, err := openServingApp(ctx, e)
+	a, err := e.App(ctx)
 	if err != nil {
 		return err
 	}

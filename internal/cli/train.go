@@ -50,7 +50,7 @@ func runTrain(ctx context.Context, e *Env, args []string) error {
 	}
 
 	e.ConfigPath = *cfgPath
-	a, err := openApp(ctx, e)
+	a, err := e.App(ctx)
 	if err != nil {
 		return err
 	}
