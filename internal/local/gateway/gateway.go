@@ -5,16 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,14 +77,17 @@ type route struct {
 	h        Handler
 	public   bool
 	function string
+	arn      string // the invoked function ARN of the lambdacontext
 }
 
 // Gateway routes HTTP requests to Handlers. It implements http.Handler and
 // is safe for concurrent use once every Mount is done.
 type Gateway struct {
-	cfg    Config
-	mu     sync.RWMutex
-	routes []route // longest prefix first
+	cfg         Config
+	stagePrefix string // "/" + stage, the request context's path prefix
+	mu          sync.RWMutex
+	routes      []route // longest prefix first
+	lastTime    atomic.Pointer[formattedTime]
 }
 
 // New returns a gateway with no routes.
@@ -100,7 +104,7 @@ func New(cfg Config) *Gateway {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Gateway{cfg: cfg}
+	return &Gateway{cfg: cfg, stagePrefix: "/" + cfg.Stage}
 }
 
 // Mount routes requests whose path is prefix, or starts with prefix when
@@ -115,6 +119,7 @@ func (g *Gateway) Mount(prefix string, h Handler, opts ...MountOption) {
 	for _, o := range opts {
 		o(&r)
 	}
+	r.arn = "arn:aws:lambda:local:000000000000:function:" + r.function
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, old := range g.routes {
@@ -139,83 +144,131 @@ func (g *Gateway) match(path string) (route, bool) {
 	return route{}, false
 }
 
+// request is what the gateway needs of one HTTP request, whichever server
+// read it: net/http for ServeHTTP, fasthttp for Serve.
+type request struct {
+	ctx        context.Context
+	method     string
+	path       string // decoded, as url.URL.Path
+	rawQuery   string
+	host       string
+	proto      string
+	remoteAddr string
+	userAgent  string
+	apiKey     string
+}
+
+// source gives the parts of a request the gateway reads only when the
+// route and the key let it through.
+type source interface {
+	// headers fills the event's header maps (canonical names, Host left
+	// out) and returns how many lines it read.
+	headers(single map[string]string, multi map[string][]string)
+	// headerCount bounds the number of header lines, to size the maps.
+	headerCount() int
+	// body returns at most limit+1 bytes of the body.
+	body(limit int64) ([]byte, error)
+}
+
+// sink writes the answer.
+type sink interface {
+	set(k, v string)
+	add(k, v string)
+	// write sends the status and, unless the request is HEAD, body.
+	write(status int, body string)
+}
+
 // ServeHTTP turns the request into a proxy event, checks the API key,
-// calls the route's handler and writes its response.
+// calls the route's handler and writes its response. Serve answers the
+// same way, over fasthttp.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := request{
+		ctx:        r.Context(),
+		method:     r.Method,
+		path:       r.URL.Path,
+		rawQuery:   r.URL.RawQuery,
+		host:       r.Host,
+		proto:      r.Proto,
+		remoteAddr: r.RemoteAddr,
+		userAgent:  r.UserAgent(),
+		apiKey:     r.Header.Get("X-Api-Key"),
+	}
+	hs := &httpSide{w: w, r: r}
+	g.serve(&req, hs, hs)
+}
+
+// serve answers one request: the core of ServeHTTP and Serve.
+func (g *Gateway) serve(req *request, src source, out sink) {
 	start := g.cfg.Now()
 	reqID := newRequestID()
-	w.Header().Set("X-Amzn-Requestid", reqID)
-	rt, ok := g.match(r.URL.Path)
+	out.set("X-Amzn-Requestid", reqID)
+	rt, ok := g.match(req.path)
 	if !ok {
-		message(w, http.StatusNotFound, "Not Found", "")
+		message(out, http.StatusNotFound, "Not Found", "")
 		return
 	}
 	var keyID string
-	apiKey := r.Header.Get("X-Api-Key")
 	if !rt.public && g.cfg.Keys != nil {
-		if apiKey == "" {
-			message(w, http.StatusForbidden, "Forbidden", "ForbiddenException")
+		if req.apiKey == "" {
+			message(out, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
-		id, ok, err := g.cfg.Keys.Check(r.Context(), apiKey)
+		id, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
 		if err != nil {
 			g.cfg.Logger.Error("gateway: cannot check the API key", "requestId", reqID, "err", err)
-			message(w, http.StatusServiceUnavailable, "Service Unavailable", "")
+			message(out, http.StatusServiceUnavailable, "Service Unavailable", "")
 			return
 		}
 		if !ok {
-			message(w, http.StatusForbidden, "Forbidden", "ForbiddenException")
+			message(out, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
 		keyID = id
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxBodyBytes+1))
+	body, err := src.body(g.cfg.MaxBodyBytes)
 	if err != nil {
-		message(w, http.StatusBadRequest, "Could not read the request body", "BadRequestException")
+		message(out, http.StatusBadRequest, "Could not read the request body", "BadRequestException")
 		return
 	}
 	if int64(len(body)) > g.cfg.MaxBodyBytes {
-		message(w, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
+		message(out, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
 		return
 	}
-	ev := g.event(r, body, reqID, apiKey, keyID, start)
-	ctx := lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{
+	ev := g.event(req, src, body, reqID, keyID, start)
+	ctx := lambdacontext.NewContext(req.ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
-		InvokedFunctionArn: "arn:aws:lambda:local:000000000000:function:" + rt.function,
+		InvokedFunctionArn: rt.arn,
 	})
 	resp, herr := g.call(ctx, rt.h, ev)
 	if herr != nil {
-		g.cfg.Logger.Error("gateway: handler failed", "requestId", reqID, "path", r.URL.Path, "err", herr)
-		message(w, http.StatusBadGateway, "Internal server error", "")
+		g.cfg.Logger.Error("gateway: handler failed", "requestId", reqID, "path", req.path, "err", herr)
+		message(out, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
 	if resp.StatusCode < 100 || resp.StatusCode > 599 {
 		g.cfg.Logger.Error("gateway: malformed handler response", "requestId", reqID, "status", resp.StatusCode)
-		message(w, http.StatusBadGateway, "Internal server error", "")
+		message(out, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
-	out := []byte(resp.Body)
+	outBody := resp.Body
 	if resp.IsBase64Encoded {
-		if out, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
 			g.cfg.Logger.Error("gateway: handler response is not base64", "requestId", reqID, "err", err)
-			message(w, http.StatusBadGateway, "Internal server error", "")
+			message(out, http.StatusBadGateway, "Internal server error", "")
 			return
 		}
+		outBody = string(b)
 	}
-	h := w.Header()
 	for k, vs := range resp.MultiValueHeaders {
 		for _, v := range vs {
-			h.Add(k, v)
+			out.add(k, v)
 		}
 	}
 	for k, v := range resp.Headers {
-		h.Set(k, v)
+		out.set(k, v)
 	}
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(resp.StatusCode)
-	if r.Method != http.MethodHead {
-		w.Write(out)
-	}
+	out.write(resp.StatusCode, outBody)
 }
 
 // call runs the handler, turning a panic into an error as the Lambda
@@ -229,46 +282,44 @@ func (g *Gateway) call(ctx context.Context, h Handler, ev events.APIGatewayProxy
 	return h.Handle(ctx, ev)
 }
 
-// event builds the REST API proxy event of r.
-func (g *Gateway) event(r *http.Request, body []byte, reqID, apiKey, keyID string, start time.Time) events.APIGatewayProxyRequest {
+// event builds the REST API proxy event of a request.
+func (g *Gateway) event(r *request, src source, body []byte, reqID, keyID string, start time.Time) events.APIGatewayProxyRequest {
+	n := src.headerCount() + 1
 	ev := events.APIGatewayProxyRequest{
 		Resource:          "/{proxy+}",
-		Path:              r.URL.Path,
-		HTTPMethod:        r.Method,
-		Headers:           make(map[string]string, len(r.Header)+1),
-		MultiValueHeaders: make(map[string][]string, len(r.Header)+1),
-		PathParameters:    map[string]string{"proxy": strings.TrimPrefix(r.URL.Path, "/")},
+		Path:              r.path,
+		HTTPMethod:        r.method,
+		Headers:           make(map[string]string, n),
+		MultiValueHeaders: make(map[string][]string, n),
+		PathParameters:    map[string]string{"proxy": strings.TrimPrefix(r.path, "/")},
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID:        "000000000000",
 			ResourceID:       "local",
 			Stage:            g.cfg.Stage,
 			RequestID:        reqID,
 			ResourcePath:     "/{proxy+}",
-			HTTPMethod:       r.Method,
+			HTTPMethod:       r.method,
 			APIID:            "local",
-			Path:             "/" + g.cfg.Stage + r.URL.Path,
-			Protocol:         r.Proto,
-			DomainName:       r.Host,
-			RequestTime:      start.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			Path:             g.stagePrefix + r.path,
+			Protocol:         r.proto,
+			DomainName:       r.host,
+			RequestTime:      g.requestTime(start),
 			RequestTimeEpoch: start.UnixMilli(),
 			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  sourceIP(r.RemoteAddr),
-				UserAgent: r.UserAgent(),
-				APIKey:    apiKey,
+				SourceIP:  sourceIP(r.remoteAddr),
+				UserAgent: r.userAgent,
+				APIKey:    r.apiKey,
 				APIKeyID:  keyID,
 			},
 		},
 	}
-	for k, vs := range r.Header {
-		ev.MultiValueHeaders[k] = vs
-		ev.Headers[k] = vs[len(vs)-1]
+	src.headers(ev.Headers, ev.MultiValueHeaders)
+	if r.host != "" {
+		ev.Headers["Host"] = r.host
+		ev.MultiValueHeaders["Host"] = []string{r.host}
 	}
-	if r.Host != "" {
-		ev.Headers["Host"] = r.Host
-		ev.MultiValueHeaders["Host"] = []string{r.Host}
-	}
-	if r.URL.RawQuery != "" {
-		q := r.URL.Query()
+	if r.rawQuery != "" {
+		q, _ := url.ParseQuery(r.rawQuery) // as url.URL.Query: malformed pairs are dropped
 		ev.MultiValueQueryStringParameters = q
 		ev.QueryStringParameters = make(map[string]string, len(q))
 		for k, vs := range q {
@@ -284,6 +335,57 @@ func (g *Gateway) event(r *http.Request, body []byte, reqID, apiKey, keyID strin
 	return ev
 }
 
+// requestTime formats t as API Gateway's requestTime, reusing the string
+// of the last second asked for.
+func (g *Gateway) requestTime(t time.Time) string {
+	sec := t.Unix()
+	if c := g.lastTime.Load(); c != nil && c.sec == sec {
+		return c.text
+	}
+	c := &formattedTime{sec: sec, text: t.UTC().Format("02/Jan/2006:15:04:05 -0700")}
+	g.lastTime.Store(c)
+	return c.text
+}
+
+type formattedTime struct {
+	sec  int64
+	text string
+}
+
+// httpSide is a net/http request and its response writer.
+type httpSide struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+func (s *httpSide) headerCount() int { return len(s.r.Header) }
+
+func (s *httpSide) headers(single map[string]string, multi map[string][]string) {
+	for k, vs := range s.r.Header {
+		multi[k] = vs
+		single[k] = vs[len(vs)-1]
+	}
+}
+
+func (s *httpSide) body(limit int64) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(s.r.Body, limit+1))
+}
+
+func (s *httpSide) set(k, v string) { s.w.Header().Set(k, v) }
+func (s *httpSide) add(k, v string) { s.w.Header().Add(k, v) }
+
+func (s *httpSide) write(status int, body string) {
+	h := s.w.Header()
+	if _, ok := h["Content-Type"]; !ok && len(body) > 0 {
+		h.Set("Content-Type", http.DetectContentType([]byte(body[:min(len(body), 512)])))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	s.w.WriteHeader(status)
+	if s.r.Method != http.MethodHead {
+		io.WriteString(s.w, body)
+	}
+}
+
 func sourceIP(remote string) string {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
@@ -293,14 +395,12 @@ func sourceIP(remote string) string {
 }
 
 // message writes an API Gateway style answer: {"message": "..."}.
-func message(w http.ResponseWriter, status int, msg, errorType string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
+func message(out sink, status int, msg, errorType string) {
+	out.set("Content-Type", "application/json")
 	if errorType != "" {
-		h.Set("X-Amzn-Errortype", errorType)
+		out.set("X-Amzn-Errortype", errorType)
 	}
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"message":%q}`, msg)
+	out.write(status, `{"message":`+strconv.Quote(msg)+`}`)
 }
 
 // newRequestID returns a random UUID (version 4), as API Gateway's request
@@ -321,35 +421,4 @@ func newRequestID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
-}
-
-// Serve answers on ln until ctx is done, then shuts down gracefully:
-// it stops accepting, waits up to grace for requests in flight, and
-// returns. It returns nil after a graceful shutdown.
-func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{
-		Handler:           g,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(g.cfg.Logger.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("gateway: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("gateway: shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("gateway: serve: %w", err)
-	}
-	return nil
 }

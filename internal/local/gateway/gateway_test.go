@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,15 +39,72 @@ func echo(name string) HandlerFunc {
 	}
 }
 
-func do(t *testing.T, h http.Handler, method, target, key, body string) *http.Response {
+// sender runs a request through a gateway.
+type sender struct {
+	name     string
+	sourceIP string // the client address the gateway sees
+	send     func(t *testing.T, r *http.Request) *http.Response
+}
+
+// senders returns the two ways in: straight into ServeHTTP, and over
+// loopback to Serve (fasthttp), which the tests hold to the same answers.
+// Mount every route before calling it.
+func senders(t *testing.T, g *Gateway) []sender {
 	t.Helper()
+	return []sender{
+		{"ServeHTTP", "192.0.2.1", func(t *testing.T, r *http.Request) *http.Response {
+			w := httptest.NewRecorder()
+			g.ServeHTTP(w, r)
+			return w.Result()
+		}},
+		{"Serve", "127.0.0.1", serveOnLoopback(t, g)},
+	}
+}
+
+// serveOnLoopback starts g.Serve until the test ends and returns a sender
+// to it.
+func serveOnLoopback(t *testing.T, g *Gateway) func(t *testing.T, r *http.Request) *http.Response {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx, ln, 5*time.Second) }()
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve = %v, want nil", err)
+		}
+	})
+	base := "http://" + ln.Addr().String()
+	return func(t *testing.T, r *http.Request) *http.Response {
+		t.Helper()
+		out := r.Clone(context.Background())
+		out.RequestURI = ""
+		u, err := url.Parse(base + r.URL.RequestURI())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.URL, out.Host = u, ""
+		resp, err := client.Do(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+}
+
+func newRequest(method, target, key, body string) *http.Request {
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	if key != "" {
 		r.Header.Set("x-api-key", key)
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w.Result()
+	return r
 }
 
 func readBody(t *testing.T, r *http.Response) string {
@@ -67,14 +125,16 @@ func TestRoutesByLongestPrefix(t *testing.T) {
 		{"/v1/models", "v1"}, {"/v1/admin/x", "admin"}, {"/health", "health"}, {"/health/deep", "health"},
 		{"/healthz", ""}, {"/v1", ""}, {"/", ""},
 	}
-	for _, tt := range tests {
-		r := do(t, g, "GET", tt.path, "", "")
-		got := r.Header.Get("X-Route")
-		if got != tt.want {
-			t.Errorf("%s routed to %q, want %q", tt.path, got, tt.want)
-		}
-		if tt.want == "" && (r.StatusCode != 404 || readBody(t, r) != `{"message":"Not Found"}`) {
-			t.Errorf("%s = %d, want 404 Not Found", tt.path, r.StatusCode)
+	for _, s := range senders(t, g) {
+		for _, tt := range tests {
+			r := s.send(t, newRequest("GET", tt.path, "", ""))
+			got := r.Header.Get("X-Route")
+			if got != tt.want {
+				t.Errorf("%s: %s routed to %q, want %q", s.name, tt.path, got, tt.want)
+			}
+			if tt.want == "" && (r.StatusCode != 404 || readBody(t, r) != `{"message":"Not Found"}`) {
+				t.Errorf("%s: %s = %d, want 404 Not Found", s.name, tt.path, r.StatusCode)
+			}
 		}
 	}
 }
@@ -105,19 +165,21 @@ func TestAPIKeysAnswerLikeAPIGateway(t *testing.T) {
 		{"store down", "/v1/models", "down", 503, `{"message":"Service Unavailable"}`, ""},
 		{"public route", "/health", "", 200, "/health", ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, g, "GET", tt.path, tt.key, "")
-			if b := readBody(t, r); r.StatusCode != tt.status || b != tt.body {
-				t.Errorf("= %d %s, want %d %s", r.StatusCode, b, tt.status, tt.body)
-			}
-			if got := r.Header.Get("X-Amzn-Errortype"); got != tt.errType {
-				t.Errorf("x-amzn-ErrorType = %q, want %q", got, tt.errType)
-			}
-			if r.Header.Get("X-Amzn-Requestid") == "" {
-				t.Error("no x-amzn-RequestId")
-			}
-		})
+	for _, s := range senders(t, g) {
+		for _, tt := range tests {
+			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
+				r := s.send(t, newRequest("GET", tt.path, tt.key, ""))
+				if b := readBody(t, r); r.StatusCode != tt.status || b != tt.body {
+					t.Errorf("= %d %s, want %d %s", r.StatusCode, b, tt.status, tt.body)
+				}
+				if got := r.Header.Get("X-Amzn-Errortype"); got != tt.errType {
+					t.Errorf("x-amzn-ErrorType = %q, want %q", got, tt.errType)
+				}
+				if r.Header.Get("X-Amzn-Requestid") == "" {
+					t.Error("no x-amzn-RequestId")
+				}
+			})
+		}
 	}
 }
 
@@ -130,49 +192,59 @@ func TestEventCarriesTheRequest(t *testing.T) {
 		lc, _ = lambdacontext.FromContext(ctx)
 		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
 	}), Function("predict"))
-	r := httptest.NewRequest("POST", "/v1/models/heart/predict?alias=challenger&x=1&x=2", strings.NewReader(`{"a":1}`))
-	r.Header.Set("x-api-key", "good")
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Add("X-Multi", "one")
-	r.Header.Add("X-Multi", "two")
-	w := httptest.NewRecorder()
-	g.ServeHTTP(w, r)
-	if w.Code != 201 {
-		t.Fatalf("status %d", w.Code)
-	}
-	rc := got.RequestContext
-	checks := []struct {
-		what      string
-		got, want any
-	}{
-		{"method", got.HTTPMethod, "POST"},
-		{"path", got.Path, "/v1/models/heart/predict"},
-		{"resource", got.Resource, "/{proxy+}"},
-		{"proxy", got.PathParameters["proxy"], "v1/models/heart/predict"},
-		{"body", got.Body, `{"a":1}`},
-		{"base64", got.IsBase64Encoded, false},
-		{"query", got.QueryStringParameters["alias"], "challenger"},
-		{"multi query", strings.Join(got.MultiValueQueryStringParameters["x"], ","), "1,2"},
-		{"content type", got.Headers["Content-Type"], "application/json"},
-		{"multi header", strings.Join(got.MultiValueHeaders["X-Multi"], ","), "one,two"},
-		{"single header is the last", got.Headers["X-Multi"], "two"},
-		{"stage", rc.Stage, "dev"},
-		{"context path", rc.Path, "/dev/v1/models/heart/predict"},
-		{"api key", rc.Identity.APIKey, "good"},
-		{"api key id", rc.Identity.APIKeyID, "key_1"},
-		{"source ip", rc.Identity.SourceIP, "192.0.2.1"},
-		{"request time", rc.RequestTimeEpoch, int64(1764000000000)},
-		{"request id header", w.Header().Get("X-Amzn-Requestid"), rc.RequestID},
-		{"lambda request id", lc.AwsRequestID, rc.RequestID},
-		{"function", lc.InvokedFunctionArn, "arn:aws:lambda:local:000000000000:function:predict"},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
-		}
-	}
-	if len(rc.RequestID) != 36 {
-		t.Errorf("request id %q is not a UUID", rc.RequestID)
+	for _, s := range senders(t, g) {
+		t.Run(s.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/v1/models/heart/predict?alias=challenger&x=1&x=2", strings.NewReader(`{"a":1}`))
+			r.Header.Set("x-api-key", "good")
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Add("X-Multi", "one")
+			r.Header.Add("X-Multi", "two")
+			resp := s.send(t, r)
+			if resp.StatusCode != 201 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			rc := got.RequestContext
+			checks := []struct {
+				what      string
+				got, want any
+			}{
+				{"method", got.HTTPMethod, "POST"},
+				{"path", got.Path, "/v1/models/heart/predict"},
+				{"resource", got.Resource, "/{proxy+}"},
+				{"proxy", got.PathParameters["proxy"], "v1/models/heart/predict"},
+				{"body", got.Body, `{"a":1}`},
+				{"base64", got.IsBase64Encoded, false},
+				{"query", got.QueryStringParameters["alias"], "challenger"},
+				{"multi query", strings.Join(got.MultiValueQueryStringParameters["x"], ","), "1,2"},
+				{"content type", got.Headers["Content-Type"], "application/json"},
+				{"multi header", strings.Join(got.MultiValueHeaders["X-Multi"], ","), "one,two"},
+				{"single header is the last", got.Headers["X-Multi"], "two"},
+				{"api key header", got.Headers["X-Api-Key"], "good"},
+				{"host header", got.Headers["Host"], rc.DomainName},
+				{"stage", rc.Stage, "dev"},
+				{"context path", rc.Path, "/dev/v1/models/heart/predict"},
+				{"protocol", rc.Protocol, "HTTP/1.1"},
+				{"api key", rc.Identity.APIKey, "good"},
+				{"api key id", rc.Identity.APIKeyID, "key_1"},
+				{"source ip", rc.Identity.SourceIP, s.sourceIP},
+				{"request time", rc.RequestTimeEpoch, int64(1764000000000)},
+				{"request time text", rc.RequestTime, "24/Nov/2025:16:00:00 +0000"},
+				{"request id header", resp.Header.Get("X-Amzn-Requestid"), rc.RequestID},
+				{"lambda request id", lc.AwsRequestID, rc.RequestID},
+				{"function", lc.InvokedFunctionArn, "arn:aws:lambda:local:000000000000:function:predict"},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+				}
+			}
+			if len(rc.RequestID) != 36 {
+				t.Errorf("request id %q is not a UUID", rc.RequestID)
+			}
+			if rc.DomainName == "" {
+				t.Error("no domain name")
+			}
+		})
 	}
 }
 
@@ -183,12 +255,15 @@ func TestBinaryBodiesAreBase64(t *testing.T) {
 		got = req
 		return events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0x00})}, nil
 	}))
-	r := do(t, g, "POST", "/x", "", "\xff\xfe")
-	if !got.IsBase64Encoded || got.Body != base64.StdEncoding.EncodeToString([]byte("\xff\xfe")) {
-		t.Errorf("event body %q base64 %v", got.Body, got.IsBase64Encoded)
-	}
-	if b := readBody(t, r); b != "\xff\x00" {
-		t.Errorf("response body %q, want the decoded bytes", b)
+	for _, s := range senders(t, g) {
+		got = events.APIGatewayProxyRequest{}
+		r := s.send(t, newRequest("POST", "/x", "", "\xff\xfe"))
+		if !got.IsBase64Encoded || got.Body != base64.StdEncoding.EncodeToString([]byte("\xff\xfe")) {
+			t.Errorf("%s: event body %q base64 %v", s.name, got.Body, got.IsBase64Encoded)
+		}
+		if b := readBody(t, r); b != "\xff\x00" {
+			t.Errorf("%s: response body %q, want the decoded bytes", s.name, b)
+		}
 	}
 }
 
@@ -215,10 +290,12 @@ func TestFailuresBecomeAPIGatewayAnswers(t *testing.T) {
 		{"/ok", strings.Repeat("x", 11), 413, `{"message":"Request Too Long"}`},
 		{"/ok", strings.Repeat("x", 10), 200, "/ok"},
 	}
-	for _, tt := range tests {
-		r := do(t, g, "POST", tt.path, "", tt.body)
-		if b := readBody(t, r); r.StatusCode != tt.status || b != tt.want {
-			t.Errorf("%s = %d %s, want %d %s", tt.path, r.StatusCode, b, tt.status, tt.want)
+	for _, s := range senders(t, g) {
+		for _, tt := range tests {
+			r := s.send(t, newRequest("POST", tt.path, "", tt.body))
+			if b := readBody(t, r); r.StatusCode != tt.status || b != tt.want {
+				t.Errorf("%s: %s = %d %s, want %d %s", s.name, tt.path, r.StatusCode, b, tt.status, tt.want)
+			}
 		}
 	}
 }
@@ -226,9 +303,11 @@ func TestFailuresBecomeAPIGatewayAnswers(t *testing.T) {
 func TestHeadHasNoBody(t *testing.T) {
 	g := New(Config{})
 	g.Mount("/health", echo("h"))
-	r := do(t, g, "HEAD", "/health", "", "")
-	if b := readBody(t, r); r.StatusCode != 200 || b != "" || r.Header.Get("Content-Length") != "7" {
-		t.Errorf("HEAD = %d %q length %s", r.StatusCode, b, r.Header.Get("Content-Length"))
+	for _, s := range senders(t, g) {
+		r := s.send(t, newRequest("HEAD", "/health", "", ""))
+		if b := readBody(t, r); r.StatusCode != 200 || b != "" || r.ContentLength != 7 {
+			t.Errorf("%s: HEAD = %d %q length %d", s.name, r.StatusCode, b, r.ContentLength)
+		}
 	}
 }
 
@@ -275,5 +354,40 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/slow"); err == nil {
 		t.Error("server still accepts after shutdown")
+	}
+}
+
+// TestTargetsAreReadAsNetHTTPReadsThem holds both ways in to the decoded
+// path and the raw query of url.ParseRequestURI.
+func TestTargetsAreReadAsNetHTTPReadsThem(t *testing.T) {
+	var got events.APIGatewayProxyRequest
+	g := New(Config{})
+	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		got = req
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "ok"}, nil
+	}))
+	tests := []struct {
+		target, path, query string
+	}{
+		{"/v1/models/heart/predict", "/v1/models/heart/predict", ""},
+		{"/v1/models/he%61rt/predict?alias=%63hallenger", "/v1/models/heart/predict", "challenger"},
+		{"/v1/a%20b?alias=x&alias=y", "/v1/a b", "y"},
+		{"/v1/x?alias", "/v1/x", ""},
+	}
+	for _, s := range senders(t, g) {
+		for _, tt := range tests {
+			got = events.APIGatewayProxyRequest{}
+			r := s.send(t, newRequest("GET", tt.target, "", ""))
+			if r.StatusCode != 200 {
+				t.Errorf("%s: %s = %d, want 200", s.name, tt.target, r.StatusCode)
+				continue
+			}
+			if got.Path != tt.path || got.QueryStringParameters["alias"] != tt.query {
+				t.Errorf("%s: %s read as path %q alias %q, want %q %q", s.name, tt.target, got.Path, got.QueryStringParameters["alias"], tt.path, tt.query)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+				t.Errorf("%s: untyped body sent as %q, want it sniffed as text/plain", s.name, ct)
+			}
+		}
 	}
 }

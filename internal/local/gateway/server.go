@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Serve answers on ln until ctx is done, then shuts down gracefully:
+// it stops accepting, waits up to grace for requests in flight, and
+// returns. It returns nil after a graceful shutdown.
+//
+// The server is fasthttp rather than net/http: under many keep-alive
+// connections on a small machine, net/http's per-request work (a
+// background read started and aborted on every request, fresh buffers and
+// header maps) made the latency tail tens of milliseconds long, and
+// fasthttp reuses its buffers and workers. ServeHTTP keeps the gateway an
+// http.Handler, answering the same way.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	base := context.WithoutCancel(ctx) // requests in flight finish after ctx is done
+	srv := &fasthttp.Server{
+		Handler:                      func(c *fasthttp.RequestCtx) { g.serveFast(base, c) },
+		ErrorHandler:                 g.serveError,
+		ReadTimeout:                  60 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		MaxRequestBodySize:           int(min(g.cfg.MaxBodyBytes, int64(^uint(0)>>1))),
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		Logger:                       fastLogger{g.cfg.Logger},
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if err == nil {
+			err = net.ErrClosed
+		}
+		return fmt.Errorf("gateway: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.ShutdownWithContext(sctx); err != nil {
+		return fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil {
+		return fmt.Errorf("gateway: serve: %w", err)
+	}
+	return nil
+}
+
+// serveFast answers one fasthttp request.
+func (g *Gateway) serveFast(base context.Context, c *fasthttp.RequestCtx) {
+	h := &c.Request.Header
+	path, rawQuery, err := splitRequestURI(h.RequestURI())
+	if err != nil {
+		out := (*fastSide)(c)
+		out.set("X-Amzn-Requestid", newRequestID())
+		message(out, http.StatusBadRequest, "Bad Request", "BadRequestException")
+		return
+	}
+	req := request{
+		ctx:        base,
+		method:     methodString(h.Method()),
+		path:       path,
+		rawQuery:   rawQuery,
+		host:       string(h.Host()),
+		proto:      protoString(h.Protocol()),
+		remoteAddr: c.RemoteAddr().String(),
+		userAgent:  string(h.UserAgent()),
+		apiKey:     string(h.Peek("X-Api-Key")),
+	}
+	fs := (*fastSide)(c)
+	g.serve(&req, fs, fs)
+}
+
+// serveError answers what fasthttp refuses before the handler: a body
+// over the limit (413, as API Gateway) or a malformed request (400).
+func (g *Gateway) serveError(c *fasthttp.RequestCtx, err error) {
+	out := (*fastSide)(c)
+	out.set("X-Amzn-Requestid", newRequestID())
+	var te interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		message(out, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
+	case errors.As(err, &te) && te.Timeout():
+		message(out, http.StatusRequestTimeout, "Request Timeout", "")
+	default:
+		message(out, http.StatusBadRequest, "Bad Request", "BadRequestException")
+	}
+}
+
+// splitRequestURI returns the decoded path and the raw query of a request
+// target, as net/http's url.ParseRequestURI reads it. Targets without
+// escapes or control bytes, the common case, are split without parsing.
+func splitRequestURI(uri []byte) (path, rawQuery string, err error) {
+	if len(uri) > 0 && uri[0] == '/' {
+		plain := true
+		for _, b := range uri {
+			if b == '%' || b < 0x21 || b == 0x7f {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			if i := bytes.IndexByte(uri, '?'); i >= 0 {
+				return string(uri[:i]), string(uri[i+1:]), nil
+			}
+			return string(uri), "", nil
+		}
+	}
+	u, err := url.ParseRequestURI(string(uri))
+	if err != nil {
+		return "", "", err
+	}
+	return u.Path, u.RawQuery, nil
+}
+
+// methodString returns m as a string, without allocating for the
+// standard methods.
+func methodString(m []byte) string {
+	for _, s := range [...]string{http.MethodPost, http.MethodGet, http.MethodHead, http.MethodPut,
+		http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+		if string(m) == s {
+			return s
+		}
+	}
+	return string(m)
+}
+
+func protoString(p []byte) string {
+	switch string(p) {
+	case "HTTP/1.1":
+		return "HTTP/1.1"
+	case "HTTP/1.0":
+		return "HTTP/1.0"
+	}
+	return string(p)
+}
+
+// commonHeaders are header names kept as constants, so that building an
+// event does not allocate a copy of each.
+var commonHeaders = [...]string{"Accept", "Accept-Encoding", "Connection", "Content-Length",
+	"Content-Type", "User-Agent", "X-Api-Key", "Authorization", "Cookie"}
+
+func headerName(k []byte) string {
+	for _, s := range commonHeaders {
+		if string(k) == s {
+			return s
+		}
+	}
+	return string(k)
+}
+
+// fastSide is a fasthttp request and its response.
+type fastSide fasthttp.RequestCtx
+
+func (s *fastSide) ctx() *fasthttp.RequestCtx { return (*fasthttp.RequestCtx)(s) }
+
+func (s *fastSide) headerCount() int { return s.ctx().Request.Header.Len() }
+
+func (s *fastSide) headers(single map[string]string, multi map[string][]string) {
+	h := &s.ctx().Request.Header
+	vals := make([]string, 0, h.Len()+4)
+	for k, v := range h.All() {
+		if string(k) == "Host" {
+			continue // the gateway adds it, as net/http keeps it apart
+		}
+		key, val := headerName(k), string(v)
+		single[key] = val
+		if vs, ok := multi[key]; ok {
+			multi[key] = append(vs, val)
+			continue
+		}
+		vals = append(vals, val)
+		multi[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+}
+
+func (s *fastSide) body(int64) ([]byte, error) {
+	// fasthttp has read the body already, within MaxRequestBodySize.
+	return s.ctx().Request.Body(), nil
+}
+
+func (s *fastSide) set(k, v string) { s.ctx().Response.Header.Set(k, v) }
+func (s *fastSide) add(k, v string) { s.ctx().Response.Header.Add(k, v) }
+
+func (s *fastSide) write(status int, body string) {
+	c := s.ctx()
+	c.SetStatusCode(status)
+	if len(body) > 0 && len(c.Response.Header.ContentType()) == 0 {
+		// As net/http does for a response without a Content-Type.
+		c.Response.Header.SetContentType(http.DetectContentType([]byte(body[:min(len(body), 512)])))
+	}
+	// fasthttp sends no body to a HEAD request, only its Content-Length.
+	c.SetBodyString(body)
+}
+
+// fastLogger passes fasthttp's messages (connection errors) to the
+// gateway's logger as warnings.
+type fastLogger struct{ l *slog.Logger }
+
+func (f fastLogger) Printf(format string, args ...any) {
+	f.l.Warn("gateway: " + fmt.Sprintf(format, args...))
+}
