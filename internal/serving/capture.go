@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -229,6 +230,7 @@ type BatchWriter struct {
 	rows     int // predictions accepted and not yet written
 	closed   bool
 	flushMu  sync.Mutex // one flush at a time
+	buf      []byte     // formatting buffer, under flushMu
 	kick     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -314,6 +316,11 @@ func (w *BatchWriter) loop() {
 
 // Flush writes every queued capture now. On failure the captures that
 // could not be written stay queued and the error is returned.
+//
+// Formatting a batch takes a while (a second of traffic at thousands of
+// requests a second): Flush yields the processor every few hundred lines,
+// so that requests waiting to run are not held up behind it, and reuses
+// one buffer from flush to flush rather than growing a new one each time.
 func (w *BatchWriter) Flush(ctx context.Context) error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
@@ -331,25 +338,43 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 		rows   int
 	}
 	var groups []*group
-	byPrefix := map[string]*group{}
+	var last *group
+	var lastModel string
+	var lastHour int64
 	for _, c := range batch {
-		p := CapturePrefix(c.Model, c.Time)
-		g := byPrefix[p]
-		if g == nil {
-			g = &group{prefix: p}
-			byPrefix[p] = g
-			groups = append(groups, g)
+		hour := c.Time.Unix() / 3600
+		if last == nil || c.Model != lastModel || hour != lastHour {
+			p := CapturePrefix(c.Model, c.Time)
+			last = nil
+			for _, g := range groups {
+				if g.prefix == p {
+					last = g
+					break
+				}
+			}
+			if last == nil {
+				last = &group{prefix: p}
+				groups = append(groups, last)
+			}
+			lastModel, lastHour = c.Model, hour
 		}
-		g.caps = append(g.caps, c)
-		g.rows += c.Len()
+		last.caps = append(last.caps, c)
+		last.rows += c.Len()
 	}
 	var failed []*Capture
 	var errs []error
-	var buf []byte
 	for _, g := range groups {
-		buf = buf[:0]
+		buf := w.buf[:0]
+		lines := 0
 		for _, c := range g.caps {
 			buf = AppendCaptureLines(buf, c)
+			if lines += c.Len(); lines >= flushYieldRows {
+				lines = 0
+				runtime.Gosched()
+			}
+		}
+		if cap(buf) <= maxKeptBuffer {
+			w.buf = buf
 		}
 		if err := w.put(ctx, g.prefix, buf); err != nil {
 			failed = append(failed, g.caps...)
@@ -371,6 +396,13 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// flushYieldRows is how many capture lines Flush formats between yields
+// of the processor (about 100 µs of work).
+const flushYieldRows = 256
+
+// maxKeptBuffer bounds the buffer a BatchWriter keeps between flushes.
+const maxKeptBuffer = 16 << 20
 
 // put writes one file, retrying with backoff until ctx is done.
 func (w *BatchWriter) put(ctx context.Context, prefix string, body []byte) error {

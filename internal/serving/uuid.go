@@ -88,12 +88,11 @@ func unhex(c byte) (byte, bool) {
 // It is safe for concurrent use.
 type IDGen struct {
 	now  func() time.Time
-	rand io.Reader
+	rand io.Reader // nil means crypto/rand
 
 	mu     sync.Mutex
 	lastMs int64
 	seq    uint16 // 12 bits
-	buf    []byte
 }
 
 // NewIDGen returns a generator reading the clock from now and random bits
@@ -102,29 +101,39 @@ func NewIDGen(now func() time.Time, r io.Reader) *IDGen {
 	if now == nil {
 		now = time.Now
 	}
-	if r == nil {
-		r = rand.Reader
-	}
 	return &IDGen{now: now, rand: r}
 }
 
 // Fill writes len(ids) fresh, strictly increasing ids. It returns an error
 // only if the random source fails.
+//
+// The random bits are read before the lock is taken (into a stack buffer
+// for the usual few ids), so that requests wait on one another only for
+// the counter.
 func (g *IDGen) Fill(ids []UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	need := 8*len(ids) + 2
+	var small [8*smallFill + 2]byte
+	var buf []byte
+	switch {
+	case g.rand == nil && len(ids) <= smallFill:
+		buf = small[:need]
+		_, _ = rand.Read(buf) // crypto/rand.Read never fails
+	case g.rand == nil:
+		buf = make([]byte, need)
+		_, _ = rand.Read(buf)
+	default:
+		b := make([]byte, need)
+		if _, err := io.ReadFull(g.rand, b); err != nil {
+			return errors.Join(errors.New("serving: read random bits"), err)
+		}
+		buf = b
+	}
 	ms := g.now().UnixMilli()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	need := 8*len(ids) + 2
-	if cap(g.buf) < need {
-		g.buf = make([]byte, need)
-	}
-	buf := g.buf[:need]
-	if _, err := io.ReadFull(g.rand, buf); err != nil {
-		return errors.Join(errors.New("serving: read random bits"), err)
-	}
 	if ms > g.lastMs {
 		g.lastMs = ms
 		// Start each millisecond at a random counter in the lower half so
@@ -152,3 +161,6 @@ func (g *IDGen) Fill(ids []UUID) error {
 	}
 	return nil
 }
+
+// smallFill is the most ids Fill makes with random bits on the stack.
+const smallFill = 16
