@@ -137,18 +137,19 @@ func stratifiedHoldout(y []float64, frac float64, rng *rand.Rand) (train, val []
 // binSampleRows bounds the rows used to choose bin boundaries.
 const binSampleRows = 200_000
 
-// blockRows is the fixed row block of parallel histogram building.
-const blockRows = 16384
-
 // minGain is the smallest gain that counts as an improvement.
 const minGain = 1e-10
 
-type binStat struct {
-	G, H float64
-	N    int64
-}
+// ghPair is one histogram bin: the sums of gradients and hessians of its
+// rows.
+type ghPair struct{ G, H float64 }
 
-type hist = [][256]binStat
+// hist holds the per-feature histograms of one leaf. Rows per bin are
+// counted only when a split must check them (see booster.counting).
+type hist struct {
+	gh  [][256]ghPair
+	cnt [][256]int32
+}
 
 type splitInfo struct {
 	ok          bool
@@ -157,15 +158,6 @@ type splitInfo struct {
 	bin         uint8
 	defaultLeft bool
 	lg, lh      float64
-	ln          int
-}
-
-// posBuf holds, per position, the row, its gradient pair and its packed
-// bins.
-type posBuf struct {
-	idx []int32
-	gh  []float64
-	pb  []uint64
 }
 
 type leaf struct {
@@ -174,7 +166,7 @@ type leaf struct {
 	g, h   float64
 	n      int
 	depth  int
-	hist   hist
+	hist   *hist
 	best   splitInfo
 	parent int32 // node whose child this leaf is; -1 for the root
 	isLeft bool
@@ -189,28 +181,29 @@ type binNode struct {
 }
 
 type booster struct {
-	p       Params
-	n, nf   int
-	bins    *tree.Bins
-	binned  []uint8
-	y, w    []float64
-	F       []float64
-	gh      []float64
-	idx     []int32
-	scratch []int32
-	// Per position (the in-bag rows of the current tree, partitioned leaf
-	// by leaf): the gradient pair and the packed bins, moved along with idx
-	// so that histogram building reads memory sequentially.
-	wpr    int
-	packed []uint64 // all rows, row-major, 8 bins per word
-	// Two position buffers: a leaf's rows live in bufs[leaf.buf], and a
-	// split writes its children into the other buffer.
-	bufs    [2]posBuf
-	inBag   []bool
-	active  []bool
-	workers int
-	pool    []hist
-	blocks  []hist
+	p     Params
+	n, nf int
+	bins  *tree.Bins
+	cols  [][]uint8 // bins column by column: cols[f][i] is row i's bin of feature f
+	y, w  []float64
+	F     []float64
+	gh    []ghPair // per row: gradient, hessian
+	idx   []int32  // the in-bag rows of the current tree, ascending
+	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
+	// ascending, and a split writes its children into the other buffer.
+	// og[buf][2*k:2*k+2] is the gradient pair of row bufs[buf][k], gathered
+	// before building a histogram so that each feature reads it in order.
+	bufs [2][]int32
+	og   [2][]ghPair
+	// counting: whether histograms count rows, needed when a child's row
+	// count can decide a split (MinSamplesLeaf > 1, or MinChildWeight 0
+	// where a non-empty child cannot be told from its hessian sum).
+	counting bool
+	inBag    []bool
+	active   []bool
+	feats    []int // the active features
+	workers  int
+	pool     []*hist
 }
 
 func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *rand.Rand) (*Model, error) {
@@ -220,15 +213,9 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	if b.workers <= 0 {
 		b.workers = runtime.GOMAXPROCS(0)
 	}
+	b.counting = p.MinSamplesLeaf > 1 || p.MinChildWeight == 0
 	b.bins = tree.FitBins(X, p.MaxBins, binSampleRows, rng)
-	b.binned = b.bins.BinMatrix(X)
-	b.wpr = (b.nf + 7) / 8
-	b.packed = make([]uint64, b.n*b.wpr)
-	for i := 0; i < b.n; i++ {
-		for f := 0; f < b.nf; f++ {
-			b.packed[i*b.wpr+f>>3] |= uint64(b.binned[i*b.nf+f]) << (8 * (f & 7))
-		}
-	}
+	b.cols = b.bins.BinColumns(X)
 
 	var sw, swy float64
 	for i, v := range y {
@@ -244,11 +231,11 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	for i := range b.F {
 		b.F[i] = init
 	}
-	b.gh = make([]float64, 2*b.n)
+	b.gh = make([]ghPair, b.n)
 	b.idx = make([]int32, 0, b.n)
-	b.scratch = make([]int32, b.n)
 	for i := range b.bufs {
-		b.bufs[i] = posBuf{idx: make([]int32, b.n), gh: make([]float64, 2*b.n), pb: make([]uint64, b.n*b.wpr)}
+		b.bufs[i] = make([]int32, b.n)
+		b.og[i] = make([]ghPair, b.n)
 	}
 	b.inBag = make([]bool, b.n)
 	b.active = make([]bool, b.nf)
@@ -313,19 +300,32 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 
 // growTree grows one tree and returns it, its text-format extras, and the
 // in-bag rows of each leaf.
+//
+// Without a leaf limit every splittable leaf is split in the same round
+// (the tree is then the same whatever the order of splits), so each round
+// partitions, builds histograms and searches splits for many leaves at once
+// over all workers. With MaxLeaves set, a round splits the one leaf of
+// largest gain, as LightGBM grows trees.
 func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	p := b.p
 	rng := &splitmix{s: seed}
 	// gradients
 	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			pr := core.Sigmoid(b.F[i])
+			// the logistic function without a branch on the sign, which
+			// the processor cannot predict for margins around zero
+			f := b.F[i]
+			e := math.Exp(-math.Abs(f))
+			pr := 1 / (1 + e)
+			if f < 0 {
+				pr *= e
+			}
 			g, h := pr-b.y[i], pr*(1-pr)
 			if b.w != nil {
 				g *= b.w[i]
 				h *= b.w[i]
 			}
-			b.gh[2*i], b.gh[2*i+1] = g, h
+			b.gh[i] = ghPair{g, h}
 		}
 	})
 	// rows
@@ -361,105 +361,134 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			b.active[j] = true
 		}
 	}
-
-	root := &leaf{lo: 0, hi: len(b.idx), n: len(b.idx), parent: -1}
-	b0, wpr := &b.bufs[0], b.wpr
-	copy(b0.idx, b.idx)
-	core.ParallelRows(len(b.idx), b.workers, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			i := int(b.idx[k])
-			b0.gh[2*k], b0.gh[2*k+1] = b.gh[2*i], b.gh[2*i+1]
-			for j := 0; j < wpr; j++ {
-				b0.pb[k*wpr+j] = b.packed[i*wpr+j]
-			}
-		}
-	})
-	// the root's sums are those of any feature's histogram (missing bin
-	// included); without a histogram (a root too small to split) add them up
-	rootSums := func() {
-		for k := range b.idx {
-			root.g += b0.gh[2*k]
-			root.h += b0.gh[2*k+1]
+	b.feats = b.feats[:0]
+	for f, on := range b.active {
+		if on {
+			b.feats = append(b.feats, f)
 		}
 	}
+
+	root := &leaf{lo: 0, hi: len(b.idx), n: len(b.idx), parent: -1}
+	copy(b.bufs[0], b.idx)
 	leaves := []*leaf{root}
 	t := &tree.Tree{}
 	var ex treeExtra
 	if root.n >= 2*p.MinSamplesLeaf {
+		// the root's sums are those of any active feature's histogram
+		// (missing bin included)
 		root.hist = b.getHist()
-		b.buildHist(root.hist, 0, 0, len(b.idx))
-		for _, e := range root.hist[0] {
+		b.buildHists([]*leaf{root})
+		for _, e := range root.hist.gh[b.feats[0]] {
 			root.g += e.G
 			root.h += e.H
 		}
 		root.best = b.bestSplit(root)
 	} else {
-		rootSums()
+		for _, r := range b.idx {
+			root.g += b.gh[r].G
+			root.h += b.gh[r].H
+		}
 	}
 	maxLeaves := p.MaxLeaves
+	canSplit := func(c *leaf) bool {
+		return (p.MaxDepth < 0 || c.depth < p.MaxDepth) && c.n >= 2*p.MinSamplesLeaf &&
+			(maxLeaves == 0 || len(leaves) < maxLeaves)
+	}
+	type split struct {
+		parent, small, large *leaf
+		search               bool
+	}
+	var batch []int
+	var parents []*leaf
+	var splits []split
+	var smalls []*leaf
 	for maxLeaves == 0 || len(leaves) < maxLeaves {
-		k := -1
+		batch, parents = batch[:0], parents[:0]
 		for i, l := range leaves {
-			if l.best.ok && (k < 0 || l.best.gain > leaves[k].best.gain) {
-				k = i
+			if !l.best.ok {
+				continue
+			}
+			if maxLeaves == 0 {
+				batch = append(batch, i)
+			} else if len(batch) == 0 || l.best.gain > leaves[batch[0]].best.gain {
+				batch = append(batch[:0], i)
 			}
 		}
-		if k < 0 {
+		if len(batch) == 0 {
 			break
 		}
-		l := leaves[k]
-		s := l.best
-		node := int32(len(t.Nodes))
-		if l.parent >= 0 {
-			if l.isLeft {
-				t.Nodes[l.parent].Left = node
-			} else {
-				t.Nodes[l.parent].Right = node
+		for _, k := range batch {
+			parents = append(parents, leaves[k])
+		}
+		mids := b.partition(parents)
+		splits = splits[:0]
+		for i, k := range batch {
+			l := leaves[k]
+			s := l.best
+			node := int32(len(t.Nodes))
+			if l.parent >= 0 {
+				if l.isLeft {
+					t.Nodes[l.parent].Left = node
+				} else {
+					t.Nodes[l.parent].Right = node
+				}
 			}
-		}
-		newLeaf := int32(len(leaves))
-		t.Nodes = append(t.Nodes, tree.Node{
-			Feature: int32(s.feature), Threshold: b.bins.Upper[s.feature][s.bin],
-			DefaultLeft: s.defaultLeft, Left: ^int32(k), Right: ^newLeaf,
-		})
-		t.NodeGain = append(t.NodeGain, s.gain)
-		t.NodeCover = append(t.NodeCover, float64(l.n))
-		ex.internalValue = append(ex.internalValue, -l.g/(l.h+p.Lambda)*p.LearningRate)
-		ex.internalWeight = append(ex.internalWeight, l.h)
-		ex.binSplits = append(ex.binSplits, binNode{feature: int32(s.feature), bin: s.bin, defaultLeft: s.defaultLeft})
+			newLeaf := int32(len(leaves))
+			t.Nodes = append(t.Nodes, tree.Node{
+				Feature: int32(s.feature), Threshold: b.bins.Upper[s.feature][s.bin],
+				DefaultLeft: s.defaultLeft, Left: ^int32(k), Right: ^newLeaf,
+			})
+			t.NodeGain = append(t.NodeGain, s.gain)
+			t.NodeCover = append(t.NodeCover, float64(l.n))
+			ex.internalValue = append(ex.internalValue, -l.g/(l.h+p.Lambda)*p.LearningRate)
+			ex.internalWeight = append(ex.internalWeight, l.h)
+			ex.binSplits = append(ex.binSplits, binNode{feature: int32(s.feature), bin: s.bin, defaultLeft: s.defaultLeft})
 
-		mid := b.partition(l.buf, l.lo, l.hi, s)
-		left := &leaf{buf: 1 - l.buf, lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: mid - l.lo, depth: l.depth + 1, parent: node, isLeft: true}
-		right := &leaf{buf: 1 - l.buf, lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.hi - mid, depth: l.depth + 1, parent: node}
-		leaves[k] = left
-		leaves = append(leaves, right)
+			mid := mids[i]
+			left := &leaf{buf: 1 - l.buf, lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: mid - l.lo, depth: l.depth + 1, parent: node, isLeft: true}
+			right := &leaf{buf: 1 - l.buf, lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.hi - mid, depth: l.depth + 1, parent: node}
+			leaves[k] = left
+			leaves = append(leaves, right)
+			small, large := left, right
+			if right.n < left.n {
+				small, large = right, left
+			}
+			splits = append(splits, split{parent: l, small: small, large: large})
+		}
 
-		small, large := left, right
-		if right.n < left.n {
-			small, large = right, left
+		smalls = smalls[:0]
+		for i := range splits {
+			s := &splits[i]
+			s.search = canSplit(s.small) || canSplit(s.large)
+			if s.search {
+				s.small.hist = b.getHist()
+				s.large.hist = s.parent.hist
+				smalls = append(smalls, s.small)
+			} else {
+				b.putHist(s.parent.hist)
+			}
+			s.parent.hist = nil
 		}
-		canSplit := func(c *leaf) bool {
-			return (p.MaxDepth < 0 || c.depth < p.MaxDepth) && c.n >= 2*p.MinSamplesLeaf &&
-				(maxLeaves == 0 || len(leaves) < maxLeaves)
-		}
-		if canSplit(small) || canSplit(large) {
-			small.hist = b.getHist()
-			b.buildHist(small.hist, small.buf, small.lo, small.hi)
-			large.hist = l.hist
-			subtract(large.hist, small.hist, b.nf)
-			l.hist = nil
-			for _, c := range [2]*leaf{small, large} {
+		b.buildHists(smalls)
+		parallelDo(len(splits), b.workers, func(i int) {
+			s := &splits[i]
+			if !s.search {
+				return
+			}
+			b.subtract(s.large.hist, s.small.hist)
+			for _, c := range [2]*leaf{s.small, s.large} {
 				if canSplit(c) {
 					c.best = b.bestSplit(c)
 				}
-				if !c.best.ok {
+			}
+		})
+		for _, s := range splits {
+			for _, c := range [2]*leaf{s.small, s.large} {
+				if c.hist != nil && !c.best.ok {
 					b.putHist(c.hist)
 					c.hist = nil
 				}
 			}
-		} else {
-			b.putHist(l.hist)
-			l.hist = nil
 		}
 	}
 	leafRows := make([][]int32, len(leaves))
@@ -473,7 +502,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		t.LeafValue[i] = -l.g / (l.h + p.Lambda) * p.LearningRate
 		t.LeafCover[i] = float64(l.n)
 		ex.leafWeight[i] = l.h
-		leafRows[i] = b.bufs[l.buf].idx[l.lo:l.hi]
+		leafRows[i] = b.bufs[l.buf][l.lo:l.hi]
 	}
 	if len(t.Nodes) == 0 {
 		// a single leaf still needs a positive cover for TreeSHAP
@@ -485,124 +514,147 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	return t, ex, leafRows
 }
 
-func (b *booster) getHist() hist {
-	if n := len(b.pool); n > 0 {
-		h := b.pool[n-1]
-		b.pool = b.pool[:n-1]
-		return h
-	}
-	return make(hist, b.nf)
-}
-
-func (b *booster) putHist(h hist) {
-	if h != nil {
-		b.pool = append(b.pool, h)
-	}
-}
-
-// buildHist fills dst with the histogram of positions [lo,hi). Positions
-// are taken in blocks of blockRows; block partials are added in block order,
-// so the sums do not depend on the number of goroutines.
-func (b *booster) buildHist(dst hist, buf, lo, hi int) {
-	clear(dst)
-	n := hi - lo
-	nBlocks := (n + blockRows - 1) / blockRows
-	if nBlocks <= 1 {
-		b.accumulate(dst, buf, lo, hi)
+// parallelDo calls fn(0..n-1) on up to workers goroutines, handing out
+// indices in order.
+func parallelDo(n, workers int, fn func(i int)) {
+	if n == 1 || workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
 		return
-	}
-	for len(b.blocks) < nBlocks-1 {
-		b.blocks = append(b.blocks, make(hist, b.nf))
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for k := 0; k < min(b.workers, nBlocks); k++ {
+	for w := 0; w < min(workers, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= nBlocks {
+				if i >= n {
 					return
 				}
-				h := dst
-				if i > 0 {
-					h = b.blocks[i-1]
-					clear(h)
-				}
-				b.accumulate(h, buf, lo+i*blockRows, min(lo+(i+1)*blockRows, hi))
+				fn(i)
 			}
 		}()
 	}
 	wg.Wait()
-	for i := 1; i < nBlocks; i++ {
-		src := b.blocks[i-1]
-		for f := range dst {
-			d, s := &dst[f], &src[f]
-			for k := range d {
-				d[k].G += s[k].G
-				d[k].H += s[k].H
-				d[k].N += s[k].N
-			}
-		}
+}
+
+func (b *booster) getHist() *hist {
+	if n := len(b.pool); n > 0 {
+		h := b.pool[n-1]
+		b.pool = b.pool[:n-1]
+		return h
+	}
+	h := &hist{gh: make([][256]ghPair, b.nf)}
+	if b.counting {
+		h.cnt = make([][256]int32, b.nf)
+	}
+	return h
+}
+
+func (b *booster) putHist(h *hist) {
+	if h != nil {
+		b.pool = append(b.pool, h)
 	}
 }
 
-// accumulate adds positions [lo,hi) to h.
-func (b *booster) accumulate(h hist, buf, lo, hi int) {
-	nf, wpr := b.nf, b.wpr
-	pos := &b.bufs[buf]
-	gh := pos.gh[2*lo : 2*hi]
-	if wpr == 2 && nf > 8 {
-		// up to 16 features: two words per row, unpacked without a loop
-		// over words
-		h = h[:nf]
-		h0, hr := h[:8], h[8:]
-		pb := pos.pb[2*lo : 2*hi]
-		for i := 0; i < hi-lo; i++ {
-			g, hs := gh[2*i], gh[2*i+1]
-			w0, w1 := pb[2*i], pb[2*i+1]
-			for f := range h0 {
-				e := &h0[f][uint8(w0>>(8*f))]
-				e.G += g
-				e.H += hs
-				e.N++
-			}
-			for f := range hr {
-				e := &hr[f][uint8(w1>>(8*f))]
-				e.G += g
-				e.H += hs
-				e.N++
-			}
+// gatherChunk is the share of a gather that one goroutine handles.
+const gatherChunk = 16384
+
+// buildHists fills the histograms of the active features of each leaf.
+// First the leaves' gradient pairs are gathered in row order; then each
+// task sums one feature over all rows of one leaf, in row order, so the
+// sums do not depend on the number of goroutines and need no merging.
+func (b *booster) buildHists(ls []*leaf) {
+	type chunk struct {
+		l      *leaf
+		lo, hi int
+	}
+	var chunks []chunk
+	for _, l := range ls {
+		for lo := l.lo; lo < l.hi; lo += gatherChunk {
+			chunks = append(chunks, chunk{l, lo, min(lo+gatherChunk, l.hi)})
+		}
+	}
+	parallelDo(len(chunks), b.workers, func(i int) {
+		c := chunks[i]
+		rows := b.bufs[c.l.buf][c.lo:c.hi]
+		og, gh := b.og[c.l.buf][c.lo:c.hi], b.gh
+		og = og[:len(rows)]
+		for k, r := range rows {
+			og[k] = gh[r]
+		}
+	})
+	nf := len(b.feats)
+	parallelDo(len(ls)*nf, b.workers, func(i int) {
+		l, f := ls[i/nf], b.feats[i%nf]
+		b.accumulate(l.hist, f, b.bufs[l.buf][l.lo:l.hi], b.og[l.buf][l.lo:l.hi])
+	})
+}
+
+// accumulate sets the histogram of feature f from the rows and their
+// gathered gradient pairs og. Even and odd rows are summed apart and then
+// added: two independent chains of additions per bin, where a feature with
+// few distinct values would otherwise wait on the previous row's store to
+// the same bin.
+func (b *booster) accumulate(h *hist, f int, rows []int32, og []ghPair) {
+	col := b.cols[f]
+	hf := &h.gh[f]
+	clear(hf[:])
+	og = og[:len(rows)]
+	if b.counting {
+		cf := &h.cnt[f]
+		clear(cf[:])
+		for k, r := range rows {
+			bin := col[r]
+			e := &hf[bin]
+			e.G += og[k].G
+			e.H += og[k].H
+			cf[bin]++
 		}
 		return
 	}
-	pb := pos.pb[lo*wpr : hi*wpr]
-	for i := 0; i < hi-lo; i++ {
-		g, hs := gh[2*i], gh[2*i+1]
-		row := pb[i*wpr : (i+1)*wpr]
-		for f := 0; f < nf; f++ {
-			e := &h[f][uint8(row[f>>3]>>(8*(f&7)))]
-			e.G += g
-			e.H += hs
-			e.N++
-		}
+	var odd [256]ghPair
+	k := 1
+	for ; k < len(rows); k += 2 {
+		p, q := og[k-1], og[k]
+		e := &hf[col[rows[k-1]]]
+		o := &odd[col[rows[k]]]
+		e.G += p.G
+		e.H += p.H
+		o.G += q.G
+		o.H += q.H
+	}
+	if k == len(rows) {
+		p := og[k-1]
+		e := &hf[col[rows[k-1]]]
+		e.G += p.G
+		e.H += p.H
+	}
+	for i := range hf {
+		hf[i].G += odd[i].G
+		hf[i].H += odd[i].H
 	}
 }
 
-// subtract sets large = large - small, bin by bin; bins with no rows left
-// are zeroed exactly.
-func subtract(large, small hist, nf int) {
-	for f := 0; f < nf; f++ {
-		l, s := &large[f], &small[f]
+// subtract sets large = large - small, bin by bin, for the active
+// features; with counts, bins with no rows left are zeroed exactly.
+func (b *booster) subtract(large, small *hist) {
+	for _, f := range b.feats {
+		l, s := &large.gh[f], &small.gh[f]
 		for k := range l {
-			e := &l[k]
-			e.N -= s[k].N
-			if e.N == 0 {
-				e.G, e.H = 0, 0
-			} else {
-				e.G -= s[k].G
-				e.H -= s[k].H
+			l[k].G -= s[k].G
+			l[k].H -= s[k].H
+		}
+		if b.counting {
+			lc, sc := &large.cnt[f], &small.cnt[f]
+			for k := range lc {
+				lc[k] -= sc[k]
+				if lc[k] == 0 {
+					l[k] = ghPair{}
+				}
 			}
 		}
 	}
@@ -614,46 +666,60 @@ func (b *booster) bestSplit(l *leaf) splitInfo {
 	lam := p.Lambda
 	parent := l.g * l.g / (l.h + lam)
 	best := splitInfo{gain: math.Max(p.MinSplitGain, minGain)}
-	minLeaf := int64(p.MinSamplesLeaf)
+	minLeaf := int32(p.MinSamplesLeaf)
 	mcw := p.MinChildWeight
-	G, H, N := l.g, l.h, int64(l.n)
-	for f := 0; f < b.nf; f++ {
-		if !b.active[f] {
-			continue
+	G, H, N := l.g, l.h, int32(l.n)
+	for _, f := range b.feats {
+		hf := &l.hist.gh[f]
+		var cf *[256]int32
+		if b.counting {
+			cf = &l.hist.cnt[f]
 		}
-		hf := &l.hist[f]
 		nb := b.bins.NumBins(f)
 		miss := hf[tree.MissingBin]
+		// without counts an empty bin has exact zero sums (a row's hessian
+		// is positive unless its probability rounds to 0 or 1)
+		hasMiss := miss.H != 0 || miss.G != 0
+		if cf != nil {
+			hasMiss = cf[tree.MissingBin] > 0
+		}
 		var lg, lh float64
-		var ln int64
+		var ln int32
 		for bin := 0; bin < nb-1; bin++ {
 			e := &hf[bin]
 			lg += e.G
 			lh += e.H
-			ln += e.N
-			if e.N == 0 {
+			if cf != nil {
+				if cf[bin] == 0 {
+					continue
+				}
+				ln += cf[bin]
+			} else if e.H == 0 && e.G == 0 {
 				continue
 			}
-			// missing values to the right
-			if ln >= minLeaf && N-ln >= minLeaf && lh >= mcw && H-lh >= mcw {
+			// missing values to the right; checking the hessian sums
+			// against MinChildWeight > 0 also keeps both children
+			// non-empty
+			if lh >= mcw && H-lh >= mcw && (cf == nil || (ln >= minLeaf && N-ln >= minLeaf)) {
 				rg, rh := G-lg, H-lh
 				gain := lg*lg/(lh+lam) + rg*rg/(rh+lam) - parent
 				if gain > best.gain {
-					best = splitInfo{ok: true, gain: gain, feature: f, bin: uint8(bin), lg: lg, lh: lh, ln: int(ln)}
-					// with no missing value here, NaN follows the larger child
-					best.defaultLeft = miss.N == 0 && ln >= N-ln
+					best = splitInfo{ok: true, gain: gain, feature: f, bin: uint8(bin), lg: lg, lh: lh}
+					// with no missing value here, NaN follows the child
+					// of larger hessian sum
+					best.defaultLeft = !hasMiss && lh >= H-lh
 				}
 			}
-			if miss.N == 0 {
+			if !hasMiss {
 				continue
 			}
 			// missing values to the left
-			mg, mh, mn := lg+miss.G, lh+miss.H, ln+miss.N
-			if mn >= minLeaf && N-mn >= minLeaf && mh >= mcw && H-mh >= mcw {
+			mg, mh := lg+miss.G, lh+miss.H
+			if mh >= mcw && H-mh >= mcw && (cf == nil || (ln+cf[tree.MissingBin] >= minLeaf && N-ln-cf[tree.MissingBin] >= minLeaf)) {
 				rg, rh := G-mg, H-mh
 				gain := mg*mg/(mh+lam) + rg*rg/(rh+lam) - parent
 				if gain > best.gain {
-					best = splitInfo{ok: true, gain: gain, feature: f, bin: uint8(bin), defaultLeft: true, lg: mg, lh: mh, ln: int(mn)}
+					best = splitInfo{ok: true, gain: gain, feature: f, bin: uint8(bin), defaultLeft: true, lg: mg, lh: mh}
 				}
 			}
 		}
@@ -661,50 +727,52 @@ func (b *booster) bestSplit(l *leaf) splitInfo {
 	return best
 }
 
-// partitionChunk is the smallest share of a parallel partition.
+// partitionChunk is the share of a partition that one goroutine handles.
 const partitionChunk = 16384
 
-// partition moves the positions [lo,hi) of buffer src into the same range
-// of the other buffer, stably, the rows going left first, and returns the
-// boundary. Large ranges are split over the workers: each chunk counts its
-// left rows, then writes its rows at offsets given by the counts.
-func (b *booster) partition(src, lo, hi int, s splitInfo) int {
-	n := hi - lo
-	chunks := min(b.workers, max(1, n/partitionChunk))
-	if chunks == 1 {
-		// the histogram counted the left rows exactly
-		k := s.ln
-		b.scatter(src, lo, hi, s, lo, lo+k)
-		return lo + k
+// partition moves the rows of each split leaf into the same range of the
+// other buffer, stably, the rows going left first, and returns where each
+// leaf's right rows start. Leaves are cut into chunks: each chunk counts
+// its left rows, then writes its rows at offsets given by the counts.
+func (b *booster) partition(ls []*leaf) []int {
+	type chunk struct {
+		l      *leaf
+		lo, hi int
+		left   int // rows going left
+		at     int // where the chunk's left rows go
+		right  int // where the chunk's right rows go
 	}
-	step := (n + chunks - 1) / chunks
-	counts := make([]int, chunks)
-	var wg sync.WaitGroup
-	for c := 0; c < chunks; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			counts[c] = b.countLeft(src, lo+c*step, min(lo+(c+1)*step, hi), s)
-		}()
+	var chunks []chunk
+	for _, l := range ls {
+		for lo := l.lo; lo < l.hi; lo += partitionChunk {
+			chunks = append(chunks, chunk{l: l, lo: lo, hi: min(lo+partitionChunk, l.hi)})
+		}
 	}
-	wg.Wait()
-	total := 0
-	for _, k := range counts {
-		total += k
+	parallelDo(len(chunks), b.workers, func(i int) {
+		c := &chunks[i]
+		c.left = b.countLeft(c.l, c.lo, c.hi)
+	})
+	mids := make([]int, len(ls))
+	for i, j := 0, 0; i < len(ls); i++ {
+		l := ls[i]
+		mid := l.lo
+		for k := j; k < len(chunks) && chunks[k].l == l; k++ {
+			mid += chunks[k].left
+		}
+		mids[i] = mid
+		leftAt, rightAt := l.lo, mid
+		for ; j < len(chunks) && chunks[j].l == l; j++ {
+			c := &chunks[j]
+			c.at, c.right = leftAt, rightAt
+			leftAt += c.left
+			rightAt += c.hi - c.lo - c.left
+		}
 	}
-	leftAt, rightAt := lo, lo+total
-	for c := 0; c < chunks; c++ {
-		clo, chi := lo+c*step, min(lo+(c+1)*step, hi)
-		wg.Add(1)
-		go func(l, r int) {
-			defer wg.Done()
-			b.scatter(src, clo, chi, s, l, r)
-		}(leftAt, rightAt)
-		leftAt += counts[c]
-		rightAt += chi - clo - counts[c]
-	}
-	wg.Wait()
-	return lo + total
+	parallelDo(len(chunks), b.workers, func(i int) {
+		c := &chunks[i]
+		b.scatter(c.l, c.lo, c.hi, c.at, c.right)
+	})
+	return mids
 }
 
 // leftTable returns, per bin, 1 if the split sends it left.
@@ -718,48 +786,32 @@ func (s splitInfo) leftTable() (t [256]uint8) {
 	return t
 }
 
-// countLeft counts the positions of [lo,hi) in buffer src that go left.
-func (b *booster) countLeft(src, lo, hi int, s splitInfo) int {
-	wpr := b.wpr
-	word, shift := s.feature>>3, uint(8*(s.feature&7))
-	pb := b.bufs[src].pb
-	t := s.leftTable()
+// countLeft counts the rows at positions [lo,hi) of leaf l that its split
+// sends left.
+func (b *booster) countLeft(l *leaf, lo, hi int) int {
+	col := b.cols[l.best.feature]
+	t := l.best.leftTable()
 	k := 0
-	for i := lo; i < hi; i++ {
-		k += int(t[uint8(pb[i*wpr+word]>>shift)])
+	for _, r := range b.bufs[l.buf][lo:hi] {
+		k += int(t[col[r]])
 	}
 	return k
 }
 
-// scatter writes the positions [lo,hi) of buffer src to the other buffer:
-// left rows from position l on, right rows from r on, in order.
-func (b *booster) scatter(src, lo, hi int, s splitInfo, l, r int) {
-	wpr := b.wpr
-	word, shift := s.feature>>3, uint(8*(s.feature&7))
-	from, to := &b.bufs[src], &b.bufs[1-src]
-	t := s.leftTable()
-	if wpr == 2 {
-		for i := lo; i < hi; i++ {
-			w0, w1 := from.pb[2*i], from.pb[2*i+1]
-			left := int(t[uint8(from.pb[2*i+word]>>shift)])
-			// branch-free choice of the destination
-			d := r ^ ((l ^ r) & -left)
-			l += left
-			r += 1 - left
-			to.idx[d] = from.idx[i]
-			to.gh[2*d], to.gh[2*d+1] = from.gh[2*i], from.gh[2*i+1]
-			to.pb[2*d], to.pb[2*d+1] = w0, w1
-		}
-		return
-	}
-	for i := lo; i < hi; i++ {
-		left := int(t[uint8(from.pb[i*wpr+word]>>shift)])
-		d := r ^ ((l ^ r) & -left)
-		l += left
-		r += 1 - left
-		to.idx[d] = from.idx[i]
-		to.gh[2*d], to.gh[2*d+1] = from.gh[2*i], from.gh[2*i+1]
-		copy(to.pb[d*wpr:(d+1)*wpr], from.pb[i*wpr:(i+1)*wpr])
+// scatter writes the rows at positions [lo,hi) of leaf l to the other
+// buffer: left rows from position left on, right rows from right on, in
+// order.
+func (b *booster) scatter(l *leaf, lo, hi, left, right int) {
+	col := b.cols[l.best.feature]
+	from, to := b.bufs[l.buf], b.bufs[1-l.buf]
+	t := l.best.leftTable()
+	for _, r := range from[lo:hi] {
+		goLeft := int(t[col[r]])
+		// branch-free choice of the destination
+		d := right ^ ((left ^ right) & -goLeft)
+		left += goLeft
+		right += 1 - goLeft
+		to[d] = r
 	}
 }
 
@@ -775,7 +827,7 @@ func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
 			}
 		}
 	}
-	if len(b.idx) < 4*blockRows || b.workers == 1 {
+	if len(b.idx) < 4*partitionChunk || b.workers == 1 {
 		add(0, len(leafRows))
 	} else {
 		share := (len(b.idx) + b.workers - 1) / b.workers
@@ -816,7 +868,7 @@ func (b *booster) binLeaf(splits []binNode, i int) int {
 	n := int32(0)
 	for n >= 0 {
 		nd := &splits[n]
-		bin := b.binned[i*b.nf+int(nd.feature)]
+		bin := b.cols[nd.feature][i]
 		left := bin <= nd.bin
 		if bin == tree.MissingBin {
 			left = nd.defaultLeft
