@@ -88,6 +88,7 @@ type Gateway struct {
 	mu          sync.RWMutex
 	routes      []route // longest prefix first
 	lastTime    atomic.Pointer[formattedTime]
+	lastIP      atomic.Pointer[formattedIP]
 }
 
 // New returns a gateway with no routes.

@@ -77,12 +77,32 @@ func (g *Gateway) serveFast(base context.Context, c *fasthttp.RequestCtx) {
 		rawQuery:   rawQuery,
 		host:       string(h.Host()),
 		proto:      protoString(h.Protocol()),
-		remoteAddr: c.RemoteAddr().String(),
+		remoteAddr: g.remoteIP(c.RemoteAddr()),
 		userAgent:  string(h.UserAgent()),
 		apiKey:     string(h.Peek("X-Api-Key")),
 	}
 	fs := (*fastSide)(c)
 	g.serve(&req, fs, fs)
+}
+
+// remoteIP returns the client's address without the port, reusing the
+// string of the last address seen (on loopback, always the same one).
+func (g *Gateway) remoteIP(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if last := g.lastIP.Load(); last != nil && last.ip.Equal(ta.IP) {
+		return last.text
+	}
+	ip := &formattedIP{ip: append(net.IP(nil), ta.IP...), text: ta.IP.String()}
+	g.lastIP.Store(ip)
+	return ip.text
+}
+
+type formattedIP struct {
+	ip   net.IP
+	text string
 }
 
 // serveError answers what fasthttp refuses before the handler: a body
