@@ -7,9 +7,19 @@
 // Split search is histogram based: every feature is cut into at most 255
 // bins once (one bin per distinct value when there are no more than that,
 // equal-count quantile bins otherwise), and each node scans bin totals. For
-// small nodes only the bins that occur are visited, so fully grown trees stay
-// cheap. Thresholds are stored as raw values (x <= threshold goes left), so a
+// small nodes only the bins that occur are visited, and the smallest nodes
+// sort their few rows instead, so fully grown trees stay cheap. Without
+// sample weights (the usual case) a row weighs its integer bootstrap count,
+// a histogram bin is a pair of integer counts updated by one add, and the
+// features a node tries are histogrammed together in one pass over its rows.
+// Thresholds are stored as raw values (x <= threshold goes left), so a
 // fitted tree needs no binning at prediction time.
+//
+// Batch prediction still bins: the thresholds of a forest are few per
+// feature, so each row is mapped to one byte per feature and the trees,
+// compiled to eight bytes a node, are walked on the bytes, a block of rows
+// at a time and several rows in step, which gives the same sums as walking
+// the raw values.
 //
 // Trees are trained in parallel on up to GOMAXPROCS goroutines. Each tree
 // draws from its own generator seeded from the caller's *rand.Rand before any

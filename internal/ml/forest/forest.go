@@ -152,8 +152,9 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 	for i := range seeds {
 		seeds[i] = rng.Uint64()
 	}
+	// one spare byte per row after the bins, for the fast grower's counts
 	d := &data{
-		n: X.Rows, nf: X.Cols, bins: bins, wpr: (X.Cols + 7) / 8,
+		n: X.Rows, nf: X.Cols, bins: bins, wpr: (X.Cols + 8) / 8,
 		y: make([]uint8, X.Rows), bw: make([]float64, X.Rows),
 	}
 	d.packed = packBins(bins.BinMatrix(X), X.Rows, X.Cols, d.wpr)
@@ -166,40 +167,61 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 	if p.ClassWeight == ClassWeightBalanced {
 		cw = [2]float64{float64(X.Rows) / (2 * cnt[0]), float64(X.Rows) / (2 * cnt[1])}
 	}
+	unitWeights := true
 	for i := range d.bw {
 		wi := 1.0
 		if w != nil {
 			wi = w[i]
 		}
+		unitWeights = unitWeights && wi == 1
 		d.bw[i] = wi * cw[d.y[i]]
 	}
+	fast := unitWeights && p.MinSamplesLeaf == 1 && X.Cols <= fastMaxFeatures && !forceGeneral
 
-	trees := make([]*tree.Tree, p.NTrees)
-	imps := make([][]float64, p.NTrees)
+	nt := p.NTrees
+	trees := make([]*tree.Tree, nt)
+	imps := make([][]float64, nt)
+	enc := make([][]uint64, nt)
+	depth := make([]int, nt)
 	workers := p.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, p.NTrees)
+	workers = min(workers, nt)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for k := 0; k < workers; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newGrower(d, p, mtry)
+			var fg *fastGrower
+			var gg *grower
+			if fast {
+				fg = newFastGrower(d, p, mtry, cw)
+			}
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= p.NTrees {
+				if i >= nt {
 					return
 				}
-				trees[i], imps[i] = g.grow(seeds[i])
+				var nodeBin []uint8
+				ok := false
+				if fg != nil {
+					trees[i], imps[i], nodeBin, ok = fg.grow(seeds[i])
+				}
+				if !ok {
+					if gg == nil {
+						gg = newGrower(d, p, mtry)
+					}
+					trees[i], imps[i], nodeBin = gg.grow(seeds[i])
+				}
+				enc[i], depth[i] = compileTree(trees[i], func(k int) uint8 { return nodeBin[k] })
 			}
 		}()
 	}
 	wg.Wait()
 
-	m := &Model{NFeatures: X.Cols, Trees: trees, Importances: make([]float64, X.Cols)}
+	m := &Model{NFeatures: X.Cols, Trees: trees, Importances: make([]float64, X.Cols), depth: depth}
 	for _, imp := range imps {
 		core.NormalizeSum(imp)
 		for j, v := range imp {
@@ -207,9 +229,13 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 		}
 	}
 	core.NormalizeSum(m.Importances)
-	m.prepare()
+	m.finish(bins, enc)
 	return m, nil
 }
+
+// forceGeneral makes FitModel use the general grower only (tests compare
+// the two).
+var forceGeneral = false
 
 // data is the binned training set shared (read-only) by the growers.
 type data struct {
@@ -280,7 +306,7 @@ func newGrower(d *data, p Params, mtry int) *grower {
 type split struct {
 	feature  int
 	bin      uint8
-	score    float64
+	num, den float64 // the score is num/den (see splitScore)
 	l0, l1   float64 // class weights of the left child
 	n0l, n1l int     // distinct rows per class of the left child
 }
@@ -298,7 +324,7 @@ type stackItem struct {
 	constant uint64
 }
 
-func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
+func (g *grower) grow(seed uint64) (*tree.Tree, []float64, []uint8) {
 	d := g.d
 	rng := &splitmix{s: seed}
 	for i := range g.w {
@@ -337,6 +363,7 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 	}
 	t := &tree.Tree{}
 	imp := make([]float64, d.nf)
+	var nodeBin []uint8
 	stack := []stackItem{{lo: 0, hi: len(g.sw), parent: -1, w0: w0, w1: w1, n0: n0, n1: n1}}
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
@@ -358,12 +385,13 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 		} else {
 			self = int32(len(t.Nodes))
 			parentScore := (it.w0*it.w0 + it.w1*it.w1) / W
-			gain := best.score - parentScore
+			gain := best.num/best.den - parentScore
 			imp[best.feature] += gain
 			t.Nodes = append(t.Nodes, tree.Node{
 				Feature:   int32(best.feature),
 				Threshold: d.bins.Upper[best.feature][best.bin],
 			})
+			nodeBin = append(nodeBin, best.bin)
 			t.NodeGain = append(t.NodeGain, gain)
 			t.NodeCover = append(t.NodeCover, W)
 			mid := g.partition(it.lo, it.hi, best.feature, best.bin)
@@ -400,7 +428,7 @@ func (g *grower) grow(seed uint64) (*tree.Tree, []float64) {
 	// covers of internal nodes are the sums of their children's, so that
 	// TreeSHAP's fractions add up exactly
 	fixCovers(t)
-	return t, imp
+	return t, imp, nodeBin
 }
 
 // fixCovers recomputes internal covers bottom-up (children have larger
@@ -425,7 +453,7 @@ func (g *grower) bestSplit(it *stackItem, rng *splitmix) (split, bool) {
 	for i := range g.feats {
 		g.feats[i] = i
 	}
-	best := split{score: math.Inf(-1)}
+	best := split{num: -1, den: 1}
 	found := false
 	visited := 0
 	sw := g.sw[it.lo:it.hi]
@@ -501,9 +529,10 @@ func (g *grower) bestSplit(it *stackItem, rng *splitmix) (split, bool) {
 			if lw <= 0 || rw <= 0 {
 				continue
 			}
-			score := (l0*l0+l1*l1)/lw + (r0*r0+r1*r1)/rw
-			if score > best.score {
-				best = split{feature: f, bin: uint8(b), score: score, l0: l0, l1: l1, n0l: n0, n1l: n1}
+			num := (l0*l0+l1*l1)*rw + (r0*r0+r1*r1)*lw
+			den := lw * rw
+			if num*best.den > best.num*den {
+				best = split{feature: f, bin: uint8(b), num: num, den: den, l0: l0, l1: l1, n0l: n0, n1l: n1}
 				found = true
 			}
 		}

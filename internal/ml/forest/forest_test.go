@@ -263,3 +263,99 @@ func FuzzUnmarshal(f *testing.F) {
 		m.Contributions(row, make([]float64, m.NFeatures))
 	})
 }
+
+func TestFastGrowerMatchesGeneral(t *testing.T) {
+	// without sample or class weights the fast grower (integer counts,
+	// batched histograms, sorted tiny nodes) must grow the very trees of
+	// the general one
+	X, y := mltest.Heart(4000, rand.New(rand.NewSource(3)))
+	for _, p := range []Params{
+		{NTrees: 8},
+		{NTrees: 4, MaxFeatures: "all"},
+		{NTrees: 4, MaxFeatures: "1", NoBootstrap: true},
+		{NTrees: 4, MaxDepth: 5, MinSamplesSplit: 30},
+	} {
+		fit := func(general bool) []byte {
+			t.Helper()
+			forceGeneral = general
+			defer func() { forceGeneral = false }()
+			m, err := Trainer{Params: p}.FitModel(X, y, nil, rand.New(rand.NewSource(9)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := m.MarshalBinary()
+			return b
+		}
+		if fast, general := fit(false), fit(true); !bytes.Equal(fast, general) {
+			t.Errorf("%+v: the fast and general growers give different forests", p)
+		}
+	}
+}
+
+func TestBinnedPredictionMatchesTreeWalk(t *testing.T) {
+	// prediction on binned rows must agree exactly with walking the trees on
+	// raw values: on the thresholds themselves, between them, outside the
+	// training range, at ±Inf and with NaN (which takes the raw path)
+	X, y := mltest.Heart(3000, rand.New(rand.NewSource(4)))
+	m, err := Trainer{Params: Params{NTrees: 12}}.FitModel(X, y, nil, rand.New(rand.NewSource(5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(6))
+	Q := core.NewMatrix(2000, X.Cols)
+	for i := 0; i < Q.Rows; i++ {
+		src := X.Row(rng.Intn(X.Rows))
+		for j := range Q.Row(i) {
+			v := src[j]
+			switch rng.Intn(8) {
+			case 0: // a threshold of some node on this feature
+				tr := m.Trees[rng.Intn(len(m.Trees))]
+				for _, nd := range tr.Nodes {
+					if int(nd.Feature) == j {
+						v = nd.Threshold
+						break
+					}
+				}
+			case 1:
+				v += rng.NormFloat64()
+			case 2:
+				v = []float64{math.Inf(1), math.Inf(-1), -1e9, 1e9, math.NaN()}[rng.Intn(5)]
+			}
+			Q.Row(i)[j] = v
+		}
+	}
+	back, err := Unmarshal(must(m.MarshalBinary()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mm := range []*Model{m, back} {
+		for _, block := range []int{mm.pred.block, 7, 100} {
+			mm.pred.block = block
+			for _, rows := range []int{Q.Rows, 5} {
+				q := core.Matrix{Rows: rows, Cols: Q.Cols, Data: Q.Data[:rows*Q.Cols]}
+				got := make([]float64, rows)
+				mm.PredictProba(q, got)
+				for i := range got {
+					var s float64
+					for _, tr := range mm.Trees {
+						s += tr.Predict(q.Row(i))
+					}
+					want := s * (1 / float64(len(mm.Trees)))
+					if got[i] != want {
+						t.Fatalf("block %d row %d: PredictProba %v, tree walk %v", block, i, got[i], want)
+					}
+					if p := mm.Prob(q.Row(i)); p != want {
+						t.Fatalf("row %d: Prob %v, tree walk %v", i, p, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

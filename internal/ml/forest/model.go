@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
@@ -20,24 +21,54 @@ type Model struct {
 	// normalised per tree and then over the forest.
 	Importances []float64
 
-	baseProb float64 // mean of the trees' expected values
-	flat     *tree.Flat
-	depth    []int // per tree, for TreeSHAP's scratch space
+	baseProb float64   // mean of the trees' expected values
+	pred     *compiled // nil when the cuts do not fit a byte
+	depth    []int     // per tree, for TreeSHAP's scratch space
 	maxDepth int
 }
 
 var _ core.Model = (*Model)(nil)
 
+// prepare compiles a decoded forest for prediction, tree by tree in
+// parallel.
 func (m *Model) prepare() {
-	m.flat = tree.Compile(m.Trees)
-	m.depth = make([]int, len(m.Trees))
-	m.maxDepth = 0
-	for i, t := range m.Trees {
-		m.depth[i] = t.MaxDepth()
-		m.maxDepth = max(m.maxDepth, m.depth[i])
+	nt := len(m.Trees)
+	m.depth = make([]int, nt)
+	cuts := collectCuts(m.Trees, m.NFeatures)
+	var enc [][]uint64
+	if cuts != nil && m.NFeatures <= maxBinnedFeatures {
+		enc = make([][]uint64, nt)
 	}
+	bins := tree.NewBins(cuts)
+	core.ParallelRows(nt, 0, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t := m.Trees[i]
+			if enc == nil {
+				m.depth[i] = t.MaxDepth()
+				continue
+			}
+			enc[i], m.depth[i] = compileTree(t, func(k int) uint8 {
+				nd := t.Nodes[k]
+				b, _ := slices.BinarySearch(cuts[nd.Feature], nd.Threshold)
+				return uint8(b)
+			})
+		}
+	})
+	m.finish(bins, enc)
+}
+
+// finish sets what prediction and TreeSHAP need once the trees are compiled
+// (enc is nil when they could not be) and their depths known.
+func (m *Model) finish(bins *tree.Bins, enc [][]uint64) {
+	m.pred = nil
+	if enc != nil {
+		m.pred = &compiled{nf: m.NFeatures, bins: bins, trees: enc}
+		m.pred.block = m.pred.blockRows()
+	}
+	m.maxDepth = 0
 	var s float64
-	for _, t := range m.Trees {
+	for i, t := range m.Trees {
+		m.maxDepth = max(m.maxDepth, m.depth[i])
 		s += t.ExpectedValue()
 	}
 	m.baseProb = s / float64(len(m.Trees))
@@ -49,7 +80,35 @@ func (m *Model) Family() string { return core.FamilyForest }
 // Prob returns the mean of the trees' leaf probabilities.
 func (m *Model) Prob(row []float64) float64 {
 	_ = row[m.NFeatures-1]
-	return m.flat.Sum(row) * (1 / float64(len(m.Trees)))
+	return m.sum(row) * (1 / float64(len(m.Trees)))
+}
+
+// sum returns the sum of the trees' values for row, added in tree order.
+func (m *Model) sum(row []float64) float64 {
+	if c := m.pred; c != nil {
+		var buf [64]uint8
+		rb := buf[:]
+		if c.nf > len(buf) {
+			rb = make([]uint8, c.nf)
+		}
+		if !c.binRow(row, rb) {
+			var s float64
+			for _, nodes := range c.trees {
+				s += walk(nodes, rb)
+			}
+			return s
+		}
+	}
+	return m.slowSum(row)
+}
+
+// slowSum is sum on raw values (rows with NaN, or no binned evaluator).
+func (m *Model) slowSum(row []float64) float64 {
+	var s float64
+	for _, t := range m.Trees {
+		s += t.Predict(row)
+	}
+	return s
 }
 
 func clampedLogit(p float64) float64 {
@@ -66,12 +125,18 @@ func (m *Model) PredictProba(X core.Matrix, out []float64) {
 		panic(fmt.Sprintf("forest: matrix has %d columns, model %d", X.Cols, m.NFeatures))
 	}
 	inv := 1 / float64(len(m.Trees)) // as in Prob, so both agree exactly
-	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
-		m.flat.SumRows(X.Data, X.Cols, lo, hi, out)
-		for i := lo; i < hi; i++ {
-			out[i] *= inv
-		}
-	})
+	if m.pred != nil {
+		m.pred.sumRows(X, out[:X.Rows], m.slowSum)
+	} else {
+		core.ParallelRows(X.Rows, 0, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = m.slowSum(X.Data[i*X.Cols : (i+1)*X.Cols])
+			}
+		})
+	}
+	for i := range out[:X.Rows] {
+		out[i] *= inv
+	}
 }
 
 // Contributions writes TreeSHAP contributions rescaled to the margin to out
