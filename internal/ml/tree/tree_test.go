@@ -316,19 +316,44 @@ func TestFlatAgreesWithTrees(t *testing.T) {
 			t.Fatalf("sum: flat %v, trees %v", got, want)
 		}
 	}
-	// SumRows over many rows (several blocks) gives Sum exactly
-	n := 3*bigBlockRows + 7
+	// SumRows over many rows (several blocks, one with a NaN) gives Sum
+	// exactly, also for values equal to a threshold, ±0 and ±Inf
+	var thresholds []float64
+	for _, tr := range trees {
+		for _, nd := range tr.Nodes {
+			thresholds = append(thresholds, nd.Threshold)
+		}
+	}
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+	n := 3*blockRows + 7
 	data := make([]float64, n*nf)
 	for i := range data {
-		data[i] = rng.NormFloat64()
+		switch rng.Intn(4) {
+		case 0:
+			data[i] = thresholds[rng.Intn(len(thresholds))]
+		case 1:
+			data[i] = special[rng.Intn(len(special))]
+		default:
+			data[i] = rng.NormFloat64()
+		}
 	}
+	data[(blockRows+3)*nf+1] = math.NaN()
 	out := make([]float64, n)
-	// small trees (row blocks of blockRows) and big ones (bigBlockRows)
-	for _, f := range []*Flat{f, Compile([]*Tree{randomTree(rng, nf, 3000), randomTree(rng, nf, 2000)})} {
+	big := []*Tree{randomTree(rng, nf, 3000), randomTree(rng, nf, 2000)}
+	for _, ts := range [][]*Tree{trees, big} {
+		f := Compile(ts)
 		f.SumRows(data, nf, 5, n, out)
 		for r := 5; r < n; r++ {
-			if want := f.Sum(data[r*nf : (r+1)*nf]); out[r] != want {
-				t.Fatalf("row %d: SumRows %v, Sum %v", r, out[r], want)
+			row := data[r*nf : (r+1)*nf]
+			var want float64
+			for _, tr := range ts {
+				want += tr.Predict(row)
+			}
+			if out[r] != want {
+				t.Fatalf("row %d %v: SumRows %v, trees %v", r, row, out[r], want)
+			}
+			if got := f.Sum(row); got != want {
+				t.Fatalf("row %d %v: Sum %v, trees %v", r, row, got, want)
 			}
 		}
 	}
