@@ -28,7 +28,7 @@ const maxBatch = 4
 
 // sparseRows is the node size below which a batch's occupied bins are
 // tracked with bitmaps instead of scanning every bin.
-const sparseRows = 96
+const sparseRows = 64
 
 // fastMaxFeatures is the most features the fast grower handles: their bins
 // and the meta byte fit two words.
@@ -42,11 +42,10 @@ type fastGrower struct {
 	p    Params
 	mtry int
 	cw   [2]float64
-	cnt  []uint32 // bootstrap multiplicity per row
+	cnt  []uint16 // bootstrap multiplicity per row
 	// rows holds the in-bag rows of the current tree, partitioned node by
 	// node.
 	rows    [][2]uint64
-	scratch [][2]uint64
 	feats   []int
 	stack   []fastItem
 	nodeBin []uint8 // threshold bin of each internal node of the current tree
@@ -66,7 +65,7 @@ type fastGrower struct {
 func newFastGrower(d *data, p Params, mtry int, cw [2]float64) *fastGrower {
 	g := &fastGrower{
 		d: d, p: p, mtry: mtry, cw: cw,
-		cnt: make([]uint32, d.n), rows: make([][2]uint64, 0, d.n), scratch: make([][2]uint64, d.n),
+		cnt: make([]uint16, d.n), rows: make([][2]uint64, 0, d.n),
 		feats: make([]int, d.nf),
 	}
 	for j := range g.touched {
@@ -134,6 +133,9 @@ func (g *fastGrower) grow(seed uint64) (t *tree.Tree, imp []float64, nodeBin []u
 		row := [2]uint64{d.packed[i*wpr], d.packed[i*wpr+1]}
 		row[metaWord&1] |= meta << metaShift
 		g.rows = append(g.rows, row)
+	}
+	if c0+c1 != uint64(d.n) { // a count wrapped around
+		return nil, nil, nil, false
 	}
 	hint := max(g.lastNodes+g.lastNodes/8, 16)
 	t = &tree.Tree{
@@ -444,25 +446,23 @@ func (g *fastGrower) dense1(rows [][2]uint64, metaWord int, metaShift uint) {
 	}
 }
 
-// partition reorders the rows in [lo,hi) stably so that those with bin <= b
-// of feature f come first, and returns the boundary.
+// partition reorders the rows in [lo,hi) so that those with bin <= b of
+// feature f come first, and returns the boundary. The order within each
+// side does not matter here (integer sums do not depend on it), so it swaps
+// in place, branch-free: each row trades places with the first right-hand
+// row and the boundary advances when it goes left.
 func (g *fastGrower) partition(lo, hi, f int, b uint8) int {
 	rows := g.rows[lo:hi]
-	sb := g.scratch[:len(rows)]
 	word, shift := (f>>3)&1, uint(8*(f&7))
-	// branch-free: each row is written to both sides and only its own
-	// side's counter advances (the split is unpredictable)
-	k, r := 0, 0
-	for _, row := range rows {
+	k := 0
+	for i, row := range rows {
 		l := 0
 		if uint8(row[word]>>shift) <= b {
 			l = 1
 		}
+		rows[i] = rows[k]
 		rows[k] = row
-		sb[r] = row
 		k += l
-		r += 1 - l
 	}
-	copy(rows[k:], sb[:r])
 	return lo + k
 }
