@@ -34,6 +34,10 @@ const sparseRows = 64
 // and the meta byte fit two words.
 const fastMaxFeatures = 15
 
+// splitHistRows is the node size from which dense3 splits its histograms
+// in two (the fold costs a pass over the bins).
+const splitHistRows = 1024
+
 // maxCount is the largest bootstrap multiplicity the meta byte holds.
 const maxCount = 127
 
@@ -367,10 +371,11 @@ func (g *fastGrower) histograms(lo, hi, nb int) {
 		}
 		return
 	}
-	switch nb {
-	case 3:
-		g.dense3(rows, metaWord, metaShift, [3]int{d.bins.NumBins(g.batch[0]), d.bins.NumBins(g.batch[1]), d.bins.NumBins(g.batch[2])})
-	case 1:
+	switch {
+	case nb == 3:
+		g.dense3(rows, metaWord, metaShift, len(rows) >= splitHistRows,
+			[3]int{d.bins.NumBins(g.batch[0]), d.bins.NumBins(g.batch[1]), d.bins.NumBins(g.batch[2])})
+	case nb == 1:
 		g.dense1(rows, metaWord, metaShift)
 	default:
 		for _, row := range rows {
@@ -394,12 +399,15 @@ func (g *fastGrower) histograms(lo, hi, nb int) {
 	}
 }
 
-// dense3 is the histogram loop for three features. Odd rows go to a second
-// set of histograms, so that runs of rows in the same bin do not wait on
-// each other's stores; they are folded in after.
-func (g *fastGrower) dense3(rows [][2]uint64, metaWord int, metaShift uint, nbins [3]int) {
+// dense3 is the histogram loop for three features. In large nodes (split)
+// odd rows go to a second set of histograms, so that runs of rows in the
+// same bin do not wait on each other's stores; they are folded in after.
+func (g *fastGrower) dense3(rows [][2]uint64, metaWord int, metaShift uint, split bool, nbins [3]int) {
 	h0, h1, h2 := &g.h[0], &g.h[1], &g.h[2]
-	o0, o1, o2 := &g.h2[0], &g.h2[1], &g.h2[2]
+	o0, o1, o2 := h0, h1, h2
+	if split {
+		o0, o1, o2 = &g.h2[0], &g.h2[1], &g.h2[2]
+	}
 	w0, w1, w2 := g.word[0]&1, g.word[1]&1, g.word[2]&1
 	s0, s1, s2 := g.shift[0], g.shift[1], g.shift[2]
 	mw := metaWord & 1
@@ -424,6 +432,9 @@ func (g *fastGrower) dense3(rows [][2]uint64, metaWord int, metaShift uint, nbin
 		h0[uint8(ra[w0]>>s0)] += inc
 		h1[uint8(ra[w1]>>s1)] += inc
 		h2[uint8(ra[w2]>>s2)] += inc
+	}
+	if !split {
+		return
 	}
 	for j, nb := range nbins {
 		h, o := &g.h[j], &g.h2[j]
@@ -451,18 +462,34 @@ func (g *fastGrower) dense1(rows [][2]uint64, metaWord int, metaShift uint) {
 // side does not matter here (integer sums do not depend on it), so it swaps
 // in place, branch-free: each row trades places with the first right-hand
 // row and the boundary advances when it goes left.
+//
+//go:noinline
 func (g *fastGrower) partition(lo, hi, f int, b uint8) int {
 	rows := g.rows[lo:hi]
-	word, shift := (f>>3)&1, uint(8*(f&7))
+	shift := uint(8 * (f & 7))
 	k := 0
-	for i, row := range rows {
-		l := 0
-		if uint8(row[word]>>shift) <= b {
-			l = 1
+	if f < 8 {
+		for i := range rows {
+			row := rows[i]
+			l := 0
+			if uint8(row[0]>>shift) <= b {
+				l = 1
+			}
+			rows[i] = rows[k]
+			rows[k] = row
+			k += l
 		}
-		rows[i] = rows[k]
-		rows[k] = row
-		k += l
+	} else {
+		for i := range rows {
+			row := rows[i]
+			l := 0
+			if uint8(row[1]>>shift) <= b {
+				l = 1
+			}
+			rows[i] = rows[k]
+			rows[k] = row
+			k += l
+		}
 	}
 	return lo + k
 }
