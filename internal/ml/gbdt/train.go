@@ -144,9 +144,11 @@ const minGain = 1e-10
 // rows.
 type ghPair struct{ G, H float64 }
 
-// hist holds the per-feature histograms of one leaf. Rows per bin are
-// counted only when a split must check them (see booster.counting).
+// hist holds the per-feature histograms of one leaf: quantized (q) or,
+// when rows per bin must be counted (see booster.counting), in floats with
+// counts (gh, cnt).
 type hist struct {
+	q   [][256]int64
 	gh  [][256]ghPair
 	cnt [][256]int32
 }
@@ -158,12 +160,14 @@ type splitInfo struct {
 	bin         uint8
 	defaultLeft bool
 	lg, lh      float64
+	lsum        int64 // quantized: the left child's packed sums
 }
 
 type leaf struct {
 	buf    int // which position buffer holds the rows
 	lo, hi int
 	g, h   float64
+	sum    int64 // quantized: packed gradient and hessian sums
 	n      int
 	depth  int
 	hist   *hist
@@ -187,6 +191,9 @@ type booster struct {
 	cols  [][]uint8 // bins column by column: cols[f][i] is row i's bin of feature f
 	y, w  []float64
 	F     []float64
+	// E is exp(F), kept up to date by multiplying with exp of each leaf
+	// value, so that a gradient needs a division but no exponential.
+	E     []float64
 	gh    []ghPair // per row: gradient, hessian
 	idx   []int32  // the in-bag rows of the current tree, ascending
 	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
@@ -199,7 +206,17 @@ type booster struct {
 	// count can decide a split (MinSamplesLeaf > 1, or MinChildWeight 0
 	// where a non-empty child cannot be told from its hessian sum).
 	counting bool
-	inBag    []bool
+	// Without counting, histograms sum quantized gradient pairs: qgh[i]
+	// packs row i's gradient times sg (rounded, high 32 bits) and hessian
+	// times sh (rounded, low 32 bits) into one int64, so a histogram bin
+	// takes one integer addition per row. The scales are chosen per tree
+	// so that no sum over the in-bag rows overflows its half. Integer sums
+	// are exact in any order, so sibling subtraction leaves no residue.
+	// Leaf values are computed from the exact float sums.
+	qgh    []int64
+	oq     [2][]int64 // qgh gathered in position order, as og
+	sg, sh float64
+	inBag  []bool
 	active   []bool
 	feats    []int // the active features
 	workers  int
@@ -214,6 +231,9 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 		b.workers = runtime.GOMAXPROCS(0)
 	}
 	b.counting = p.MinSamplesLeaf > 1 || p.MinChildWeight == 0
+	if !b.counting {
+		b.qgh = make([]int64, b.n)
+	}
 	b.bins = tree.FitBins(X, p.MaxBins, binSampleRows, rng)
 	b.cols = b.bins.BinColumns(X)
 
@@ -228,14 +248,20 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	}
 	init := core.Logit(swy / sw)
 	b.F = make([]float64, b.n)
+	b.E = make([]float64, b.n)
 	for i := range b.F {
 		b.F[i] = init
+		b.E[i] = math.Exp(init)
 	}
 	b.gh = make([]ghPair, b.n)
 	b.idx = make([]int32, 0, b.n)
 	for i := range b.bufs {
 		b.bufs[i] = make([]int32, b.n)
-		b.og[i] = make([]ghPair, b.n)
+		if b.counting {
+			b.og[i] = make([]ghPair, b.n)
+		} else {
+			b.oq[i] = make([]int64, b.n)
+		}
 	}
 	b.inBag = make([]bool, b.n)
 	b.active = make([]bool, b.nf)
@@ -312,13 +338,11 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	// gradients
 	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			// the logistic function without a branch on the sign, which
-			// the processor cannot predict for margins around zero
-			f := b.F[i]
-			e := math.Exp(-math.Abs(f))
-			pr := 1 / (1 + e)
-			if f < 0 {
-				pr *= e
+			// the logistic function of F from E = exp(F)
+			e := b.E[i]
+			pr := e / (1 + e)
+			if e > math.MaxFloat64/2 {
+				pr = 1
 			}
 			g, h := pr-b.y[i], pr*(1-pr)
 			if b.w != nil {
@@ -328,17 +352,22 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			b.gh[i] = ghPair{g, h}
 		}
 	})
-	// rows
-	b.idx = b.idx[:0]
-	for i := 0; i < b.n; i++ {
-		in := b.w == nil || b.w[i] > 0
-		if in && p.Subsample < 1 {
-			in = rng.float64() < p.Subsample
+	// rows: without weights or subsampling every row, every tree
+	if b.w != nil || p.Subsample < 1 || len(b.idx) != b.n {
+		b.idx = b.idx[:0]
+		for i := 0; i < b.n; i++ {
+			in := b.w == nil || b.w[i] > 0
+			if in && p.Subsample < 1 {
+				in = rng.float64() < p.Subsample
+			}
+			b.inBag[i] = in
+			if in {
+				b.idx = append(b.idx, int32(i))
+			}
 		}
-		b.inBag[i] = in
-		if in {
-			b.idx = append(b.idx, int32(i))
-		}
+	}
+	if !b.counting {
+		b.quantize()
 	}
 	// columns
 	for j := range b.active {
@@ -378,9 +407,16 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		// (missing bin included)
 		root.hist = b.getHist()
 		b.buildHists([]*leaf{root})
-		for _, e := range root.hist.gh[b.feats[0]] {
-			root.g += e.G
-			root.h += e.H
+		if b.counting {
+			for _, e := range root.hist.gh[b.feats[0]] {
+				root.g += e.G
+				root.h += e.H
+			}
+		} else {
+			for _, v := range root.hist.q[b.feats[0]] {
+				root.sum += v
+			}
+			root.g, root.h = b.decode(root.sum)
 		}
 		root.best = b.bestSplit(root)
 	} else {
@@ -447,6 +483,11 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			mid := mids[i]
 			left := &leaf{buf: 1 - l.buf, lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: mid - l.lo, depth: l.depth + 1, parent: node, isLeft: true}
 			right := &leaf{buf: 1 - l.buf, lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.hi - mid, depth: l.depth + 1, parent: node}
+			if !b.counting {
+				left.sum, right.sum = s.lsum, l.sum-s.lsum
+				left.g, left.h = b.decode(left.sum)
+				right.g, right.h = b.decode(right.sum)
+			}
 			leaves[k] = left
 			leaves = append(leaves, right)
 			small, large := left, right
@@ -499,11 +540,19 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		if l.hist != nil {
 			b.putHist(l.hist)
 		}
-		t.LeafValue[i] = -l.g / (l.h + p.Lambda) * p.LearningRate
-		t.LeafCover[i] = float64(l.n)
-		ex.leafWeight[i] = l.h
 		leafRows[i] = b.bufs[l.buf][l.lo:l.hi]
 	}
+	// leaf values from the exact sums of the leaves' rows, in row order
+	parallelDo(len(leaves), b.workers, func(i int) {
+		var g, h float64
+		for _, r := range leafRows[i] {
+			g += b.gh[r].G
+			h += b.gh[r].H
+		}
+		t.LeafValue[i] = -g / (h + p.Lambda) * p.LearningRate
+		t.LeafCover[i] = float64(len(leafRows[i]))
+		ex.leafWeight[i] = h
+	})
 	if len(t.Nodes) == 0 {
 		// a single leaf still needs a positive cover for TreeSHAP
 		t.LeafCover[0] = math.Max(t.LeafCover[0], 1)
@@ -547,11 +596,10 @@ func (b *booster) getHist() *hist {
 		b.pool = b.pool[:n-1]
 		return h
 	}
-	h := &hist{gh: make([][256]ghPair, b.nf)}
-	if b.counting {
-		h.cnt = make([][256]int32, b.nf)
+	if !b.counting {
+		return &hist{q: make([][256]int64, b.nf)}
 	}
-	return h
+	return &hist{gh: make([][256]ghPair, b.nf), cnt: make([][256]int32, b.nf)}
 }
 
 func (b *booster) putHist(h *hist) {
@@ -581,6 +629,14 @@ func (b *booster) buildHists(ls []*leaf) {
 	parallelDo(len(chunks), b.workers, func(i int) {
 		c := chunks[i]
 		rows := b.bufs[c.l.buf][c.lo:c.hi]
+		if !b.counting {
+			oq, qgh := b.oq[c.l.buf][c.lo:c.hi], b.qgh
+			oq = oq[:len(rows)]
+			for k, r := range rows {
+				oq[k] = qgh[r]
+			}
+			return
+		}
 		og, gh := b.og[c.l.buf][c.lo:c.hi], b.gh
 		og = og[:len(rows)]
 		for k, r := range rows {
@@ -590,7 +646,12 @@ func (b *booster) buildHists(ls []*leaf) {
 	nf := len(b.feats)
 	parallelDo(len(ls)*nf, b.workers, func(i int) {
 		l, f := ls[i/nf], b.feats[i%nf]
-		b.accumulate(l.hist, f, b.bufs[l.buf][l.lo:l.hi], b.og[l.buf][l.lo:l.hi])
+		rows := b.bufs[l.buf][l.lo:l.hi]
+		if !b.counting {
+			b.accumulateQ(l.hist, f, rows, b.oq[l.buf][l.lo:l.hi])
+			return
+		}
+		b.accumulate(l.hist, f, rows, b.og[l.buf][l.lo:l.hi])
 	})
 }
 
@@ -642,6 +703,15 @@ func (b *booster) accumulate(h *hist, f int, rows []int32, og []ghPair) {
 // subtract sets large = large - small, bin by bin, for the active
 // features; with counts, bins with no rows left are zeroed exactly.
 func (b *booster) subtract(large, small *hist) {
+	if !b.counting {
+		for _, f := range b.feats {
+			l, s := &large.q[f], &small.q[f]
+			for k := range l {
+				l[k] -= s[k]
+			}
+		}
+		return
+	}
 	for _, f := range b.feats {
 		l, s := &large.gh[f], &small.gh[f]
 		for k := range l {
@@ -662,6 +732,9 @@ func (b *booster) subtract(large, small *hist) {
 
 // bestSplit scans the histogram of leaf l for the best split.
 func (b *booster) bestSplit(l *leaf) splitInfo {
+	if !b.counting {
+		return b.bestSplitQ(l)
+	}
 	p := b.p
 	lam := p.Lambda
 	parent := l.g * l.g / (l.h + lam)
@@ -819,11 +892,16 @@ func (b *booster) scatter(l *leaf, lo, hi, left, right int) {
 // their leaf, the others by routing their bins down the tree.
 func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
 	// leaves hold disjoint rows: spread them over the workers by row count
+	ev := make([]float64, len(t.LeafValue))
+	for i, v := range t.LeafValue {
+		ev[i] = math.Exp(v)
+	}
 	add := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			v := t.LeafValue[i]
+			v, e := t.LeafValue[i], ev[i]
 			for _, r := range leafRows[i] {
 				b.F[r] += v
+				b.E[r] *= e
 			}
 		}
 	}
@@ -853,7 +931,9 @@ func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
 	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if !b.inBag[i] {
-				b.F[i] += t.LeafValue[b.binLeaf(ex.binSplits, i)]
+				l := b.binLeaf(ex.binSplits, i)
+				b.F[i] += t.LeafValue[l]
+				b.E[i] *= ev[l]
 			}
 		}
 	})
