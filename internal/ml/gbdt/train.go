@@ -193,9 +193,9 @@ type booster struct {
 	F     []float64
 	// E is exp(F), kept up to date by multiplying with exp of each leaf
 	// value, so that a gradient needs a division but no exponential.
-	E     []float64
-	gh    []ghPair // per row: gradient, hessian
-	idx   []int32  // the in-bag rows of the current tree, ascending
+	E   []float64
+	gh  []ghPair // per row: gradient, hessian
+	idx []int32  // the in-bag rows of the current tree, ascending
 	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
 	// ascending, and a split writes its children into the other buffer.
 	// og[buf][2*k:2*k+2] is the gradient pair of row bufs[buf][k], gathered
@@ -213,14 +213,14 @@ type booster struct {
 	// so that no sum over the in-bag rows overflows its half. Integer sums
 	// are exact in any order, so sibling subtraction leaves no residue.
 	// Leaf values are computed from the exact float sums.
-	qgh    []int64
-	oq     [2][]int64 // qgh gathered in position order, as og
-	sg, sh float64
-	inBag  []bool
-	active   []bool
-	feats    []int // the active features
-	workers  int
-	pool     []*hist
+	qgh     []int64
+	oq      [2][]int64 // qgh gathered in position order, as og
+	sg, sh  float64
+	inBag   []bool
+	active  []bool
+	feats   []int // the active features
+	workers int
+	pool    []*hist
 }
 
 func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *rand.Rand) (*Model, error) {
