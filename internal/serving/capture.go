@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -223,9 +222,14 @@ type BatchWriterConfig struct {
 
 // BatchWriter buffers captures in memory and writes them in batches, off
 // the request path, to the artifact store: one JSON-lines file per model
-// and hour per flush. Capture only appends to a slice under a mutex. A
-// failed write is retried with backoff and its captures are kept until
-// written; Close flushes everything, so a graceful shutdown loses nothing.
+// and hour per flush. Capture formats the lines (a microsecond or two) and
+// appends them to the buffer of their file under a mutex; the flush only
+// hands whole buffers to the store. Kept as bytes, a second of captures is
+// one pointer-free block per file for the garbage collector, not thousands
+// of objects to scan, and no flush holds a processor for long formatting a
+// batch. A failed write is retried with backoff and its lines are kept
+// until written; Close flushes everything, so a graceful shutdown loses
+// nothing.
 //
 // It is safe for concurrent use.
 type BatchWriter struct {
@@ -234,11 +238,12 @@ type BatchWriter struct {
 
 	mu       sync.Mutex
 	space    *sync.Cond // signalled when pending rows are written
-	pending  []*Capture
-	rows     int // predictions accepted and not yet written
+	pending  map[fileKey]*pendingFile
+	order    []*pendingFile // pending, in order of their first line
+	free     [][]byte       // emptied buffers, for new files
+	rows     int            // predictions accepted and not yet written
 	closed   bool
 	flushMu  sync.Mutex // one flush at a time
-	buf      []byte     // formatting buffer, under flushMu
 	kick     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -247,6 +252,31 @@ type BatchWriter struct {
 	files    atomic.Uint64
 	failures atomic.Uint64
 }
+
+// fileKey names the file a capture line goes to: its model and UTC hour.
+type fileKey struct {
+	model string
+	hour  int64 // Unix seconds of the hour's start
+}
+
+// pendingFile is the lines of one file waiting to be written.
+type pendingFile struct {
+	key    fileKey
+	prefix string
+	buf    []byte
+	rows   int
+}
+
+// maxFreeBuffers bounds the emptied buffers a BatchWriter keeps; buffers
+// over maxKeptBuffer are dropped.
+const (
+	maxFreeBuffers = 4
+	maxKeptBuffer  = 16 << 20
+)
+
+// lineBufs holds the scratch buffers Capture formats into before taking
+// the lock.
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // NewBatchWriter starts a writer over st; call Close to stop it.
 func NewBatchWriter(st store.ArtifactStore, cfg BatchWriterConfig) *BatchWriter {
@@ -268,19 +298,30 @@ func NewBatchWriter(st store.ArtifactStore, cfg BatchWriterConfig) *BatchWriter 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &BatchWriter{st: st, cfg: cfg, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &BatchWriter{st: st, cfg: cfg, pending: map[fileKey]*pendingFile{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	w.space = sync.NewCond(&w.mu)
 	go w.loop()
 	return w
 }
 
-// Capture queues c. It blocks only while MaxPendingRows predictions are
-// waiting to be written, and returns ErrClosed after Close.
+// Capture formats c's lines and queues them. It blocks only while
+// MaxPendingRows predictions are waiting to be written, and returns
+// ErrClosed after Close. It keeps nothing of c.
 func (w *BatchWriter) Capture(c *Capture) error {
 	n := c.Len()
 	if n == 0 {
 		return nil
 	}
+	lp := lineBufs.Get().(*[]byte)
+	lines := AppendCaptureLines((*lp)[:0], c)
+	defer func() {
+		if cap(lines) <= 64<<10 {
+			*lp = lines[:0]
+			lineBufs.Put(lp)
+		}
+	}()
+	k := fileKey{model: c.Model, hour: c.Time.Truncate(time.Hour).Unix()}
 	w.mu.Lock()
 	for !w.closed && w.rows > 0 && w.rows+n > w.cfg.MaxPendingRows {
 		w.space.Wait()
@@ -289,7 +330,18 @@ func (w *BatchWriter) Capture(c *Capture) error {
 		w.mu.Unlock()
 		return ErrClosed
 	}
-	w.pending = append(w.pending, c)
+	f := w.pending[k]
+	if f == nil {
+		f = &pendingFile{key: k, prefix: CapturePrefix(c.Model, c.Time)}
+		if len(w.free) > 0 {
+			f.buf = w.free[len(w.free)-1]
+			w.free = w.free[:len(w.free)-1]
+		}
+		w.pending[k] = f
+		w.order = append(w.order, f)
+	}
+	f.buf = append(f.buf, lines...)
+	f.rows += n
 	w.rows += n
 	full := w.rows >= w.cfg.FlushRows
 	w.mu.Unlock()
@@ -322,95 +374,59 @@ func (w *BatchWriter) loop() {
 	}
 }
 
-// Flush writes every queued capture now. On failure the captures that
-// could not be written stay queued and the error is returned.
-//
-// Formatting a batch takes a while (a second of traffic at thousands of
-// requests a second): Flush yields the processor every few hundred lines,
-// so that requests waiting to run are not held up behind it, and reuses
-// one buffer from flush to flush rather than growing a new one each time.
+// Flush writes every queued capture now. On failure the lines that could
+// not be written stay queued, ahead of any that arrived meanwhile, and the
+// error is returned.
 func (w *BatchWriter) Flush(ctx context.Context) error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	w.mu.Lock()
-	batch := w.pending
-	w.pending = nil
+	batch := w.order
+	w.order = nil
+	if len(batch) > 0 {
+		w.pending = make(map[fileKey]*pendingFile, len(batch))
+	}
 	w.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	// Group by file (model and hour), keeping arrival order.
-	type group struct {
-		prefix string
-		caps   []*Capture
-		rows   int
-	}
-	var groups []*group
-	var last *group
-	var lastModel string
-	var lastHour int64
-	for _, c := range batch {
-		hour := c.Time.Unix() / 3600
-		if last == nil || c.Model != lastModel || hour != lastHour {
-			p := CapturePrefix(c.Model, c.Time)
-			last = nil
-			for _, g := range groups {
-				if g.prefix == p {
-					last = g
-					break
-				}
-			}
-			if last == nil {
-				last = &group{prefix: p}
-				groups = append(groups, last)
-			}
-			lastModel, lastHour = c.Model, hour
-		}
-		last.caps = append(last.caps, c)
-		last.rows += c.Len()
-	}
-	var failed []*Capture
+	var failed []*pendingFile
 	var errs []error
-	for _, g := range groups {
-		buf := w.buf[:0]
-		lines := 0
-		for _, c := range g.caps {
-			buf = AppendCaptureLines(buf, c)
-			if lines += c.Len(); lines >= flushYieldRows {
-				lines = 0
-				runtime.Gosched()
-			}
-		}
-		if cap(buf) <= maxKeptBuffer {
-			w.buf = buf
-		}
-		if err := w.put(ctx, g.prefix, buf); err != nil {
-			failed = append(failed, g.caps...)
+	for _, f := range batch {
+		if err := w.put(ctx, f.prefix, f.buf); err != nil {
+			failed = append(failed, f)
 			errs = append(errs, err)
 			continue
 		}
-		w.written.Add(uint64(g.rows))
+		w.written.Add(uint64(f.rows))
 		w.files.Add(1)
 		w.mu.Lock()
-		w.rows -= g.rows
+		w.rows -= f.rows
+		if len(w.free) < maxFreeBuffers && cap(f.buf) <= maxKeptBuffer {
+			w.free = append(w.free, f.buf[:0])
+		}
 		w.space.Broadcast()
 		w.mu.Unlock()
 	}
 	if len(failed) > 0 {
 		w.mu.Lock()
-		w.pending = append(failed, w.pending...)
+		for _, f := range failed {
+			if later := w.pending[f.key]; later != nil {
+				// Lines that came in meanwhile go after the failed ones.
+				f.buf = append(f.buf, later.buf...)
+				f.rows += later.rows
+				for i, o := range w.order {
+					if o == later {
+						w.order = append(w.order[:i], w.order[i+1:]...)
+						break
+					}
+				}
+			}
+			w.pending[f.key] = f
+		}
+		w.order = append(failed, w.order...)
 		w.mu.Unlock()
 		return errors.Join(errs...)
 	}
 	return nil
 }
-
-// flushYieldRows is how many capture lines Flush formats between yields
-// of the processor (about 100 µs of work).
-const flushYieldRows = 256
-
-// maxKeptBuffer bounds the buffer a BatchWriter keeps between flushes.
-const maxKeptBuffer = 16 << 20
 
 // put writes one file, retrying with backoff until ctx is done.
 func (w *BatchWriter) put(ctx context.Context, prefix string, body []byte) error {

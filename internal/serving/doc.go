@@ -23,9 +23,10 @@
 // every response names the version that produced it.
 //
 // Every prediction (sampled at Config.CaptureRate) is handed to a Capturer:
-// locally a BatchWriter that buffers captures off the request path and
-// writes them as JSON lines to captures/{model}/dt=YYYY-MM-DD/hour=HH/ in
-// the artifact store, flushing on Close; on Lambda a LogCapturer that writes
+// locally a BatchWriter that formats each capture's JSON lines on the
+// request path (a microsecond or two), buffers them, and writes them off it
+// to captures/{model}/dt=YYYY-MM-DD/hour=HH/ in the artifact store,
+// flushing on Close; on Lambda a LogCapturer that writes
 // the same lines to the function's log stream before the response returns.
 // Metrics go to a Recorder: Prometheus counters and histograms locally
 // (PromRecorder), CloudWatch Embedded Metric Format lines on Lambda
