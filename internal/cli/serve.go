@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -125,6 +126,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	}
 	fmt.Fprintln(e.Stdout, "  metrics: "+base+"/metrics    health: "+base+"/health    stop: Ctrl-C")
 
+	defer tuneGC(e.Getenv)()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go s.Models.Run(runCtx)
@@ -211,4 +213,37 @@ func exampleBody(features []serving.Feature) string {
 	}
 	b.WriteString(`}]}`)
 	return b.String()
+}
+
+// Garbage-collector settings of `steward serve`, unless GOGC or GOMEMLIMIT
+// say otherwise. The server keeps a small live heap (the models, a second
+// of capture lines), so with the default GOGC=100 it collected three to
+// four times a second under wrk -t2 -c32; in execution traces 28-45% of
+// the slowest 1% of requests overlapped a collection's mark phase, against
+// 3-6% of all requests. With 400% it collects about a third as often, and
+// the slowest 1% overlap a collection 5-10% of the time. The soft memory
+// limit keeps the heap within the serving memory budget (100 MB RSS)
+// whatever the traffic, collecting earlier when it must.
+const (
+	serveGCPercent   = 400
+	serveMemoryLimit = 64 << 20
+)
+
+// tuneGC applies the serving GC settings and returns a function that
+// restores the previous ones.
+func tuneGC(getenv func(string) string) (restore func()) {
+	var undo []func()
+	if getenv("GOGC") == "" {
+		old := debug.SetGCPercent(serveGCPercent)
+		undo = append(undo, func() { debug.SetGCPercent(old) })
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		old := debug.SetMemoryLimit(serveMemoryLimit)
+		undo = append(undo, func() { debug.SetMemoryLimit(old) })
+	}
+	return func() {
+		for _, f := range undo {
+			f()
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +262,26 @@ func TestKeysCommands(t *testing.T) {
 		if _, _, code := run(args...); code != ExitUsage {
 			t.Errorf("%v exit %d, want %d", args, code, ExitUsage)
 		}
+	}
+}
+
+func TestTuneGCLeavesSettingsTheEnvironmentGives(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	restore := tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
+		t.Errorf("GC percent while serving = %d, want %d", got, serveGCPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != serveMemoryLimit {
+		t.Errorf("memory limit while serving = %d, want %d", got, serveMemoryLimit)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent after serving = %d, want 100 restored", got)
+	}
+	restore = tuneGC(func(k string) string { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[k] })
+	defer restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent with GOGC set = %d, want it untouched (100)", got)
 	}
 }
