@@ -14,18 +14,20 @@ import (
 // at a million rows a gradient still has over 2,000 steps each way.
 func (b *booster) quantize() {
 	n := len(b.idx)
-	var maxG, maxH float64
-	if n == b.n {
-		for _, gh := range b.gh {
-			maxG = max(maxG, math.Abs(gh.G))
-			maxH = max(maxH, gh.H)
-		}
-	} else {
-		for _, r := range b.idx {
+	const chunk = 65536
+	parts := make([][2]float64, (n+chunk-1)/chunk)
+	parallelDo(len(parts), b.workers, func(c int) {
+		var mg, mh float64
+		for _, r := range b.idx[c*chunk : min((c+1)*chunk, n)] {
 			gh := b.gh[r]
-			maxG = max(maxG, math.Abs(gh.G))
-			maxH = max(maxH, gh.H)
+			mg = max(mg, math.Abs(gh.G))
+			mh = max(mh, gh.H)
 		}
+		parts[c] = [2]float64{mg, mh}
+	})
+	var maxG, maxH float64
+	for _, m := range parts {
+		maxG, maxH = max(maxG, m[0]), max(maxH, m[1])
 	}
 	b.sg, b.sh = 1, 1
 	if maxG > 0 {

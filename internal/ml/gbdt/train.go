@@ -198,10 +198,13 @@ type booster struct {
 	idx []int32  // the in-bag rows of the current tree, ascending
 	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
 	// ascending, and a split writes its children into the other buffer.
-	// og[buf][2*k:2*k+2] is the gradient pair of row bufs[buf][k], gathered
+	// og[buf][k] is the gradient pair of row bufs[buf][k], gathered
 	// before building a histogram so that each feature reads it in order.
 	bufs [2][]int32
 	og   [2][]ghPair
+	// spareL and spareR receive the left and right rows of a partition
+	// before they are moved to their places.
+	spareL, spareR []int32
 	// counting: whether histograms count rows, needed when a child's row
 	// count can decide a split (MinSamplesLeaf > 1, or MinChildWeight 0
 	// where a non-empty child cannot be told from its hessian sum).
@@ -212,7 +215,6 @@ type booster struct {
 	// takes one integer addition per row. The scales are chosen per tree
 	// so that no sum over the in-bag rows overflows its half. Integer sums
 	// are exact in any order, so sibling subtraction leaves no residue.
-	// Leaf values are computed from the exact float sums.
 	qgh     []int64
 	oq      [2][]int64 // qgh gathered in position order, as og
 	sg, sh  float64
@@ -255,6 +257,7 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	}
 	b.gh = make([]ghPair, b.n)
 	b.idx = make([]int32, 0, b.n)
+	b.spareL, b.spareR = make([]int32, b.n), make([]int32, b.n)
 	for i := range b.bufs {
 		b.bufs[i] = make([]int32, b.n)
 		if b.counting {
@@ -542,17 +545,11 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		}
 		leafRows[i] = b.bufs[l.buf][l.lo:l.hi]
 	}
-	// leaf values from the exact sums of the leaves' rows, in row order
-	parallelDo(len(leaves), b.workers, func(i int) {
-		var g, h float64
-		for _, r := range leafRows[i] {
-			g += b.gh[r].G
-			h += b.gh[r].H
-		}
-		t.LeafValue[i] = -g / (h + p.Lambda) * p.LearningRate
-		t.LeafCover[i] = float64(len(leafRows[i]))
-		ex.leafWeight[i] = h
-	})
+	for i, l := range leaves {
+		t.LeafValue[i] = -l.g / (l.h + p.Lambda) * p.LearningRate
+		t.LeafCover[i] = float64(l.n)
+		ex.leafWeight[i] = l.h
+	}
 	if len(t.Nodes) == 0 {
 		// a single leaf still needs a positive cover for TreeSHAP
 		t.LeafCover[0] = math.Max(t.LeafCover[0], 1)
@@ -805,8 +802,9 @@ const partitionChunk = 16384
 
 // partition moves the rows of each split leaf into the same range of the
 // other buffer, stably, the rows going left first, and returns where each
-// leaf's right rows start. Leaves are cut into chunks: each chunk counts
-// its left rows, then writes its rows at offsets given by the counts.
+// leaf's right rows start. Leaves are cut into chunks: each chunk splits
+// its rows into the spare buffers at its own positions, then moves both
+// runs to their places, known once every chunk has counted.
 func (b *booster) partition(ls []*leaf) []int {
 	type chunk struct {
 		l      *leaf
@@ -823,7 +821,7 @@ func (b *booster) partition(ls []*leaf) []int {
 	}
 	parallelDo(len(chunks), b.workers, func(i int) {
 		c := &chunks[i]
-		c.left = b.countLeft(c.l, c.lo, c.hi)
+		c.left = b.split(c.l, c.lo, c.hi)
 	})
 	mids := make([]int, len(ls))
 	for i, j := 0, 0; i < len(ls); i++ {
@@ -843,7 +841,10 @@ func (b *booster) partition(ls []*leaf) []int {
 	}
 	parallelDo(len(chunks), b.workers, func(i int) {
 		c := &chunks[i]
-		b.scatter(c.l, c.lo, c.hi, c.at, c.right)
+		to := b.bufs[1-c.l.buf]
+		copy(to[c.at:c.at+c.left], b.spareL[c.lo:c.lo+c.left])
+		nr := c.hi - c.lo - c.left
+		copy(to[c.right:c.right+nr], b.spareR[c.lo:c.lo+nr])
 	})
 	return mids
 }
@@ -859,33 +860,25 @@ func (s splitInfo) leftTable() (t [256]uint8) {
 	return t
 }
 
-// countLeft counts the rows at positions [lo,hi) of leaf l that its split
-// sends left.
-func (b *booster) countLeft(l *leaf, lo, hi int) int {
+// split writes the rows at positions [lo,hi) of leaf l that its split
+// sends left to spareL and the others to spareR, both from position lo on,
+// in order, and returns how many went left.
+func (b *booster) split(l *leaf, lo, hi int) int {
 	col := b.cols[l.best.feature]
 	t := l.best.leftTable()
-	k := 0
+	left, right := b.spareL[lo:hi], b.spareR[lo:hi]
+	nl, nr := 0, 0
 	for _, r := range b.bufs[l.buf][lo:hi] {
-		k += int(t[col[r]])
-	}
-	return k
-}
-
-// scatter writes the rows at positions [lo,hi) of leaf l to the other
-// buffer: left rows from position left on, right rows from right on, in
-// order.
-func (b *booster) scatter(l *leaf, lo, hi, left, right int) {
-	col := b.cols[l.best.feature]
-	from, to := b.bufs[l.buf], b.bufs[1-l.buf]
-	t := l.best.leftTable()
-	for _, r := range from[lo:hi] {
+		// both writes happen and the one whose count does not move is
+		// overwritten by the next row: no branch to mispredict (the index
+		// never passes the rows seen so far)
 		goLeft := int(t[col[r]])
-		// branch-free choice of the destination
-		d := right ^ ((left ^ right) & -goLeft)
-		left += goLeft
-		right += 1 - goLeft
-		to[d] = r
+		left[nl] = r
+		right[nr] = r
+		nl += goLeft
+		nr += 1 - goLeft
 	}
+	return nl
 }
 
 // updateScores adds the new tree to the training scores: in-bag rows by
