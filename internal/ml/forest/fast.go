@@ -349,13 +349,17 @@ func (g *fastGrower) histograms(lo, hi, nb int) {
 	rows := g.rows[lo:hi]
 	metaWord, metaShift := (d.nf>>3)&1, uint(8*(d.nf&7))
 	if len(rows) < sparseRows {
-		for _, row := range rows {
-			meta := uint8(row[metaWord] >> metaShift)
-			inc := uint64(meta&maxCount) << (32 * uint(meta>>7))
-			for j := 0; j < nb; j++ {
-				b := uint8(row[g.word[j]&1] >> g.shift[j])
-				g.seen[j][b>>6] |= 1 << (b & 63)
-				g.h[j][b] += inc
+		if nb == 3 {
+			g.sparse3(rows, metaWord, metaShift)
+		} else {
+			for _, row := range rows {
+				meta := uint8(row[metaWord] >> metaShift)
+				inc := uint64(meta&maxCount) << (32 * uint(meta>>7))
+				for j := 0; j < nb; j++ {
+					b := uint8(row[g.word[j]&1] >> g.shift[j])
+					g.seen[j][b>>6] |= 1 << (b & 63)
+					g.h[j][b] += inc
+				}
 			}
 		}
 		for j := 0; j < nb; j++ {
@@ -442,6 +446,27 @@ func (g *fastGrower) dense3(rows [][2]uint64, metaWord int, metaShift uint, spli
 			h[b] += o[b]
 			o[b] = 0
 		}
+	}
+}
+
+// sparse3 is the small-node histogram loop for three features, which also
+// marks the bins that occur.
+func (g *fastGrower) sparse3(rows [][2]uint64, metaWord int, metaShift uint) {
+	h0, h1, h2 := &g.h[0], &g.h[1], &g.h[2]
+	m0, m1, m2 := &g.seen[0], &g.seen[1], &g.seen[2]
+	w0, w1, w2 := g.word[0]&1, g.word[1]&1, g.word[2]&1
+	s0, s1, s2 := g.shift[0], g.shift[1], g.shift[2]
+	mw := metaWord & 1
+	for _, row := range rows {
+		meta := uint8(row[mw] >> metaShift)
+		inc := uint64(meta&maxCount) << (32 * uint(meta>>7))
+		b0, b1, b2 := uint8(row[w0]>>s0), uint8(row[w1]>>s1), uint8(row[w2]>>s2)
+		m0[b0>>6] |= 1 << (b0 & 63)
+		m1[b1>>6] |= 1 << (b1 & 63)
+		m2[b2>>6] |= 1 << (b2 & 63)
+		h0[b0] += inc
+		h1[b1] += inc
+		h2[b2] += inc
 	}
 }
 
