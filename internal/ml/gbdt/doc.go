@@ -4,22 +4,28 @@
 // regularisation (lambda) and shrinkage, row and column subsampling, and
 // early stopping on a validation set.
 //
-// Trees grow best-first (leaf-wise, as LightGBM does): the leaf whose best
-// split gains most is split next, until MaxLeaves leaves exist, no leaf
-// within MaxDepth has a split of positive gain (above MinSplitGain) that
-// respects MinChildWeight and MinSamplesLeaf, or both. With MaxLeaves = 0 the
-// tree is limited by depth only and comes out the same as a depth-wise
-// (XGBoost-style) tree.
+// Without MaxLeaves, trees grow level by level (as XGBoost's depth-wise
+// policy does): in each round every leaf within MaxDepth that has a split of
+// positive gain (above MinSplitGain, respecting MinChildWeight and
+// MinSamplesLeaf) is split, and the leaves of a round are partitioned,
+// histogrammed and searched together on all goroutines. With MaxLeaves set
+// they grow best-first (leaf-wise, as LightGBM does): the leaf whose best
+// split gains most is split next, until MaxLeaves leaves exist.
 //
 // Histograms are built on the smaller child only; the larger child's is the
-// parent's minus the smaller's. Large nodes are built in fixed-size row
-// blocks on several goroutines and summed in block order, so results do not
-// depend on the number of cores.
+// parent's minus the smaller's. A histogram task sums one feature over one
+// leaf's rows in row order, from column-major bins and gradient pairs
+// gathered in that order. By default gradient pairs are quantized per tree
+// (gradient and hessian scaled, rounded and packed into one int64, with
+// scales that keep any sum in range), so a bin update is one integer
+// addition, sums are exact in any order and the result does not depend on
+// the number of cores. When a split must count rows (MinSamplesLeaf > 1 or
+// MinChildWeight = 0) histograms hold float sums and counts instead.
 //
 // Missing values (NaN) are their own bin. Each split learns where they go:
 // both directions are scored and the better one is kept as the node's
-// default direction (with no missing value in the node, the larger child is
-// the default).
+// default direction (with no missing value in the node, the child with the
+// larger hessian sum is the default).
 //
 // A fitted model is stored as a LightGBM text model (version v3) that
 // LightGBM itself and github.com/dmitryikh/leaves load: the initial score
