@@ -193,9 +193,14 @@ type booster struct {
 	F     []float64
 	// E is exp(F), kept up to date by multiplying with exp of each leaf
 	// value, so that a gradient needs a division but no exponential.
-	E   []float64
-	gh  []ghPair // per row: gradient, hessian
-	idx []int32  // the in-bag rows of the current tree, ascending
+	E []float64
+	// The last tree's leaf of every row, its leaf values and their
+	// exponentials: applied to F and E when pending.
+	leafOf           []int32
+	leafVal, leafExp []float64
+	pending          bool
+	gh               []ghPair // per row: gradient, hessian
+	idx              []int32  // the in-bag rows of the current tree, ascending
 	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
 	// ascending, and a split writes its children into the other buffer.
 	// og[buf][k] is the gradient pair of row bufs[buf][k], gathered
@@ -251,6 +256,7 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	init := core.Logit(swy / sw)
 	b.F = make([]float64, b.n)
 	b.E = make([]float64, b.n)
+	b.leafOf = make([]int32, b.n)
 	for i := range b.F {
 		b.F[i] = init
 		b.E[i] = math.Exp(init)
@@ -322,6 +328,8 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 			m.FeatureInfos[j] = "none"
 		}
 	}
+	core.ParallelRows(b.n, b.workers, b.applyScores)
+	b.pending = false
 	m.trainMargin = b.F
 	m.prepare()
 	return m, nil
@@ -340,6 +348,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	rng := &splitmix{s: seed}
 	// gradients
 	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
+		b.applyScores(lo, hi)
 		for i := lo; i < hi; i++ {
 			// the logistic function of F from E = exp(F)
 			e := b.E[i]
@@ -355,6 +364,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			b.gh[i] = ghPair{g, h}
 		}
 	})
+	b.pending = false
 	// rows: without weights or subsampling every row, every tree
 	if b.w != nil || p.Subsample < 1 || len(b.idx) != b.n {
 		b.idx = b.idx[:0]
@@ -881,55 +891,45 @@ func (b *booster) split(l *leaf, lo, hi int) int {
 	return nl
 }
 
-// updateScores adds the new tree to the training scores: in-bag rows by
-// their leaf, the others by routing their bins down the tree.
+// updateScores records which leaf of the new tree each row falls in (by
+// its partition for in-bag rows, by routing its bins for the others); the
+// scores themselves move in applyScores, in one pass over the rows that
+// the next tree's gradients share.
 func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
-	// leaves hold disjoint rows: spread them over the workers by row count
-	ev := make([]float64, len(t.LeafValue))
-	for i, v := range t.LeafValue {
-		ev[i] = math.Exp(v)
+	b.leafVal = append(b.leafVal[:0], t.LeafValue...)
+	b.leafExp = b.leafExp[:0]
+	for _, v := range t.LeafValue {
+		b.leafExp = append(b.leafExp, math.Exp(v))
 	}
-	add := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v, e := t.LeafValue[i], ev[i]
-			for _, r := range leafRows[i] {
-				b.F[r] += v
-				b.E[r] *= e
-			}
-		}
-	}
-	if len(b.idx) < 4*partitionChunk || b.workers == 1 {
-		add(0, len(leafRows))
-	} else {
-		share := (len(b.idx) + b.workers - 1) / b.workers
-		var wg sync.WaitGroup
-		for lo := 0; lo < len(leafRows); {
-			hi, rows := lo, 0
-			for hi < len(leafRows) && rows < share {
-				rows += len(leafRows[hi])
-				hi++
-			}
-			wg.Add(1)
-			go func(lo, hi int) {
-				defer wg.Done()
-				add(lo, hi)
-			}(lo, hi)
-			lo = hi
-		}
-		wg.Wait()
-	}
-	if len(b.idx) == b.n {
-		return
-	}
-	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if !b.inBag[i] {
-				l := b.binLeaf(ex.binSplits, i)
-				b.F[i] += t.LeafValue[l]
-				b.E[i] *= ev[l]
-			}
+	parallelDo(len(leafRows), b.workers, func(l int) {
+		for _, r := range leafRows[l] {
+			b.leafOf[r] = int32(l)
 		}
 	})
+	if len(b.idx) < b.n {
+		core.ParallelRows(b.n, b.workers, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if !b.inBag[i] {
+					b.leafOf[i] = int32(b.binLeaf(ex.binSplits, i))
+				}
+			}
+		})
+	}
+	b.pending = true
+}
+
+// applyScores adds the last tree's leaf values to the rows' scores (F and
+// E) for rows lo..hi-1.
+func (b *booster) applyScores(lo, hi int) {
+	if !b.pending {
+		return
+	}
+	val, ev := b.leafVal, b.leafExp
+	for i := lo; i < hi; i++ {
+		l := b.leafOf[i]
+		b.F[i] += val[l]
+		b.E[i] *= ev[l]
+	}
 }
 
 // binLeaf routes training row i down the bin-level splits of the tree; it
