@@ -3,10 +3,12 @@
 # by side in one run, on the same synthetic heart-shaped data and the same
 # 80/20 stratified split (the baseline's cached split arrays).
 #
-# Usage: bench/train_compare.sh PYDIR
+# Usage: bench/train_compare.sh [PYDIR]
 #   PYDIR   a writable copy of the Python baseline folder (data.py,
 #           train_bench.py, ...), with its Debian packages installed
-#           (sh PYDIR/setup.sh).
+#           (sh PYDIR/setup.sh). Without it, $BASELINE (default
+#           ../shared/bench/python) is copied to a temporary folder, which
+#           is removed at the end.
 # Environment:
 #   SIZES   row counts (default 100000,1000000)
 #   MODELS  baseline models (default logreg,rf_nj2,xgb)
@@ -16,12 +18,22 @@
 # Prints each side's log, then a markdown table with the speed-ups
 # (Python time / Go time) and the hold-out AUC difference.
 set -eu
-PYDIR=${1:?usage: bench/train_compare.sh PYDIR}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ $# -ge 1 ]; then
+	PYDIR=$1
+else
+	BASELINE=${BASELINE:-$ROOT/../shared/bench/python}
+	[ -f "$BASELINE/train_bench.py" ] || { echo "train: no Python baseline at $BASELINE; set BASELINE=DIR" >&2; exit 2; }
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cp -r "$BASELINE" "$tmp/python"
+	chmod -R u+w "$tmp/python"
+	PYDIR=$tmp/python
+fi
 SIZES=${SIZES:-100000,1000000}
 MODELS=${MODELS:-logreg,rf_nj2,xgb}
 GO_MODELS=${GO_MODELS:-logreg,forest,gbdt}
 CAP=${CAP:-300}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYDIR=$(cd "$PYDIR" && pwd)
 OUT=$PYDIR/results
 mkdir -p "$OUT"
@@ -40,4 +52,6 @@ BIN=$(mktemp -d)/trainbench
 (cd "$ROOT" && go build -o "$BIN" ./bench/cmd/trainbench)
 "$BIN" -npz-dir "$PYDIR/data/cache" -sizes "$SIZES" -models "$GO_MODELS" -out "$GO_OUT" -python "$PY_OUT"
 rm -f "$BIN"
-echo "results: $PY_OUT $GO_OUT" >&2
+mkdir -p "$ROOT/bench/out"
+cp "$PY_OUT" "$GO_OUT" "$ROOT/bench/out/"
+echo "results: bench/out/$(basename "$PY_OUT") bench/out/$(basename "$GO_OUT")" >&2
