@@ -226,7 +226,7 @@ func exampleBody(features []serving.Feature) string {
 // whatever the traffic, collecting earlier when it must.
 const (
 	serveGCPercent   = 400
-	serveMemoryLimit = 64 << 20
+	serveMemoryLimit = 48 << 20
 )
 
 // tuneGC applies the serving GC settings and returns a function that
