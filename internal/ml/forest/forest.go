@@ -157,7 +157,8 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 		n: X.Rows, nf: X.Cols, bins: bins, wpr: (X.Cols + 8) / 8,
 		y: make([]uint8, X.Rows), bw: make([]float64, X.Rows),
 	}
-	d.packed = packBins(bins.BinMatrix(X), X.Rows, X.Cols, d.wpr)
+	cuts := newCutTable(bins.Upper)
+	d.packed = cuts.packRows(X, d.wpr)
 	var cnt [2]float64
 	for i, v := range y {
 		d.y[i] = uint8(v)
@@ -229,7 +230,7 @@ func (t Trainer) FitModel(X core.Matrix, y, w []float64, rng *rand.Rand) (*Model
 		}
 	}
 	core.NormalizeSum(m.Importances)
-	m.finish(bins, enc)
+	m.finish(cuts, enc)
 	return m, nil
 }
 
@@ -245,17 +246,6 @@ type data struct {
 	packed []uint64 // row-major bins, 8 per word (feature f in word f/8, byte f%8)
 	y      []uint8
 	bw     []float64 // sample weight × class weight
-}
-
-// packBins packs row-major bin bytes into words, wpr words per row.
-func packBins(binned []uint8, n, nf, wpr int) []uint64 {
-	out := make([]uint64, n*wpr)
-	for i := 0; i < n; i++ {
-		for f := 0; f < nf; f++ {
-			out[i*wpr+f>>3] |= uint64(binned[i*nf+f]) << (8 * (f & 7))
-		}
-	}
-	return out
 }
 
 // splitmix is a small fast generator for the per-tree draws.

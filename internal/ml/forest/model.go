@@ -39,7 +39,7 @@ func (m *Model) prepare() {
 	if cuts != nil && m.NFeatures <= maxBinnedFeatures {
 		enc = make([][]uint64, nt)
 	}
-	bins := tree.NewBins(cuts)
+	table := newCutTable(cuts)
 	core.ParallelRows(nt, 0, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := m.Trees[i]
@@ -54,15 +54,15 @@ func (m *Model) prepare() {
 			})
 		}
 	})
-	m.finish(bins, enc)
+	m.finish(table, enc)
 }
 
 // finish sets what prediction and TreeSHAP need once the trees are compiled
 // (enc is nil when they could not be) and their depths known.
-func (m *Model) finish(bins *tree.Bins, enc [][]uint64) {
+func (m *Model) finish(cuts *cutTable, enc [][]uint64) {
 	m.pred = nil
 	if enc != nil {
-		m.pred = &compiled{nf: m.NFeatures, bins: bins, trees: enc}
+		m.pred = &compiled{nf: m.NFeatures, cuts: cuts, trees: enc}
 		m.pred.block = m.pred.blockRows()
 	}
 	m.maxDepth = 0

@@ -43,7 +43,7 @@ const (
 // compiled is the binned evaluator of a forest.
 type compiled struct {
 	nf    int
-	bins  *tree.Bins // cuts per feature
+	cuts  *cutTable
 	trees [][]uint64
 	block int // rows per block of sumRows
 }
@@ -112,7 +112,7 @@ func collectCuts(trees []*tree.Tree, nf int) [][]float64 {
 func (c *compiled) binRow(row []float64, out []uint8) bool {
 	nan := false
 	for f, x := range row[:c.nf] {
-		b := c.bins.Bin(f, x)
+		b := c.cuts.bin(f, x)
 		nan = nan || b == tree.MissingBin
 		out[f] = b
 	}
