@@ -6,8 +6,8 @@ import (
 	"github.com/stewardml/steward/internal/ml/tree"
 )
 
-// The fast grower handles the common case: no sample weights and a minimum
-// leaf of one row. Every in-bag row then weighs its bootstrap multiplicity
+// The fast grower handles the common case: no sample weights, a minimum
+// leaf of one row and at most fastMaxFeatures features. Every in-bag row then weighs its bootstrap multiplicity
 // (an integer) times its class weight, so a node's histograms only need the
 // integer multiplicities per class, and a histogram bin is one uint64 (class
 // 0 in the low half, class 1 in the high half) that one add per row updates.
@@ -49,16 +49,15 @@ type fastGrower struct {
 	cnt  []uint16 // bootstrap multiplicity per row
 	// rows holds the in-bag rows of the current tree, partitioned node by
 	// node.
-	rows    [][2]uint64
-	feats   []int
-	stack   []fastItem
-	nodeBin []uint8 // threshold bin of each internal node of the current tree
+	rows  [][2]uint64
+	feats []int
+	stack []fastItem
 
 	batch   [maxBatch]int
 	word    [maxBatch]int
 	shift   [maxBatch]uint
 	h       [maxBatch][256]uint64
-	h2      [3][256]uint64 // odd rows' histograms of dense3x2
+	h2      [3][256]uint64 // odd rows' histograms of dense3
 	seen    [maxBatch][4]uint64
 	touched [maxBatch][]uint8
 	keys    [tinyRows]uint16
@@ -90,7 +89,7 @@ type fastItem struct {
 type fastSplit struct {
 	feature  int
 	bin      uint8
-	num, den float64 // the score is num/den (see splitScore)
+	num, den float64 // the score is num/den (see split)
 	left     uint64  // packed counts of the left child (class 1 in the high half)
 }
 

@@ -292,11 +292,16 @@ func newGrower(d *data, p Params, mtry int) *grower {
 	}
 }
 
-// split is a candidate split of a node.
+// split is a candidate split of a node. Its score is the Gini criterion
+// in the form both growers maximise, sum over the children of (sum of
+// squared class weights) / (child weight); with l and r the children's
+// weights and A, B their sums of squares it is A/l + B/r, kept as the
+// fraction num/den = (A·r + B·l)/(l·r) so that candidates are compared by
+// cross-multiplying, without a division each.
 type split struct {
 	feature  int
 	bin      uint8
-	num, den float64 // the score is num/den (see splitScore)
+	num, den float64 // the score is num/den
 	l0, l1   float64 // class weights of the left child
 	n0l, n1l int     // distinct rows per class of the left child
 }
