@@ -72,7 +72,8 @@ func serveOnLoopback(t *testing.T, g *Gateway) func(t *testing.T, r *http.Reques
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- g.Serve(ctx, ln, 5*time.Second) }()
-	client := &http.Client{Transport: &http.Transport{}}
+	client := &http.Client{Transport: &http.Transport{},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		cancel()
@@ -388,6 +389,30 @@ func TestTargetsAreReadAsNetHTTPReadsThem(t *testing.T) {
 			if ct := r.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 				t.Errorf("%s: untyped body sent as %q, want it sniffed as text/plain", s.name, ct)
 			}
+		}
+	}
+}
+
+// TestResponseHeadersReachTheClient holds both ways out to the handler's
+// headers: several Set-Cookie lines, a custom header, a status without a
+// body.
+func TestResponseHeadersReachTheClient(t *testing.T) {
+	g := New(Config{})
+	g.Mount("/login", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 303,
+			Headers:           map[string]string{"Location": "/home", "X-Custom": "a b"},
+			MultiValueHeaders: map[string][]string{"Set-Cookie": {"session=abc; Path=/; HttpOnly", "csrf=xyz; Path=/; SameSite=Strict"}},
+		}, nil
+	}), Public())
+	for _, s := range senders(t, g) {
+		r := s.send(t, newRequest("POST", "/login", "", "user=x"))
+		got := r.Header.Values("Set-Cookie")
+		if r.StatusCode != 303 || r.Header.Get("Location") != "/home" || r.Header.Get("X-Custom") != "a b" ||
+			strings.Join(got, "|") != "session=abc; Path=/; HttpOnly|csrf=xyz; Path=/; SameSite=Strict" {
+			t.Errorf("%s: %d Location %q X-Custom %q Set-Cookie %q", s.name, r.StatusCode, r.Header.Get("Location"), r.Header.Get("X-Custom"), got)
+		}
+		if b := readBody(t, r); b != "" {
+			t.Errorf("%s: body %q, want none", s.name, b)
 		}
 	}
 }
