@@ -162,8 +162,8 @@ type request struct {
 // source gives the parts of a request the gateway reads only when the
 // route and the key let it through.
 type source interface {
-	// headers fills the event's header maps (canonical names, Host left
-	// out) and returns how many lines it read.
+	// headers fills the event's header maps: canonical names, every
+	// line in multi, the last of each name in single, Host left out.
 	headers(single map[string]string, multi map[string][]string)
 	// headerCount bounds the number of header lines, to size the maps.
 	headerCount() int
