@@ -12,7 +12,8 @@ import (
 // cuts of f below x (so x <= cut[b] exactly when bin(x) <= b), and NaN is
 // tree.MissingBin. It holds at most maxCuts cuts per feature.
 type cutTable struct {
-	pad [][256]uint64 // orderKey of the cuts, padded with that of +Inf
+	pad  [][256]uint64  // orderKey of the cuts, padded with that of +Inf
+	vals [][256]float64 // the cuts, padded with +Inf
 }
 
 // orderKey maps a non-NaN float64 to a uint64 of the same order (-0 and
@@ -27,15 +28,15 @@ func orderKey(x float64) uint64 {
 }
 
 func newCutTable(cuts [][]float64) *cutTable {
-	t := &cutTable{pad: make([][256]uint64, len(cuts))}
+	t := &cutTable{pad: make([][256]uint64, len(cuts)), vals: make([][256]float64, len(cuts))}
 	for f, c := range cuts {
-		p := &t.pad[f]
+		p, v := &t.pad[f], &t.vals[f]
 		for i := range p {
+			v[i] = math.Inf(1)
 			if i < len(c) {
-				p[i] = orderKey(c[i])
-			} else {
-				p[i] = orderKey(math.Inf(1))
+				v[i] = c[i]
 			}
+			p[i] = orderKey(v[i])
 		}
 	}
 	return t

@@ -86,15 +86,14 @@ func (m *Model) Prob(row []float64) float64 {
 // sum returns the sum of the trees' values for row, added in tree order.
 func (m *Model) sum(row []float64) float64 {
 	if c := m.pred; c != nil {
-		var buf [64]uint8
-		rb := buf[:]
-		if c.nf > len(buf) {
-			rb = make([]uint8, c.nf)
+		nan := false
+		for _, x := range row[:c.nf] {
+			nan = nan || x != x
 		}
-		if !c.binRow(row, rb) {
+		if !nan {
 			var s float64
 			for _, nodes := range c.trees {
-				s += walk(nodes, rb)
+				s += walkRaw(nodes, row, c.cuts.vals)
 			}
 			return s
 		}
