@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Family names reported by Model.Family and accepted by ml.Unmarshal.
@@ -215,6 +216,38 @@ func ParallelRows(n, workers int, fn func(lo, hi int)) {
 		go func() {
 			defer wg.Done()
 			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// ParallelDo calls fn(i) for every i in [0,n) on up to workers goroutines
+// (GOMAXPROCS when workers <= 0), handing out indices in increasing order
+// as goroutines become free, and waits for all of them. It suits a few
+// tasks of uneven size, where ParallelRows suits many equal rows.
+func ParallelDo(n, workers int, fn func(i int)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if n == 1 || workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
 		}()
 	}
 	wg.Wait()

@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
@@ -570,32 +568,8 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	return t, ex, leafRows
 }
 
-// parallelDo calls fn(0..n-1) on up to workers goroutines, handing out
-// indices in order.
-func parallelDo(n, workers int, fn func(i int)) {
-	if n == 1 || workers <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
+// parallelDo is core.ParallelDo.
+func parallelDo(n, workers int, fn func(i int)) { core.ParallelDo(n, workers, fn) }
 
 func (b *booster) getHist() *hist {
 	if n := len(b.pool); n > 0 {

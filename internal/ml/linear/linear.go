@@ -193,47 +193,77 @@ func (o *objective) ensure(x []float64) {
 
 // chunkRows is the fixed block size of the parallel evaluation: partial sums
 // are added in block order, so the result does not depend on GOMAXPROCS.
-const chunkRows = 16384
+const chunkRows = 4096
+
+// evalBlock is the rows of one block of evaluate's passes.
+const evalBlock = 64
 
 func (o *objective) evaluate(x []float64) {
 	d := o.X.Cols
 	n := o.X.Rows
 	nChunks := (n + chunkRows - 1) / chunkRows
 	partial := make([]float64, nChunks*(d+2))
-	core.ParallelRows(nChunks, 0, func(clo, chi int) {
-		for c := clo; c < chi; c++ {
-			acc := partial[c*(d+2) : (c+1)*(d+2)]
-			lo, hi := c*chunkRows, min((c+1)*chunkRows, n)
-			for i := lo; i < hi; i++ {
-				row := o.X.Data[i*d : (i+1)*d]
-				z := x[d]
-				for j, v := range row {
-					z += x[j] * v
+	core.ParallelDo(nChunks, 0, func(c int) {
+		acc := partial[c*(d+2) : (c+1)*(d+2)]
+		lo, hi := c*chunkRows, min((c+1)*chunkRows, n)
+		w, b := x[:d], x[d]
+		ga := acc[:d]
+		// Rows go in blocks, one pass per step, so that the steps of
+		// different rows overlap in the processor instead of each row
+		// waiting on its own chain of dot product, exponential and
+		// logarithm.
+		var zb, gb [evalBlock]float64
+		var loss float64
+		for blo := lo; blo < hi; blo += evalBlock {
+			n := min(evalBlock, hi-blo)
+			z, g := zb[:n], gb[:n]
+			for k := range z {
+				row := o.X.Data[(blo+k)*d : (blo+k+1)*d]
+				w := w[:len(row)]
+				z0, z1 := b, 0.0
+				j := 0
+				for ; j+1 < len(row); j += 2 {
+					z0 += w[j] * row[j]
+					z1 += w[j+1] * row[j+1]
 				}
-				si := o.s[i]
-				// one exp serves both the loss and the gradient
-				e := math.Exp(-math.Abs(z))
-				l1p := math.Log1p(e)
-				p := 1 / (1 + e) // sigmoid(|z|)
-				if z < 0 {
-					p = e * p
+				if j < len(row) {
+					z0 += w[j] * row[j]
 				}
-				var loss, g float64
-				if o.y[i] == 1 {
-					loss = l1p + math.Max(-z, 0)
-					g = p - 1
+				z[k] = z0 + z1
+			}
+			s, y := o.s[blo:blo+n], o.y[blo:blo+n]
+			var l0, l1 float64
+			for k, zk := range z {
+				// One exp serves both the loss and the gradient, and no
+				// branch depends on the sign of z or the label, which the
+				// processor cannot predict. With e = exp(-|z|) and
+				// q = sigmoid(|z|): sigmoid(z) = 1/2 + sign(z)(q - 1/2),
+				// and the log loss is log1p(e) + max(t, 0) with t = z for
+				// y = 0 and -z for y = 1, where max(t, 0) = (t + |z|)/2.
+				az := math.Abs(zk)
+				e := expNeg(-az)
+				q := 1 / (1 + e)
+				p := 0.5 + math.Copysign(q-0.5, zk)
+				t := zk * (1 - 2*y[k])
+				lk := s[k] * (math.Log1p(e) + 0.5*(t+az))
+				if k&1 == 0 {
+					l0 += lk
 				} else {
-					loss = l1p + math.Max(z, 0)
-					g = p
+					l1 += lk
 				}
-				acc[d+1] += si * loss
-				g *= si
+				g[k] = s[k] * (p - y[k])
+			}
+			loss += l0 + l1
+			for k, gk := range g {
+				row := o.X.Data[(blo+k)*d : (blo+k+1)*d]
+				ga := ga[:len(row)]
 				for j, v := range row {
-					acc[j] += g * v
+					ga[j] += gk * v
 				}
-				acc[d] += g
+				acc[d] += gk
 			}
 		}
+		acc[d+1] += loss
 	})
 	grad := o.lastGrad
 	for j := range grad {
