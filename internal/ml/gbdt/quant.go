@@ -3,48 +3,29 @@ package gbdt
 import (
 	"math"
 
-	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
 )
 
-// quantize sets the scales of this tree and packs every row's gradient
-// pair into qgh (see booster.qgh). With n in-bag rows, each rounded
-// gradient is at most (2^31-1-n)/n in magnitude and each rounded hessian at
-// most (2^32-1-n)/n, so sums over any set of in-bag rows fit their halves:
-// at a million rows a gradient still has over 2,000 steps each way.
-func (b *booster) quantize() {
-	n := len(b.idx)
-	const chunk = 65536
-	parts := make([][2]float64, (n+chunk-1)/chunk)
-	parallelDo(len(parts), b.workers, func(c int) {
-		var mg, mh float64
-		for _, r := range b.idx[c*chunk : min((c+1)*chunk, n)] {
-			gh := b.gh[r]
-			mg = max(mg, math.Abs(gh.G))
-			mh = max(mh, gh.H)
-		}
-		parts[c] = [2]float64{mg, mh}
-	})
-	var maxG, maxH float64
-	for _, m := range parts {
-		maxG, maxH = max(maxG, m[0]), max(maxH, m[1])
-	}
+// setScales sets the quantization scales of this tree from its number of
+// in-bag rows n and the largest weight wmax: a log-loss gradient is at most
+// wmax in magnitude and a hessian at most wmax/4, so with each rounded
+// gradient at most (2^31-1-n)/n and each rounded hessian at most
+// (2^32-1-n)/n, sums over any set of in-bag rows fit their halves. At a
+// million rows a unit gradient still has over 2,000 steps.
+func (b *booster) setScales() {
+	n := float64(len(b.idx))
 	b.sg, b.sh = 1, 1
-	if maxG > 0 {
-		b.sg = (math.MaxInt32 - float64(n)) / (float64(n) * maxG)
+	if n > 0 {
+		b.sg = (math.MaxInt32 - n) / (n * b.wmax)
+		b.sh = (math.MaxUint32 - n) / (n * b.wmax / 4)
 	}
-	if maxH > 0 {
-		b.sh = (math.MaxUint32 - float64(n)) / (float64(n) * maxH)
-	}
-	sg, sh := b.sg, b.sh
-	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			// round half away from zero: add a signed half, truncate
-			gh := b.gh[i]
-			g, h := gh.G*sg, gh.H*sh
-			b.qgh[i] = pack(int64(g+math.Copysign(0.5, g)), int64(h+0.5))
-		}
-	})
+}
+
+// quantize packs a gradient pair with this tree's scales, rounding half
+// away from zero.
+func (b *booster) quantize(g, h float64) int64 {
+	g, h = g*b.sg, h*b.sh
+	return pack(int64(g+math.Copysign(0.5, g)), int64(h+0.5))
 }
 
 // pack returns the packed pair of a gradient sum g and a hessian sum

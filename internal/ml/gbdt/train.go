@@ -221,6 +221,7 @@ type booster struct {
 	qgh     []int64
 	oq      [2][]int64 // qgh gathered in position order, as og
 	sg, sh  float64
+	wmax    float64 // the largest weight (1 without weights)
 	inBag   []bool
 	active  []bool
 	feats   []int // the active features
@@ -238,6 +239,13 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	b.counting = p.MinSamplesLeaf > 1 || p.MinChildWeight == 0
 	if !b.counting {
 		b.qgh = make([]int64, b.n)
+	}
+	b.wmax = 1
+	if w != nil {
+		b.wmax = 0
+		for _, v := range w {
+			b.wmax = max(b.wmax, v)
+		}
 	}
 	b.bins = tree.FitBins(X, p.MaxBins, binSampleRows, rng)
 	b.cols = b.bins.BinColumns(X)
@@ -344,25 +352,6 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	p := b.p
 	rng := &splitmix{s: seed}
-	// gradients
-	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
-		b.applyScores(lo, hi)
-		for i := lo; i < hi; i++ {
-			// the logistic function of F from E = exp(F)
-			e := b.E[i]
-			pr := e / (1 + e)
-			if e > math.MaxFloat64/2 {
-				pr = 1
-			}
-			g, h := pr-b.y[i], pr*(1-pr)
-			if b.w != nil {
-				g *= b.w[i]
-				h *= b.w[i]
-			}
-			b.gh[i] = ghPair{g, h}
-		}
-	})
-	b.pending = false
 	// rows: without weights or subsampling every row, every tree
 	if b.w != nil || p.Subsample < 1 || len(b.idx) != b.n {
 		b.idx = b.idx[:0]
@@ -378,8 +367,30 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		}
 	}
 	if !b.counting {
-		b.quantize()
+		b.setScales()
 	}
+	// gradients, after the last tree's leaf values reach the scores
+	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
+		b.applyScores(lo, hi)
+		for i := lo; i < hi; i++ {
+			// the logistic function of F from E = exp(F)
+			e := b.E[i]
+			pr := e / (1 + e)
+			if e > math.MaxFloat64/2 {
+				pr = 1
+			}
+			g, h := pr-b.y[i], pr*(1-pr)
+			if b.w != nil {
+				g *= b.w[i]
+				h *= b.w[i]
+			}
+			b.gh[i] = ghPair{g, h}
+			if !b.counting {
+				b.qgh[i] = b.quantize(g, h)
+			}
+		}
+	})
+	b.pending = false
 	// columns
 	for j := range b.active {
 		b.active[j] = true
