@@ -43,23 +43,34 @@ func (b *booster) decode(v int64) (float64, float64) {
 }
 
 // accumulateQ sets the quantized histogram of feature f from the rows and
-// their gathered packed pairs oq, even and odd rows apart (see accumulate).
+// their gathered packed pairs oq; large leaves are summed in four
+// interleaved histograms (see accumulate).
 func (b *booster) accumulateQ(h *hist, f int, rows []int32, oq []int64) {
 	col := b.cols[f]
 	hf := &h.q[f]
 	clear(hf[:])
 	oq = oq[:len(rows)]
-	var odd [256]int64
-	k := 1
-	for ; k < len(rows); k += 2 {
-		hf[col[rows[k-1]]] += oq[k-1]
-		odd[col[rows[k]]] += oq[k]
+	if len(rows) < 512 {
+		for k, r := range rows {
+			hf[col[r]] += oq[k]
+		}
+		return
 	}
-	if k == len(rows) {
-		hf[col[rows[k-1]]] += oq[k-1]
+	// four interleaved histograms: four independent chains of additions
+	// per bin
+	var h1, h2, h3 [256]int64
+	k := 3
+	for ; k < len(rows); k += 4 {
+		hf[col[rows[k-3]]] += oq[k-3]
+		h1[col[rows[k-2]]] += oq[k-2]
+		h2[col[rows[k-1]]] += oq[k-1]
+		h3[col[rows[k]]] += oq[k]
+	}
+	for k -= 3; k < len(rows); k++ {
+		hf[col[rows[k]]] += oq[k]
 	}
 	for i := range hf {
-		hf[i] += odd[i]
+		hf[i] += h1[i] + h2[i] + h3[i]
 	}
 }
 
