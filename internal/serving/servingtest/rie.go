@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -74,8 +76,9 @@ func BuildBootstrap(ctx context.Context, pkgDir, out string) error {
 type RIE struct {
 	cmd *exec.Cmd
 	// URL is the invoke endpoint.
-	URL string
-	out lockedBuffer
+	URL    string
+	out    lockedBuffer
+	exited chan struct{} // closed when the emulator has exited
 }
 
 type lockedBuffer struct {
@@ -95,7 +98,19 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// freePort returns a loopback address whose port is free now. Ports come
+// at random from below Linux's ephemeral range, so that other tests asking
+// the kernel for any port (":0") meanwhile are not handed the same one.
 func freePort() (string, error) {
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(20000+rand.IntN(12000)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -105,8 +120,29 @@ func freePort() (string, error) {
 }
 
 // StartRIE starts the emulator on loopback ports with bootstrap as the
-// function, its environment being env (plus PATH).
+// function, its environment being env (plus PATH), and waits until it
+// listens. A port is free when chosen but may be taken before the emulator
+// binds it (other tests run meanwhile): when the emulator then exits
+// because an address is in use, it is started again on other ports.
 func StartRIE(rie, bootstrap string, env []string) (*RIE, error) {
+	const attempts = 5
+	for i := 1; ; i++ {
+		r, err := startRIE(rie, bootstrap, env)
+		if err != nil {
+			return nil, err
+		}
+		err = r.waitListening(10 * time.Second)
+		if err == nil {
+			return r, nil
+		}
+		_ = r.Stop()
+		if i == attempts || !strings.Contains(r.Output(), "address already in use") {
+			return nil, err
+		}
+	}
+}
+
+func startRIE(rie, bootstrap string, env []string) (*RIE, error) {
 	invoke, err := freePort()
 	if err != nil {
 		return nil, err
@@ -115,7 +151,7 @@ func StartRIE(rie, bootstrap string, env []string) (*RIE, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &RIE{URL: "http://" + invoke + "/2015-03-31/functions/function/invocations"}
+	r := &RIE{URL: "http://" + invoke + "/2015-03-31/functions/function/invocations", exited: make(chan struct{})}
 	r.cmd = exec.Command(rie, "--runtime-interface-emulator-address", invoke, "--runtime-api-address", runtime, bootstrap)
 	r.cmd.Dir = filepath.Dir(bootstrap)
 	r.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=warn"}, env...)
@@ -125,7 +161,34 @@ func StartRIE(rie, bootstrap string, env []string) (*RIE, error) {
 	if err := r.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("servingtest: start %s: %w", rie, err)
 	}
+	go func() {
+		_ = r.cmd.Wait()
+		close(r.exited)
+	}()
 	return r, nil
+}
+
+// waitListening waits until the invoke address accepts connections, or
+// fails when the emulator exits first.
+func (r *RIE) waitListening(limit time.Duration) error {
+	addr := strings.TrimPrefix(r.URL, "http://")
+	addr = addr[:strings.IndexByte(addr, '/')]
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case <-r.exited:
+			return fmt.Errorf("servingtest: the emulator exited before listening:\n%s", r.Output())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("servingtest: the emulator did not listen on %s within %v:\n%s", addr, limit, r.Output())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // Output returns what the emulator and the function printed so far.
@@ -152,6 +215,8 @@ func (r *RIE) Invoke(ctx context.Context, payload []byte) (int, []byte, error) {
 		select {
 		case <-ctx.Done():
 			return 0, nil, fmt.Errorf("servingtest: emulator not reachable: %w", err)
+		case <-r.exited:
+			return 0, nil, fmt.Errorf("servingtest: the emulator has exited: %w\n%s", err, r.Output())
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
@@ -161,13 +226,11 @@ func (r *RIE) Invoke(ctx context.Context, payload []byte) (int, []byte, error) {
 func (r *RIE) Stop() error {
 	pid := r.cmd.Process.Pid
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
 	select {
-	case <-done:
+	case <-r.exited:
 	case <-time.After(3 * time.Second):
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-done
+		<-r.exited
 	}
 	return nil
 }
