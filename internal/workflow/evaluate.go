@@ -2,9 +2,11 @@ package workflow
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 
@@ -97,7 +99,12 @@ type Evaluation struct {
 	Family      string `json:"family"`
 	Run         string `json:"run"`
 	HoldoutRows int    `json:"holdoutRows"`
-	Dataset     string `json:"dataset"`
+	// ComparedRows are the hold-out rows both models were scored on for
+	// the comparison: those the champion did not train on (all of them
+	// when it trained on other data, or on the same rows with the same
+	// hold-out). Without a champion it equals HoldoutRows.
+	ComparedRows int    `json:"comparedRows"`
+	Dataset      string `json:"dataset"`
 	// Evidence lists the artifact keys the comparison rests on.
 	Evidence []string `json:"evidence"`
 	Summary  string   `json:"summary"`
@@ -200,7 +207,7 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		Model: ev.Model, Metric: cfg.Metric, Margin: h.Project.Margin,
 		CandidateVersion: version, RegisteredAs: registeredAs,
 		CandidateMetrics: cand.Map(), Candidate: best.Winner, Family: best.Candidates[0].Family, Run: best.ID,
-		HoldoutRows: len(rows), Dataset: data.Digest,
+		HoldoutRows: len(rows), ComparedRows: len(rows), Dataset: data.Digest,
 		Evidence: []string{best.BundleKey, train.RecordKey(best.ID), dataset.KeyFor(data.Digest)},
 	}
 	candScore, _ := cand.Get(cfg.Metric)
@@ -219,27 +226,56 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
 		}
-		cm, err := holdoutMetrics(champPred, data.Frame, rows, yh)
+		out.ChampionVersion = cv.Number
+		out.Evidence = append(out.Evidence, cv.BundleKey)
+		// Only rows the champion has not trained on make a fair
+		// comparison: a champion scored on its own training rows looks
+		// better than it is.
+		cmp, why, err := h.unseenByChampion(ctx, champPred.Manifest(), data, cfg, rows)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
 		}
-		champScore, _ := cm.Get(cfg.Metric)
-		higher, _ := eval.HigherIsBetter(cfg.Metric)
-		out.Improvement = candScore - champScore
-		if !higher {
-			out.Improvement = -out.Improvement
+		out.ComparedRows = len(cmp)
+		yc := make([]float64, len(cmp))
+		for k, i := range cmp {
+			yc[k] = y[i]
 		}
-		// A tiny tolerance keeps "exactly the margin" on the accepting side
-		// despite rounding.
-		out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Margin-1e-12
-		out.ChampionVersion, out.ChampionMetrics = cv.Number, cm.Map()
-		out.Evidence = append(out.Evidence, cv.BundleKey)
-		verdict := "not better"
-		if out.Better {
-			verdict = "better"
+		if n := len(cmp); n < minComparedRows || !bothClasses(yc) {
+			out.Summary = fmt.Sprintf("candidate %s:%d (%s %s) %s %.4f on %d hold-out rows; not compared with champion %s:%d: %s, which leaves %d rows (at least %d, of both classes, are needed): not better",
+				ev.Model, version, best.Winner, out.Family, cfg.Metric, candScore, len(rows), ev.Model, cv.Number, why, n, minComparedRows)
+		} else {
+			cc := cand
+			if len(cmp) != len(rows) {
+				if cc, err = holdoutMetrics(candPred, data.Frame, cmp, yc); err != nil {
+					return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+				}
+			}
+			cm, err := holdoutMetrics(champPred, data.Frame, cmp, yc)
+			if err != nil {
+				return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+			}
+			candCmp, _ := cc.Get(cfg.Metric)
+			champScore, _ := cm.Get(cfg.Metric)
+			higher, _ := eval.HigherIsBetter(cfg.Metric)
+			out.Improvement = candCmp - champScore
+			if !higher {
+				out.Improvement = -out.Improvement
+			}
+			// A tiny tolerance keeps "exactly the margin" on the
+			// accepting side despite rounding.
+			out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Margin-1e-12
+			out.ChampionMetrics = cm.Map()
+			verdict := "not better"
+			if out.Better {
+				verdict = "better"
+			}
+			rowsNote := fmt.Sprintf("%d hold-out rows", len(cmp))
+			if why != "" {
+				rowsNote += " (" + why + ")"
+			}
+			out.Summary = fmt.Sprintf("candidate %s:%d (%s %s) %s %.4f vs champion %s:%d %.4f on %s: %+.4f, margin %.4f: %s",
+				ev.Model, version, best.Winner, out.Family, cfg.Metric, candCmp, ev.Model, cv.Number, champScore, rowsNote, out.Improvement, out.Margin, verdict)
 		}
-		out.Summary = fmt.Sprintf("candidate %s:%d (%s %s) %s %.4f vs champion %s:%d %.4f on %d hold-out rows: %+.4f, margin %.4f: %s",
-			ev.Model, version, best.Winner, out.Family, cfg.Metric, candScore, ev.Model, cv.Number, champScore, len(rows), out.Improvement, out.Margin, verdict)
 	}
 	details, _ := json.Marshal(out)
 	if _, err := h.Audit.Append(ctx, audit.Event{
@@ -251,6 +287,77 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 	}
 	return out, nil
 }
+
+// minComparedRows is the fewest hold-out rows a champion comparison rests
+// on.
+const minComparedRows = 20
+
+// unseenByChampion returns the hold-out rows of data that the champion
+// (manifest m) did not train on, and a note saying which were left out.
+// When the champion trained on other data its training rows are read by
+// digest and every hold-out row found among them (same values in every
+// column) is left out; when it trained on this very dataset with the same
+// seed and hold-out size, its hold-out is this one and nothing is left
+// out; on this dataset with another split every row may have been seen,
+// so all are left out. A champion whose training data is not stored is
+// compared on every row, and the note says so.
+func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, data train.Data, cfg train.Config, rows []int) ([]int, string, error) {
+	d := m.Dataset
+	switch {
+	case d.Digest == "":
+		return rows, "", nil
+	case d.Digest == data.Digest && m.Seed == cfg.Seed && d.HoldoutRows == len(rows):
+		return rows, "", nil
+	case d.Digest == data.Digest:
+		return nil, "the champion trained on this dataset with another hold-out", nil
+	}
+	cd, err := loadData(ctx, h.Artifacts, h.Project, dataset.Ref{Digest: d.Digest})
+	if errors.Is(err, ErrInvalidEvent) {
+		return rows, "the champion's training data " + shortDigest(d.Digest) + " is not stored: compared on every hold-out row", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	seen := make(map[uint64]struct{}, cd.Frame.Rows)
+	for i := 0; i < cd.Frame.Rows; i++ {
+		seen[rowKey(cd.Frame, i)] = struct{}{}
+	}
+	kept := make([]int, 0, len(rows))
+	for _, i := range rows {
+		if _, ok := seen[rowKey(data.Frame, i)]; !ok {
+			kept = append(kept, i)
+		}
+	}
+	if len(kept) == len(rows) {
+		return rows, "", nil
+	}
+	return kept, fmt.Sprintf("%d of %d left out: the champion trained on them", len(rows)-len(kept), len(rows)), nil
+}
+
+// rowKey hashes row i of f, every column (NaN as one value).
+func rowKey(f *dataset.Frame, i int) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for _, col := range f.Cols {
+		v := col[i]
+		if v != v {
+			v = math.NaN()
+		}
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	return h.Sum64()
+}
+
+func bothClasses(y []float64) bool {
+	var c [2]bool
+	for _, v := range y {
+		c[int(v)&1] = true
+	}
+	return c[0] && c[1]
+}
+
+func shortDigest(d string) string { return d[:min(12, len(d))] }
 
 // selectBest returns the run record of the candidate train.Select picks.
 func selectBest(cands []trainfn.CandidateResult) (train.RunRecord, error) {
