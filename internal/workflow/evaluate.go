@@ -311,16 +311,20 @@ func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, dat
 	case d.Digest == data.Digest:
 		return nil, "the champion trained on this dataset with another hold-out", nil
 	}
-	cd, err := loadData(ctx, h.Artifacts, h.Project, dataset.Ref{Digest: d.Digest})
-	if errors.Is(err, ErrInvalidEvent) {
+	raw, err := dataset.Fetch(ctx, h.Artifacts, d.Digest)
+	if errors.Is(err, store.ErrNotFound) {
 		return rows, "the champion's training data " + shortDigest(d.Digest) + " is not stored: compared on every hold-out row", nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("workflow: the champion's training data: %w", err)
 	}
-	seen := make(map[uint64]struct{}, cd.Frame.Rows)
-	for i := 0; i < cd.Frame.Rows; i++ {
-		seen[rowKey(cd.Frame, i)] = struct{}{}
+	cf, err := dataset.Parse(raw, h.Project.Schema, dataset.Options{Format: h.Project.Format})
+	if err != nil {
+		return rows, "the champion's training data " + shortDigest(d.Digest) + " does not read with this schema: compared on every hold-out row", nil
+	}
+	seen := make(map[uint64]struct{}, cf.Rows)
+	for i := 0; i < cf.Rows; i++ {
+		seen[rowKey(cf, i)] = struct{}{}
 	}
 	kept := make([]int, 0, len(rows))
 	for _, i := range rows {
