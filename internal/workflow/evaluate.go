@@ -231,7 +231,7 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		// Only rows the champion has not trained on make a fair
 		// comparison: a champion scored on its own training rows looks
 		// better than it is.
-		cmp, why, err := h.unseenByChampion(ctx, champPred.Manifest(), data, cfg, rows)
+		cmp, why, err := h.unseenByChampion(ctx, champPred.Manifest(), cv.SourceRun, data, cfg, rows)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
 		}
@@ -293,38 +293,49 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 const minComparedRows = 20
 
 // unseenByChampion returns the hold-out rows of data that the champion
-// (manifest m) did not train on, and a note saying which were left out.
-// When the champion trained on other data its training rows are read by
-// digest and every hold-out row found among them (same values in every
-// column) is left out; when it trained on this very dataset with the same
-// seed and hold-out size, its hold-out is this one and nothing is left
-// out; on this dataset with another split every row may have been seen,
-// so all are left out. A champion whose training data is not stored is
-// compared on every row, and the note says so.
-func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, data train.Data, cfg train.Config, rows []int) ([]int, string, error) {
+// (manifest m, trained by run sourceRun) did not train on, and a note
+// saying which were left out. Its training dataset is read by digest; its
+// training rows are that dataset less the hold-out its run record's seed
+// and fraction give (the whole dataset when the record cannot say), and a
+// hold-out row found among them (same values in every column) is left
+// out. A champion trained on this dataset with the same seed and hold-out
+// size shares the hold-out: nothing is left out. A champion whose training
+// data is not stored, or no longer reads, is compared on every row, and
+// the note says so.
+func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, sourceRun string, data train.Data, cfg train.Config, rows []int) ([]int, string, error) {
 	d := m.Dataset
 	switch {
 	case d.Digest == "":
 		return rows, "", nil
 	case d.Digest == data.Digest && m.Seed == cfg.Seed && d.HoldoutRows == len(rows):
 		return rows, "", nil
-	case d.Digest == data.Digest:
-		return nil, "the champion trained on this dataset with another hold-out", nil
 	}
-	raw, err := dataset.Fetch(ctx, h.Artifacts, d.Digest)
-	if errors.Is(err, store.ErrNotFound) {
-		return rows, "the champion's training data " + shortDigest(d.Digest) + " is not stored: compared on every hold-out row", nil
+	cd := data
+	if d.Digest != data.Digest {
+		raw, err := dataset.Fetch(ctx, h.Artifacts, d.Digest)
+		if errors.Is(err, store.ErrNotFound) {
+			return rows, "the champion's training data " + shortDigest(d.Digest) + " is not stored: compared on every hold-out row", nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("workflow: the champion's training data: %w", err)
+		}
+		f, err := dataset.Parse(raw, h.Project.Schema, dataset.Options{Format: h.Project.Format})
+		if err != nil {
+			return rows, "the champion's training data " + shortDigest(d.Digest) + " does not read with this schema: compared on every hold-out row", nil
+		}
+		cd = train.Data{Schema: h.Project.Schema, Frame: f, Digest: d.Digest}
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("workflow: the champion's training data: %w", err)
+	inHoldout := make([]bool, cd.Frame.Rows)
+	if hold := h.championHoldout(ctx, sourceRun, cd, d.HoldoutRows); hold != nil {
+		for _, i := range hold {
+			inHoldout[i] = true
+		}
 	}
-	cf, err := dataset.Parse(raw, h.Project.Schema, dataset.Options{Format: h.Project.Format})
-	if err != nil {
-		return rows, "the champion's training data " + shortDigest(d.Digest) + " does not read with this schema: compared on every hold-out row", nil
-	}
-	seen := make(map[uint64]struct{}, cf.Rows)
-	for i := 0; i < cf.Rows; i++ {
-		seen[rowKey(cf, i)] = struct{}{}
+	seen := make(map[uint64]struct{}, cd.Frame.Rows)
+	for i := 0; i < cd.Frame.Rows; i++ {
+		if !inHoldout[i] {
+			seen[rowKey(cd.Frame, i)] = struct{}{}
+		}
 	}
 	kept := make([]int, 0, len(rows))
 	for _, i := range rows {
@@ -336,6 +347,28 @@ func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, dat
 		return rows, "", nil
 	}
 	return kept, fmt.Sprintf("%d of %d left out: the champion trained on them", len(rows)-len(kept), len(rows)), nil
+}
+
+// championHoldout returns the rows of cd the champion's run held out, from
+// its run record's seed and fraction, or nil when the record is missing or
+// the split does not give the hold-out size the champion's manifest states.
+func (h *Evaluate) championHoldout(ctx context.Context, run string, cd train.Data, want int) []int {
+	if run == "" || want == 0 {
+		return nil
+	}
+	raw, _, err := h.Artifacts.Get(ctx, train.RecordKey(run))
+	if err != nil {
+		return nil
+	}
+	var rec train.RunRecord
+	if json.Unmarshal(raw, &rec) != nil || rec.Config.Holdout == nil || *rec.Config.Holdout <= 0 {
+		return nil
+	}
+	hold, err := HoldoutRows(ctx, cd, rec.Config)
+	if err != nil || len(hold) != want {
+		return nil
+	}
+	return hold
 }
 
 // rowKey hashes row i of f, every column (NaN as one value).

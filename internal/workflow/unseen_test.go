@@ -79,32 +79,53 @@ func TestEvaluateLeavesOutTheChampionsTrainingRows(t *testing.T) {
 		return ev
 	}
 
-	v := champion(train.Data{Schema: p.Schema(), Frame: pf, Digest: ref.Digest}, stumpTraining(p.Training))
-	unseen := 0
-	for _, i := range holdout {
-		if i >= firstRows {
-			unseen++
+	// expected: the candidate's hold-out rows outside the champion's
+	// training rows (its data less its own hold-out)
+	expect := func(champData train.Data, cfg train.Config) int {
+		t.Helper()
+		champHold, err := workflow.HoldoutRows(ctx, champData, cfg)
+		if err != nil {
+			t.Fatal(err)
 		}
+		held := map[int]bool{}
+		for _, i := range champHold {
+			held[i] = true
+		}
+		n := 0
+		for _, i := range holdout {
+			if i >= champData.Frame.Rows || held[i] {
+				n++
+			}
+		}
+		return n
 	}
+
+	part150 := train.Data{Schema: p.Schema(), Frame: pf, Digest: ref.Digest}
+	v := champion(part150, stumpTraining(p.Training))
+	want := expect(part150, stumpTraining(p.Training))
 	ev := evaluate()
-	if ev.ChampionVersion != v || ev.HoldoutRows != len(holdout) || ev.ComparedRows != unseen || unseen == len(holdout) || unseen < 20 {
-		t.Fatalf("champion %d, hold-out %d, compared %d; want champion %d, %d hold-out rows, %d compared", ev.ChampionVersion, ev.HoldoutRows, ev.ComparedRows, v, len(holdout), unseen)
+	if ev.ChampionVersion != v || ev.HoldoutRows != len(holdout) || ev.ComparedRows != want || want == len(holdout) || want < 20 {
+		t.Fatalf("champion %d, hold-out %d, compared %d; want champion %d, %d hold-out rows, %d compared", ev.ChampionVersion, ev.HoldoutRows, ev.ComparedRows, v, len(holdout), want)
 	}
 	if !strings.Contains(ev.Summary, "left out: the champion trained on them") || ev.ChampionMetrics == nil {
 		t.Errorf("summary %q, champion metrics %v", ev.Summary, ev.ChampionMetrics)
 	}
 	t.Log(ev.Summary)
 
-	// a champion trained on this very dataset with another hold-out may
-	// have seen any row: no comparison, not better
+	// a champion trained on this very dataset with another split is
+	// compared on the rows both held out, or not at all when they are too
+	// few
 	cfg := stumpTraining(p.Training)
-	h := 0.3
-	cfg.Holdout = &h
+	h := 0.4
+	cfg.Holdout, cfg.Seed = &h, cfg.Seed+1
 	v = champion(full, cfg)
+	want = expect(full, cfg)
 	ev = evaluate()
-	if ev.ChampionVersion != v || ev.Better || ev.ComparedRows != 0 || ev.ChampionMetrics != nil ||
-		!strings.Contains(ev.Summary, "another hold-out") {
-		t.Errorf("same data, other hold-out: %+v", ev)
+	if ev.ChampionVersion != v || ev.ComparedRows != want || want == len(holdout) {
+		t.Fatalf("same data, other hold-out: compared %d, want %d: %+v", ev.ComparedRows, want, ev)
+	}
+	if compared := ev.ChampionMetrics != nil; compared != (want >= 20) || (!compared && ev.Better) {
+		t.Errorf("same data, other hold-out, %d rows: compared %v, better %v: %s", want, compared, ev.Better, ev.Summary)
 	}
 	t.Log(ev.Summary)
 }
