@@ -982,10 +982,3 @@ func (r *splitmix) next() uint64 {
 func (r *splitmix) intn(n int) int { return int(((r.next() >> 32) * uint64(n)) >> 32) }
 
 func (r *splitmix) float64() float64 { return float64(r.next()>>11) / (1 << 53) }
-
-func b2i(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
-}
