@@ -196,18 +196,8 @@ func runAgentLog(ctx context.Context, e *Env, args []string) error {
 		return Usagef("agent log: --since must not be negative")
 	}
 	f := audit.Filter{Model: *model}
-	for _, p := range []struct {
-		flag, v string
-		dst     *time.Time
-	}{{"--from", *from, &f.From}, {"--to", *to, &f.To}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, p.v)
-		if err != nil {
-			return Usagef("agent log: %s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", p.flag, p.v)
-		}
-		*p.dst = t
+	if err := parseRange("agent log: ", *from, *to, &f); err != nil {
+		return err
 	}
 	a, err := e.App(ctx)
 	if err != nil {

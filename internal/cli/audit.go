@@ -30,18 +30,8 @@ func runAudit(ctx context.Context, e *Env, args []string) error {
 	if *since < 0 || *limit < 0 {
 		return Usagef("audit: --since and --limit must not be negative")
 	}
-	for _, p := range []struct {
-		flag, v string
-		dst     *time.Time
-	}{{"--from", *from, &f.From}, {"--to", *to, &f.To}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, p.v)
-		if err != nil {
-			return Usagef("%s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", p.flag, p.v)
-		}
-		*p.dst = t
+	if err := parseRange("", *from, *to, &f); err != nil {
+		return err
 	}
 	a, err := e.App(ctx)
 	if err != nil {
@@ -116,4 +106,24 @@ func oneLine(s string, n int) string {
 		return s[:n-1] + "…"
 	}
 	return s
+}
+
+// parseRange sets f.From and f.To from the --from and --to values (RFC
+// 3339, empty for none); a bad value is a usage error whose message starts
+// with prefix.
+func parseRange(prefix, from, to string, f *audit.Filter) error {
+	for _, p := range []struct {
+		flag, v string
+		dst     *time.Time
+	}{{"--from", from, &f.From}, {"--to", to, &f.To}} {
+		if p.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, p.v)
+		if err != nil {
+			return Usagef("%s%s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", prefix, p.flag, p.v)
+		}
+		*p.dst = t
+	}
+	return nil
 }
