@@ -533,7 +533,7 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			s.parent.hist = nil
 		}
 		b.buildHists(smalls)
-		parallelDo(len(splits), b.workers, func(i int) {
+		core.ParallelDo(len(splits), b.workers, func(i int) {
 			s := &splits[i]
 			if !s.search {
 				return
@@ -579,9 +579,6 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	return t, ex, leafRows
 }
 
-// parallelDo is core.ParallelDo.
-func parallelDo(n, workers int, fn func(i int)) { core.ParallelDo(n, workers, fn) }
-
 func (b *booster) getHist() *hist {
 	if n := len(b.pool); n > 0 {
 		h := b.pool[n-1]
@@ -618,7 +615,7 @@ func (b *booster) buildHists(ls []*leaf) {
 			chunks = append(chunks, chunk{l, lo, min(lo+gatherChunk, l.hi)})
 		}
 	}
-	parallelDo(len(chunks), b.workers, func(i int) {
+	core.ParallelDo(len(chunks), b.workers, func(i int) {
 		c := chunks[i]
 		rows := b.bufs[c.l.buf][c.lo:c.hi]
 		if !b.counting {
@@ -636,7 +633,7 @@ func (b *booster) buildHists(ls []*leaf) {
 		}
 	})
 	nf := len(b.feats)
-	parallelDo(len(ls)*nf, b.workers, func(i int) {
+	core.ParallelDo(len(ls)*nf, b.workers, func(i int) {
 		l, f := ls[i/nf], b.feats[i%nf]
 		rows := b.bufs[l.buf][l.lo:l.hi]
 		if !b.counting {
@@ -814,7 +811,7 @@ func (b *booster) partition(ls []*leaf) []int {
 			chunks = append(chunks, chunk{l: l, lo: lo, hi: min(lo+partitionChunk, l.hi)})
 		}
 	}
-	parallelDo(len(chunks), b.workers, func(i int) {
+	core.ParallelDo(len(chunks), b.workers, func(i int) {
 		c := &chunks[i]
 		c.left = b.split(c.l, c.lo, c.hi)
 	})
@@ -834,7 +831,7 @@ func (b *booster) partition(ls []*leaf) []int {
 			rightAt += c.hi - c.lo - c.left
 		}
 	}
-	parallelDo(len(chunks), b.workers, func(i int) {
+	core.ParallelDo(len(chunks), b.workers, func(i int) {
 		c := &chunks[i]
 		to := b.bufs[1-c.l.buf]
 		copy(to[c.at:c.at+c.left], b.spareL[c.lo:c.lo+c.left])
@@ -886,7 +883,7 @@ func (b *booster) updateScores(t *tree.Tree, ex treeExtra, leafRows [][]int32) {
 	for _, v := range t.LeafValue {
 		b.leafExp = append(b.leafExp, math.Exp(v))
 	}
-	parallelDo(len(leafRows), b.workers, func(l int) {
+	core.ParallelDo(len(leafRows), b.workers, func(l int) {
 		for _, r := range leafRows[l] {
 			b.leafOf[r] = int32(l)
 		}
