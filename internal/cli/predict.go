@@ -25,6 +25,7 @@ func runPredict(ctx context.Context, e *Env, args []string) error {
 	data := fs.String("data", "", "CSV file to score: a header naming the features (the target column may be present), or the training file's layout")
 	format := fs.String("format", "csv", "output format: csv or jsonl")
 	out := fs.String("out", "", "output file (default: standard output)")
+	skip := fs.Bool("skip-invalid", false, "score the rows that fit the model's schema and list the others on standard error, instead of refusing the file")
 	if _, err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -62,9 +63,13 @@ func runPredict(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
 	}
-	res, err := scoreFile(p, raw)
+	res, err := scoreFile(p, raw, *skip)
 	if err != nil {
 		return Usagef("%s: %v", *data, err)
+	}
+	if len(res.Rejected) > 0 {
+		fmt.Fprintf(e.Stderr, "skipped rows outside the schema of %s:%d: %d of %d\n%s",
+			ref.Model, v.Number, len(res.Rejected), len(res.Rejected)+len(res.Rows), "  "+listProblems(res.Rejected, "\n  ")+"\n")
 	}
 
 	w := e.Stdout
@@ -102,8 +107,14 @@ func runPredict(ctx context.Context, e *Env, args []string) error {
 
 // scored is the outcome of scoring a file.
 type scored struct {
+	// Rows are the 1-based data rows scored, in input order; Prob their
+	// probabilities.
+	Rows      []int
 	Prob      []float64
 	Threshold float64
+	// Rejected lists the rows left out for not fitting the schema (with
+	// skip-invalid), each as a row-numbered problem.
+	Rejected []error
 	// Metrics are set when the file carried the target column.
 	Metrics     *eval.Metrics
 	MetricsNote string
@@ -111,9 +122,12 @@ type scored struct {
 
 // scoreFile reads a CSV laid out as the model's training file (features and
 // target) or as its features alone, with or without a header, checks every
-// row against the model's schema, and scores it. A bad value is reported
-// with its 1-based data row, field and what was expected.
-func scoreFile(p *bundle.Predictor, raw []byte) (*scored, error) {
+// row against the model's schema, and scores it. A row that does not fit
+// is reported with its 1-based data row, field and what was expected;
+// every such row is listed. With skipInvalid those rows are left out and
+// returned in Rejected instead, and the others are scored. A file that
+// cannot be parsed is refused either way.
+func scoreFile(p *bundle.Predictor, raw []byte, skipInvalid bool) (*scored, error) {
 	s := p.Manifest().Schema
 	withTarget, err := layout(raw, &s)
 	if err != nil {
@@ -128,19 +142,45 @@ func scoreFile(p *bundle.Predictor, raw []byte) (*scored, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &scored{Prob: make([]float64, f.Rows), Threshold: p.Threshold()}
-	if err := p.PredictBatch(ml.Matrix(m), res.Prob); err != nil {
-		var fe *bundle.FieldError
-		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("row %d, field %q: expected %s, got %s", fe.Index+1, fe.Field, fe.Expected, fe.Got)
+	X := ml.Matrix(m)
+	res := &scored{Threshold: p.Threshold(), Rows: make([]int, 0, X.Rows)}
+	for i := 0; i < X.Rows; i++ {
+		if err := p.Check(i, X.Row(i)); err != nil {
+			var fe *bundle.FieldError
+			if errors.As(err, &fe) {
+				err = fmt.Errorf("row %d, field %q: expected %s, got %s", fe.Index+1, fe.Field, fe.Expected, fe.Got)
+			}
+			res.Rejected = append(res.Rejected, err)
+			continue
 		}
-		return nil, err
+		res.Rows = append(res.Rows, i+1)
 	}
-	if withTarget {
-		y, err := ds.Target.Labels(f)
+	if len(res.Rejected) > 0 && !skipInvalid {
+		return nil, fmt.Errorf("rows outside the model's schema: %d of %d (--skip-invalid scores the others): %s",
+			len(res.Rejected), X.Rows, listProblems(res.Rejected, "; "))
+	}
+	if len(res.Rows) < X.Rows { // keep the valid rows only, in order
+		for k, r := range res.Rows {
+			copy(X.Data[k*X.Cols:(k+1)*X.Cols], X.Row(r-1))
+		}
+		X.Rows = len(res.Rows)
+		X.Data = X.Data[:X.Rows*X.Cols]
+	}
+	res.Prob = make([]float64, X.Rows)
+	if X.Rows > 0 {
+		if err := p.PredictBatch(X, res.Prob); err != nil {
+			return nil, err
+		}
+	}
+	if withTarget && X.Rows > 0 {
+		all, err := ds.Target.Labels(f)
 		if err != nil {
 			res.MetricsNote = fmt.Sprintf("no metrics: %v", err)
 			return res, nil
+		}
+		y := make([]float64, len(res.Rows))
+		for k, r := range res.Rows {
+			y[k] = all[r-1]
 		}
 		met, err := eval.Score(y, res.Prob, res.Threshold)
 		if errors.Is(err, eval.ErrOneClass) {
@@ -150,6 +190,26 @@ func scoreFile(p *bundle.Predictor, raw []byte) (*scored, error) {
 		res.Metrics = &met
 	}
 	return res, nil
+}
+
+// maxListed bounds the problems listed in one message.
+const maxListed = 20
+
+// listProblems joins the first maxListed problems with sep, and counts the
+// rest.
+func listProblems(problems []error, sep string) string {
+	var b strings.Builder
+	for i, p := range problems {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if i == maxListed {
+			fmt.Fprintf(&b, "... and %d more", len(problems)-maxListed)
+			break
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
 }
 
 // layout decides from the first line whether the file carries the target
@@ -181,7 +241,8 @@ func layout(raw []byte, s *bundle.Schema) (withTarget bool, err error) {
 }
 
 // Write writes one line per scored row, in input order: CSV with a header
-// (row,probability,label) or JSON lines.
+// (row,probability,label) or JSON lines. row is the 1-based data row of
+// the input file.
 func (r *scored) Write(w io.Writer, format string) error {
 	var buf []byte
 	if format == "csv" {
@@ -190,13 +251,17 @@ func (r *scored) Write(w io.Writer, format string) error {
 		}
 	}
 	for i, p := range r.Prob {
+		row := i + 1
+		if i < len(r.Rows) {
+			row = r.Rows[i]
+		}
 		label := 0
 		if p >= r.Threshold {
 			label = 1
 		}
 		buf = buf[:0]
 		if format == "csv" {
-			buf = strconv.AppendInt(buf, int64(i+1), 10)
+			buf = strconv.AppendInt(buf, int64(row), 10)
 			buf = append(buf, ',')
 			buf = strconv.AppendFloat(buf, p, 'g', -1, 64)
 			buf = append(buf, ',')
@@ -207,7 +272,7 @@ func (r *scored) Write(w io.Writer, format string) error {
 				Row         int     `json:"row"`
 				Probability float64 `json:"probability"`
 				Label       int     `json:"label"`
-			}{i + 1, p, label})
+			}{row, p, label})
 			buf = append(append(buf, line...), '\n')
 		}
 		if _, err := w.Write(buf); err != nil {

@@ -138,6 +138,22 @@ func TestTrainThenPredict(t *testing.T) {
 	// Bad input.
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte("age,sex,cp,trestbps,chol,fbs,restecg,thalach,exang,oldpeak,slope,ca,thal\n63,1,1,145,233,1,2,150,0,2.3,3,0,6\n67,1,4,160,286,0,2,108,1,1.5,2,3,9\n"), 0o644)
+	// Every row outside the schema is listed; --skip-invalid scores the
+	// others and keeps their row numbers.
+	twoBad := filepath.Join(t.TempDir(), "two-bad.csv")
+	os.WriteFile(twoBad, []byte("age,sex,cp,trestbps,chol,fbs,restecg,thalach,exang,oldpeak,slope,ca,thal\n67,1,4,160,286,0,2,108,1,1.5,2,3,9\n63,1,1,145,233,1,2,150,0,2.3,3,0,6\n63,1,5,145,233,1,2,150,0,2.3,3,0,6\n"), 0o644)
+	code, _, errs = steward(t, dir, "predict", "--model", "heart", "--data", twoBad)
+	if code != ExitUsage || !strings.Contains(errs, "rows outside the model's schema: 2 of 3") ||
+		!strings.Contains(errs, `row 1, field "thal": expected one of 3, 6, 7, or missing, got 9`) || !strings.Contains(errs, `row 3, field "cp"`) {
+		t.Errorf("two bad rows: exit %d, stderr:\n%s", code, errs)
+	}
+	code, out, errs = steward(t, dir, "predict", "--model", "heart", "--data", twoBad, "--skip-invalid")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != ExitOK || len(lines) != 2 || !strings.HasPrefix(lines[1], "2,") {
+		t.Errorf("--skip-invalid: exit %d, output:\n%s", code, out)
+	}
+	if !strings.Contains(errs, "skipped rows outside the schema of heart:1: 2 of 3") || !strings.Contains(errs, `row 3, field "cp"`) || !strings.Contains(errs, "scored 1 rows") {
+		t.Errorf("--skip-invalid stderr:\n%s", errs)
+	}
 	short := filepath.Join(t.TempDir(), "short.csv")
 	os.WriteFile(short, []byte("63,1,1,145\n"), 0o644)
 	for _, tc := range []struct {
