@@ -9,9 +9,11 @@ import (
 	"math"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stewardml/steward/internal/apikeys"
@@ -77,7 +79,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	gw := gateway.New(gateway.Config{Keys: apikeys.NewChecker(keys, 5*time.Second), Logger: logger, Now: a.Now})
-	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
+	gw.Mount("/v1", s.APIGateway, gateway.Function("predict")) // /v1 and /v1/...: JSON answers, never the dashboard
 	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
 	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))
 	approvals, stopWorkflow, err := serveWorkflow(ctx, e, a, gw, logger)
@@ -130,7 +132,25 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go s.Models.Run(runCtx)
+	served := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-served:
+			return
+		}
+		fmt.Fprintf(e.Stdout, "steward serve: stopping; finishing the requests in flight (up to %s; Ctrl-C again to stop waiting)\n", *grace)
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(again)
+		select {
+		case <-again:
+			gw.StopWaiting()
+		case <-served:
+		}
+	}()
 	serveErr := gw.Serve(ctx, ln, *grace)
+	close(served)
 	stop()
 	// The server has stopped and every request in flight has finished:
 	// write what the capture buffer still holds.

@@ -118,7 +118,7 @@ type decoder struct {
 	fs    *FeatureSet
 	lim   Limits
 	probs problems
-	seen  []bool
+	seen  []uint8 // per feature of the current instance: 0 unseen, 1 seen, 2 repeat reported
 }
 
 // top parses the whole body. It returns false on a syntax error.
@@ -163,7 +163,7 @@ func (d *decoder) top() (PredictInput, bool) {
 		switch string(key) {
 		case "instances":
 			if sawInstances {
-				d.probs.add(-1, "instances", "the field once", "it twice")
+				d.probs.add(-1, "instances", "the field once", "it more than once")
 				if !s.skip(0) {
 					return in, false
 				}
@@ -175,7 +175,7 @@ func (d *decoder) top() (PredictInput, bool) {
 			}
 		case "explain":
 			if sawExplain {
-				d.probs.add(-1, "explain", "the field once", "it twice")
+				d.probs.add(-1, "explain", "the field once", "it more than once")
 			}
 			sawExplain = true
 			kind, raw, ok := s.value(0)
@@ -238,7 +238,7 @@ func (d *decoder) instances(in *PredictInput) bool {
 	s.pos++
 	nf := d.fs.Len()
 	if cap(d.seen) < nf {
-		d.seen = make([]bool, nf)
+		d.seen = make([]uint8, nf)
 	}
 	d.seen = d.seen[:nf]
 	n := 0
@@ -339,13 +339,16 @@ func (d *decoder) instance(i int, row []float64) bool {
 				if !s.skip(2) {
 					return false
 				}
-			case d.seen[j]:
-				d.probs.add(i, d.fs.Features[j].Name, "the feature once", "it twice")
+			case d.seen[j] != 0:
+				if d.seen[j] == 1 { // one problem however many repeats
+					d.probs.add(i, d.fs.Features[j].Name, "the feature once", "it more than once")
+					d.seen[j] = 2
+				}
 				if !s.skip(2) {
 					return false
 				}
 			default:
-				d.seen[j] = true
+				d.seen[j] = 1
 				if !d.feature(i, j, row) {
 					return false
 				}
@@ -368,8 +371,8 @@ func (d *decoder) instance(i int, row []float64) bool {
 			s.ws()
 		}
 	}
-	for j, ok := range d.seen {
-		if !ok {
+	for j, st := range d.seen {
+		if st == 0 {
 			d.probs.add(i, d.fs.Features[j].Name, d.fs.expected[j], "nothing (the feature is missing)")
 		}
 	}

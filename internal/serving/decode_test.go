@@ -88,6 +88,8 @@ func TestDecodePredictListsEveryProblem(t *testing.T) {
 		{"missing feature", `{"instances": [` + row(func(m map[string]any) { delete(m, "chol") }) + `]}`, Limits{}, 422, []wantProblem{{0, "chol", "number in [50, 1000]"}}},
 		{"unknown feature", `{"instances": [` + row(func(m map[string]any) { m["cholesterol"] = 200 }) + `]}`, Limits{}, 422, []wantProblem{{0, "cholesterol", "one of the model's features"}}},
 		{"duplicate feature", `{"instances": [{"age": 1, ` + heartRow[1:] + `]}`, Limits{}, 422, []wantProblem{{0, "age", "once"}}},
+		{"feature four times", `{"instances": [{"age": 1, "age": 2, "age": 3, ` + heartRow[1:] + `]}`, Limits{}, 422, []wantProblem{{0, "age", "once"}}},
+		{"long unknown feature", `{"instances": [` + row(func(m map[string]any) { m[strings.Repeat("k", 5000)] = 1 }) + `]}`, Limits{}, 422, []wantProblem{{0, strings.Repeat("k", 64) + "…", "one of the model's features"}}},
 		{"string for number", `{"instances": [` + row(func(m map[string]any) { m["age"] = "old" }) + `]}`, Limits{}, 422, []wantProblem{{0, "age", "number in [0, 120]"}}},
 		{"number in a string", `{"instances": [` + row(func(m map[string]any) { m["age"] = "63" }) + `]}`, Limits{}, 422, []wantProblem{{0, "age", "number"}}},
 		{"bool for number", `{"instances": [` + row(func(m map[string]any) { m["chol"] = true }) + `]}`, Limits{}, 422, []wantProblem{{0, "chol", "number"}}},

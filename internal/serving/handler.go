@@ -26,7 +26,10 @@ type Request struct {
 	// Query holds the query parameters, each with every value given.
 	Query       map[string][]string
 	ContentType string
-	Body        []byte
+	// ContentEncoding is the Content-Encoding header; bodies are taken
+	// as sent, so anything but identity is refused.
+	ContentEncoding string
+	Body            []byte
 	// RequestID identifies the request in captures, logs and error bodies.
 	RequestID string
 }
@@ -242,6 +245,11 @@ func (h *Handler) checkBody(r *Request) *RequestError {
 				Expected: "at most " + strconv.Itoa(h.cfg.MaxBodyBytes) + " bytes",
 				Got:      strconv.Itoa(len(r.Body)) + " bytes"}}, Total: 1}
 	}
+	if ce := strings.TrimSpace(r.ContentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
+			Message:  "the request body must not be compressed",
+			Problems: []Problem{{Instance: -1, Field: "Content-Encoding", Expected: "no Content-Encoding (identity)", Got: strconv.Quote(clip(ce, 100))}}, Total: 1}
+	}
 	if !isJSON(r.ContentType) {
 		got := "no Content-Type"
 		if r.ContentType != "" {
@@ -249,7 +257,7 @@ func (h *Handler) checkBody(r *Request) *RequestError {
 		}
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
 			Message:  "the request body must be JSON",
-			Problems: []Problem{{Instance: -1, Field: "Content-Type", Expected: ContentTypeJSON, Got: got}}, Total: 1}
+			Problems: []Problem{{Instance: -1, Field: "Content-Type", Expected: ContentTypeJSON + " (with no charset, or charset=utf-8)", Got: got}}, Total: 1}
 	}
 	return nil
 }
@@ -296,8 +304,8 @@ func (h *Handler) parseQuery(q map[string][]string) (selector, *RequestError) {
 				}
 				sel.version = n
 			} else {
-				if !validName(v) {
-					probs.add(-1, "alias", "an alias name (letters, digits, '-', '_', '.')", describe("string", []byte(v)))
+				if !validAlias(v) {
+					probs.add(-1, "alias", "an alias name: 1-40 of a-z 0-9 _ -, starting with a letter", describe("string", []byte(v)))
 					continue
 				}
 				sel.alias = v
@@ -323,7 +331,7 @@ func (h *Handler) parseQuery(q map[string][]string) (selector, *RequestError) {
 func (h *Handler) predict(ctx context.Context, r *Request, name string, o *Observation, start time.Time) *Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
-			Message: "no model named " + strconv.Quote(clip(name, 64))})
+			Message: "no model named " + strconv.Quote(clip(name, 64)) + nameRule})
 	}
 	sel, qerr := h.parseQuery(r.Query)
 	if qerr != nil {
@@ -478,7 +486,7 @@ func (h *Handler) listModels(ctx context.Context, r *Request) *Response {
 func (h *Handler) describeModel(ctx context.Context, r *Request, name string) *Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
-			Message: "no model named " + strconv.Quote(clip(name, 64))})
+			Message: "no model named " + strconv.Quote(clip(name, 64)) + nameRule})
 	}
 	if len(r.Query) > 0 {
 		return h.fail(r, h.noQuery(r.Query))
@@ -611,7 +619,7 @@ func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (UUID, int
 				switch k {
 				case "id":
 					if sawID {
-						probs.add(-1, "id", "the field once", "it twice")
+						probs.add(-1, "id", "the field once", "it more than once")
 						break
 					}
 					sawID = true
@@ -628,7 +636,7 @@ func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (UUID, int
 					}
 				case "label":
 					if sawLabel {
-						probs.add(-1, "label", "the field once", "it twice")
+						probs.add(-1, "label", "the field once", "it more than once")
 						break
 					}
 					sawLabel = true

@@ -176,6 +176,8 @@ func TestBadRequestsAnswer4xxWithUsefulBodies(t *testing.T) {
 		{"version twice", "POST", "/v1/models/heart/predict?version=1&version=2", "application/json", `{}`, 400, CodeInvalidQuery, "version"},
 		{"version and alias", "POST", "/v1/models/heart/predict?version=1&alias=champion", "application/json", `{}`, 400, CodeInvalidQuery, "version"},
 		{"bad alias", "POST", "/v1/models/heart/predict?alias=a/b", "application/json", `{}`, 400, CodeInvalidQuery, "alias"},
+		{"alias that cannot exist", "POST", "/v1/models/heart/predict?alias=Champion", "application/json", `{}`, 400, CodeInvalidQuery, "alias"},
+		{"alias too long", "POST", "/v1/models/heart/predict?alias=" + strings.Repeat("a", 41), "application/json", `{}`, 400, CodeInvalidQuery, "alias"},
 		{"unknown parameter", "POST", "/v1/models/heart/predict?verison=1", "application/json", `{}`, 400, CodeInvalidQuery, "verison"},
 		{"unknown model", "POST", "/v1/models/lungs/predict", "application/json", `{"instances":[` + heartRow + `]}`, 404, CodeNotFound, ""},
 		{"bad model name", "POST", "/v1/models/..%2f/predict", "application/json", `{}`, 404, CodeNotFound, ""},
@@ -355,5 +357,21 @@ func TestCaptureSampling(t *testing.T) {
 	c := env.sink.caps[0]
 	if c.IDs[0].String() != pr.Predictions[0].ID || c.IDs[1].String() != pr.Predictions[2].ID || len(c.Rows) != 26 {
 		t.Errorf("sampled %v, want predictions 0 and 2", c.IDs)
+	}
+}
+
+func TestCompressedBodiesAreRefused(t *testing.T) {
+	env := newTestEnv(t, DefaultConfig())
+	for _, ce := range []string{"gzip", "br", " deflate"} {
+		r := env.h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json",
+			ContentEncoding: ce, Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
+		if r.Status != 415 || !strings.Contains(string(r.Body), `"field":"Content-Encoding"`) {
+			t.Errorf("Content-Encoding %q: %d %s", ce, r.Status, r.Body)
+		}
+	}
+	r := env.h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json",
+		ContentEncoding: "identity", Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
+	if r.Status != 200 {
+		t.Errorf("Content-Encoding identity: %d %s", r.Status, r.Body)
 	}
 }

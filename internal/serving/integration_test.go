@@ -114,6 +114,17 @@ func TestServesARegisteredBundle(t *testing.T) {
 	if len(d.Versions) != 2 || d.Versions[0].Version != v2 || d.Aliases["champion"] != v2 || d.Versions[0].Metrics["cv_roc_auc"] == 0 || len(d.Features) != 13 {
 		t.Errorf("detail = %s", gr.Body)
 	}
+	// Not-found answers say what is missing.
+	for _, tt := range []struct{ path, says string }{
+		{"/v1/models/lungs/predict", `no model named \"lungs\"`},
+		{"/v1/models/heart/predict?alias=shadow", `model \"heart\" has no alias \"shadow\" set (set: challenger, champion; or pass ?version=N)`},
+		{"/v1/models/Heart/predict", `no model named \"Heart\" (model names are 1-64 of a-z 0-9 . _ -`},
+	} {
+		r, _ := post(tt.path, `{"instances":[`+servingtest.Row+`]}`)
+		if r.Status != 404 || !strings.Contains(string(r.Body), tt.says) {
+			t.Errorf("%s: %d %s, want 404 saying %s", tt.path, r.Status, r.Body, tt.says)
+		}
+	}
 	gr = h.Serve(ctx, &serving.Request{Method: "GET", Path: "/v1/models"})
 	if gr.Status != 200 || !strings.Contains(string(gr.Body), `"name":"heart"`) {
 		t.Errorf("GET /v1/models = %d %s", gr.Status, gr.Body)

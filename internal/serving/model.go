@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stewardml/steward/internal/registry"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -206,22 +208,16 @@ type Catalog interface {
 	Describe(ctx context.Context, name string) (ModelDetail, error)
 }
 
-// validName reports whether s can be a model or alias name: 1 to 64
-// characters of letters, digits, '-', '_' and '.', not starting with '.'.
-// Anything else cannot be registered, so it is answered 404 without a
-// look-up (and never reaches a storage key).
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 || s[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
+// validName reports whether s can be a model name, by the registry's
+// rule. Anything else cannot be registered, so it is answered 404 without
+// a look-up (and never reaches a storage key).
+func validName(s string) bool { return registry.ValidateModelName(s) == nil }
+
+// nameRule is appended to the 404 of a name that cannot exist.
+const nameRule = " (model names are 1-64 of a-z 0-9 . _ -, starting with a letter or digit)"
+
+// validAlias reports whether s can be an alias name, by the registry's rule.
+func validAlias(s string) bool { return registry.ValidateAliasName(s) == nil }
 
 // notFoundf returns an error wrapping ErrNotFound.
 func notFoundf(format string, args ...any) error {

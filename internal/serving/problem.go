@@ -160,12 +160,24 @@ type problems struct {
 	limit int
 }
 
+// A field name longer than maxFieldName (a client's unknown key) is cut
+// at a character boundary and marked with an ellipsis.
 func (p *problems) add(instance int, field, expected, got string) {
 	p.total++
 	if len(p.list) < p.limit {
+		if len(field) > maxFieldName {
+			cut := maxFieldName
+			for cut > 0 && !utf8.RuneStart(field[cut]) {
+				cut--
+			}
+			field = field[:cut] + "…"
+		}
 		p.list = append(p.list, Problem{Instance: instance, Field: field, Expected: expected, Got: got})
 	}
 }
+
+// maxFieldName bounds the field names echoed in problems.
+const maxFieldName = 64
 
 // describe renders client input for Problem.Got: short, printable, quoted.
 func describe(kind string, raw []byte) string {

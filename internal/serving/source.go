@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/registry"
@@ -19,6 +20,7 @@ type RegistryReader interface {
 	Versions(ctx context.Context, model string) ([]registry.Version, error)
 	Version(ctx context.Context, model string, n int) (registry.Version, error)
 	Alias(ctx context.Context, model, alias string) (registry.Alias, error)
+	Aliases(ctx context.Context, model string) ([]registry.Alias, error)
 }
 
 // ArtifactGetter reads bundles; store.ArtifactStore satisfies it.
@@ -57,9 +59,32 @@ func (s *RegistrySource) Resolve(ctx context.Context, name, alias string) (int, 
 		return 0, registryErr(err, "model %q alias %q", name, alias)
 	}
 	if a.Version == 0 {
-		return 0, notFoundf("model %q has no %s (train it, or pass ?version=N)", name, alias)
+		return 0, s.unset(ctx, name, alias)
 	}
 	return a.Version, nil
+}
+
+// unset explains an alias that points nowhere: the model does not exist,
+// or it does and the alias is not set (naming the ones that are).
+func (s *RegistrySource) unset(ctx context.Context, name, alias string) error {
+	if _, err := s.Registry.Model(ctx, name); err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return notFoundf("no model named %q", name)
+		}
+		return registryErr(err, "model %q", name)
+	}
+	var set []string
+	if as, err := s.Registry.Aliases(ctx, name); err == nil {
+		for _, a := range as {
+			if a.Version > 0 {
+				set = append(set, a.Name)
+			}
+		}
+	}
+	if len(set) == 0 {
+		return notFoundf("model %q has no alias %q set, and no other (train it, or pass ?version=N)", name, alias)
+	}
+	return notFoundf("model %q has no alias %q set (set: %s; or pass ?version=N)", name, alias, strings.Join(set, ", "))
 }
 
 // Load reads version's bundle and opens its predictor.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,6 +90,8 @@ type Gateway struct {
 	routes      []route // longest prefix first
 	lastTime    atomic.Pointer[formattedTime]
 	lastIP      atomic.Pointer[formattedIP]
+	force       chan struct{} // closed by StopWaiting
+	forceOnce   sync.Once
 }
 
 // New returns a gateway with no routes.
@@ -105,7 +108,7 @@ func New(cfg Config) *Gateway {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Gateway{cfg: cfg, stagePrefix: "/" + cfg.Stage}
+	return &Gateway{cfg: cfg, stagePrefix: "/" + cfg.Stage, force: make(chan struct{})}
 }
 
 // Mount routes requests whose path is prefix, or starts with prefix when
@@ -235,7 +238,18 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		message(out, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
 		return
 	}
-	ev := g.event(req, src, body, reqID, keyID, start)
+	var query url.Values
+	if req.rawQuery != "" {
+		// A malformed pair is refused, not dropped: dropping ?version=2;x
+		// would serve the default model to a client that asked for another.
+		q, err := url.ParseQuery(req.rawQuery)
+		if err != nil {
+			message(out, http.StatusBadRequest, "Malformed query string: "+err.Error(), "BadRequestException")
+			return
+		}
+		query = q
+	}
+	ev := g.event(req, src, body, query, reqID, keyID, start)
 	ctx := lambdacontext.NewContext(req.ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       reqID,
 		InvokedFunctionArn: rt.arn,
@@ -284,7 +298,7 @@ func (g *Gateway) call(ctx context.Context, h Handler, ev events.APIGatewayProxy
 }
 
 // event builds the REST API proxy event of a request.
-func (g *Gateway) event(r *request, src source, body []byte, reqID, keyID string, start time.Time) events.APIGatewayProxyRequest {
+func (g *Gateway) event(r *request, src source, body []byte, q url.Values, reqID, keyID string, start time.Time) events.APIGatewayProxyRequest {
 	n := src.headerCount() + 1
 	ev := events.APIGatewayProxyRequest{
 		Resource:          "/{proxy+}",
@@ -319,8 +333,7 @@ func (g *Gateway) event(r *request, src source, body []byte, reqID, keyID string
 		ev.Headers["Host"] = r.host
 		ev.MultiValueHeaders["Host"] = []string{r.host}
 	}
-	if r.rawQuery != "" {
-		q, _ := url.ParseQuery(r.rawQuery) // as url.URL.Query: malformed pairs are dropped
+	if len(q) > 0 {
 		ev.MultiValueQueryStringParameters = q
 		ev.QueryStringParameters = make(map[string]string, len(q))
 		for k, vs := range q {
@@ -401,7 +414,10 @@ func message(out sink, status int, msg, errorType string) {
 	if errorType != "" {
 		out.set("X-Amzn-Errortype", errorType)
 	}
-	out.write(status, `{"message":`+strconv.Quote(msg)+`}`)
+	b, _ := json.Marshal(struct {
+		Message string `json:"message"`
+	}{msg}) // a string always marshals
+	out.write(status, string(b))
 }
 
 // newRequestID returns a random UUID (version 4), as API Gateway's request

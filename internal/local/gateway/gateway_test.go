@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -415,4 +417,130 @@ func TestResponseHeadersReachTheClient(t *testing.T) {
 			t.Errorf("%s: body %q, want none", s.name, b)
 		}
 	}
+}
+
+func TestMalformedQueryIsRefusedNotDropped(t *testing.T) {
+	g := New(Config{Keys: keys{}})
+	var called atomic.Int32
+	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		called.Add(1)
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}))
+	for _, s := range senders(t, g) {
+		for _, q := range []string{"version=2;x", "version=%zz", "alias=chal%zzlenger", "version=2&version=%zz"} {
+			resp := s.send(t, newRequest("POST", "/v1/models/heart/predict?"+q, "good", "{}"))
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 400 || !strings.HasPrefix(string(b), `{"message":"Malformed query string: `) {
+				t.Errorf("%s ?%s: %d %s", s.name, q, resp.StatusCode, b)
+			}
+		}
+	}
+	if n := called.Load(); n != 0 {
+		t.Errorf("the handler ran %d times for malformed queries", n)
+	}
+}
+
+func TestServeReturnsWhenStoppedBeforeItStarts(t *testing.T) {
+	for i := range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // ended before fasthttp registers the listener
+		done := make(chan error, 1)
+		go func() { done <- New(Config{}).Serve(ctx, ln, 5*time.Second) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: Serve = %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Serve still running 5 s after its context ended", i)
+		}
+	}
+}
+
+func TestStopWaitingAbandonsAStalledUpload(t *testing.T) {
+	g := New(Config{})
+	g.Mount("/", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx, ln, time.Minute) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Promise 500 bytes, send 13, and stall.
+	io.WriteString(c, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"instances\":")
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Serve returned while a request was still uploading, before the grace period or StopWaiting")
+	case <-time.After(300 * time.Millisecond):
+	}
+	start := time.Now()
+	g.StopWaiting()
+	g.StopWaiting() // twice is fine
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v, want nil", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Serve took %v after StopWaiting", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still waiting 10 s after StopWaiting")
+	}
+}
+
+func TestConnectionErrorsDoNotLogTheKey(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	g := New(Config{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	g.Mount("/", echo("root"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Serve(ctx, ln, 5*time.Second) }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /a b c HTTP/1.1\r\nHost: x\r\nx-api-key: stw_secretsecret\r\nContent-Length: abc\r\n\r\n")
+	b, _ := io.ReadAll(c)
+	c.Close()
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(string(b), " 400 ") {
+		t.Errorf("malformed request answered %q", b)
+	}
+	if strings.Contains(logs.String(), "stw_secret") {
+		t.Errorf("the log holds the API key:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // Serve answers on ln until ctx is done, then shuts down gracefully:
-// it stops accepting, waits up to grace for requests in flight, and
-// returns. It returns nil after a graceful shutdown.
+// it stops accepting, waits up to grace (or until StopWaiting) for
+// requests in flight, and returns nil. Requests still unfinished then
+// (a client stalled mid-upload) are abandoned unanswered, with a warning
+// in the log: none of them was acknowledged.
 //
 // The server is fasthttp rather than net/http: under many keep-alive
 // connections on a small machine, net/http's per-request work (a
@@ -37,6 +39,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duratio
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
+		SecureErrorLogMessage:        true, // never log a request's headers (its API key) or body
 		Logger:                       fastLogger{g.cfg.Logger},
 	}
 	errc := make(chan error, 1)
@@ -51,14 +54,34 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duratio
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.ShutdownWithContext(sctx); err != nil {
-		return fmt.Errorf("gateway: shutdown: %w", err)
+	go func() {
+		select {
+		case <-g.force:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	shutErr := srv.ShutdownWithContext(sctx)
+	// Shutdown closes the listeners Serve has registered; one it has not
+	// registered yet (ctx ended at once) is closed here, so that Serve's
+	// accept loop ends either way.
+	_ = ln.Close()
+	if shutErr != nil {
+		if !errors.Is(shutErr, context.DeadlineExceeded) && !errors.Is(shutErr, context.Canceled) {
+			return fmt.Errorf("gateway: shutdown: %w", shutErr)
+		}
+		g.cfg.Logger.Warn("gateway: stopped waiting for requests in flight; the unfinished ones are abandoned unanswered", "grace", grace)
 	}
 	if err := <-errc; err != nil {
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
 	return nil
 }
+
+// StopWaiting ends the grace period of a Serve that is shutting down (a
+// second Ctrl-C): requests still in flight are abandoned. It is safe to
+// call more than once, and before Serve.
+func (g *Gateway) StopWaiting() { g.forceOnce.Do(func() { close(g.force) }) }
 
 // serveFast answers one fasthttp request.
 func (g *Gateway) serveFast(base context.Context, c *fasthttp.RequestCtx) {

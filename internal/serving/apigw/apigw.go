@@ -55,12 +55,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) 
 		body = b
 	}
 	r := serving.Request{
-		Method:      ev.HTTPMethod,
-		Path:        ev.Path,
-		Query:       query(ev),
-		ContentType: header(ev, "Content-Type"),
-		Body:        body,
-		RequestID:   reqID,
+		Method:          ev.HTTPMethod,
+		Path:            ev.Path,
+		Query:           query(ev),
+		ContentType:     header(ev, "Content-Type"),
+		ContentEncoding: header(ev, "Content-Encoding"),
+		Body:            body,
+		RequestID:       reqID,
 	}
 	out := h.serve.Serve(ctx, &r)
 	resp = events.APIGatewayProxyResponse{
