@@ -78,7 +78,10 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	gw := gateway.New(gateway.Config{Keys: apikeys.NewChecker(keys, 5*time.Second), Logger: logger, Now: a.Now})
+	gw := gateway.New(gateway.Config{Keys: apikeys.NewChecker(keys, 5*time.Second), Logger: logger, Now: a.Now,
+		Observe: func(status int, d time.Duration) {
+			s.Metrics.Observe(&serving.Observation{Route: serving.RouteGateway, Status: status, Latency: d})
+		}})
 	gw.Mount("/v1", s.APIGateway, gateway.Function("predict")) // /v1 and /v1/...: JSON answers, never the dashboard
 	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
 	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))

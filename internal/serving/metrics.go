@@ -20,6 +20,10 @@ const (
 	RouteHealth   = "/health"
 	RouteMetrics  = "/metrics"
 	RouteOther    = "other"
+	// RouteGateway labels the answers the local gateway gives itself: a
+	// refused API key, a body over its limit, a malformed request, a
+	// handler that failed.
+	RouteGateway = "gateway"
 )
 
 // Observation is what one request contributes to the metrics.

@@ -61,6 +61,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observe, when set, is told of every answer the gateway gives itself
+	// rather than a handler (a refused key, a body over the limit, a
+	// malformed request, a handler that failed), so that request metrics
+	// and alarms count them as API Gateway's metrics do.
+	Observe func(status int, latency time.Duration)
 }
 
 // MountOption changes how a route is mounted.
@@ -208,34 +213,34 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 	out.set("X-Amzn-Requestid", reqID)
 	rt, ok := g.match(req.path)
 	if !ok {
-		message(out, http.StatusNotFound, "Not Found", "")
+		g.answer(out, start, http.StatusNotFound, "Not Found", "")
 		return
 	}
 	var keyID string
 	if !rt.public && g.cfg.Keys != nil {
 		if req.apiKey == "" {
-			message(out, http.StatusForbidden, "Forbidden", "ForbiddenException")
+			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
 		id, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
 		if err != nil {
 			g.cfg.Logger.Error("gateway: cannot check the API key", "requestId", reqID, "err", err)
-			message(out, http.StatusServiceUnavailable, "Service Unavailable", "")
+			g.answer(out, start, http.StatusServiceUnavailable, "Service Unavailable", "")
 			return
 		}
 		if !ok {
-			message(out, http.StatusForbidden, "Forbidden", "ForbiddenException")
+			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
 		keyID = id
 	}
 	body, err := src.body(g.cfg.MaxBodyBytes)
 	if err != nil {
-		message(out, http.StatusBadRequest, "Could not read the request body", "BadRequestException")
+		g.answer(out, start, http.StatusBadRequest, "Could not read the request body", "BadRequestException")
 		return
 	}
 	if int64(len(body)) > g.cfg.MaxBodyBytes {
-		message(out, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
+		g.answer(out, start, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
 		return
 	}
 	var query url.Values
@@ -244,7 +249,7 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		// would serve the default model to a client that asked for another.
 		q, err := url.ParseQuery(req.rawQuery)
 		if err != nil {
-			message(out, http.StatusBadRequest, "Malformed query string: "+err.Error(), "BadRequestException")
+			g.answer(out, start, http.StatusBadRequest, "Malformed query string: "+err.Error(), "BadRequestException")
 			return
 		}
 		query = q
@@ -257,12 +262,12 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 	resp, herr := g.call(ctx, rt.h, ev)
 	if herr != nil {
 		g.cfg.Logger.Error("gateway: handler failed", "requestId", reqID, "path", req.path, "err", herr)
-		message(out, http.StatusBadGateway, "Internal server error", "")
+		g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
 	if resp.StatusCode < 100 || resp.StatusCode > 599 {
 		g.cfg.Logger.Error("gateway: malformed handler response", "requestId", reqID, "status", resp.StatusCode)
-		message(out, http.StatusBadGateway, "Internal server error", "")
+		g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
 	outBody := resp.Body
@@ -270,7 +275,7 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
 			g.cfg.Logger.Error("gateway: handler response is not base64", "requestId", reqID, "err", err)
-			message(out, http.StatusBadGateway, "Internal server error", "")
+			g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
 			return
 		}
 		outBody = string(b)
@@ -406,6 +411,20 @@ func sourceIP(remote string) string {
 		return remote
 	}
 	return host
+}
+
+// answer writes an answer the gateway gives itself (not a handler's) and
+// reports it to Config.Observe; start is when the request began, zero
+// when unknown (the latency is then reported as 0).
+func (g *Gateway) answer(out sink, start time.Time, status int, msg, errorType string) {
+	message(out, status, msg, errorType)
+	if g.cfg.Observe != nil {
+		var d time.Duration
+		if !start.IsZero() {
+			d = g.cfg.Now().Sub(start)
+		}
+		g.cfg.Observe(status, d)
+	}
 }
 
 // message writes an API Gateway style answer: {"message": "..."}.

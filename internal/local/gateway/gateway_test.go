@@ -544,3 +544,33 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestObserveCountsTheGatewaysOwnAnswers(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]int{}
+	g := New(Config{Keys: keys{}, Observe: func(status int, d time.Duration) {
+		mu.Lock()
+		seen[status]++
+		mu.Unlock()
+	}})
+	g.Mount("/ok", echo("ok"))
+	g.Mount("/fail", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{}, errors.New("boom")
+	}))
+	for _, s := range senders(t, g) {
+		for _, tc := range []struct {
+			path, key string
+			status    int
+		}{{"/ok", "good", 200}, {"/ok", "", 403}, {"/ok", "bad", 403}, {"/fail", "good", 502}, {"/nowhere", "good", 404}} {
+			if resp := s.send(t, newRequest("GET", tc.path, tc.key, "")); resp.StatusCode != tc.status {
+				t.Errorf("%s %s: %d, want %d", s.name, tc.path, resp.StatusCode, tc.status)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Two senders; the handler's own 200s are the handler's to count.
+	if want := map[int]int{403: 4, 502: 2, 404: 2}; len(seen) != len(want) || seen[403] != 4 || seen[502] != 2 || seen[404] != 2 {
+		t.Errorf("observed %v, want %v", seen, want)
+	}
+}

@@ -90,7 +90,7 @@ func (g *Gateway) serveFast(base context.Context, c *fasthttp.RequestCtx) {
 	if err != nil {
 		out := (*fastSide)(c)
 		out.set("X-Amzn-Requestid", newRequestID())
-		message(out, http.StatusBadRequest, "Bad Request", "BadRequestException")
+		g.answer(out, time.Time{}, http.StatusBadRequest, "Bad Request", "BadRequestException")
 		return
 	}
 	req := request{
@@ -136,11 +136,11 @@ func (g *Gateway) serveError(c *fasthttp.RequestCtx, err error) {
 	var te interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		message(out, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
+		g.answer(out, time.Time{}, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
 	case errors.As(err, &te) && te.Timeout():
-		message(out, http.StatusRequestTimeout, "Request Timeout", "")
+		g.answer(out, time.Time{}, http.StatusRequestTimeout, "Request Timeout", "")
 	default:
-		message(out, http.StatusBadRequest, "Bad Request", "BadRequestException")
+		g.answer(out, time.Time{}, http.StatusBadRequest, "Bad Request", "BadRequestException")
 	}
 }
 
