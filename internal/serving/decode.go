@@ -153,7 +153,7 @@ func (d *decoder) top() (PredictInput, bool) {
 			s.pos++
 			break
 		}
-		key, ok := s.str()
+		key, ok := s.key()
 		if !ok {
 			return in, false
 		}
@@ -317,7 +317,7 @@ func (d *decoder) instance(i int, row []float64) bool {
 		s.pos++
 	} else {
 		for {
-			key, ok := s.str()
+			key, ok := s.key()
 			if !ok {
 				return false
 			}
@@ -533,6 +533,17 @@ func (s *scanner) colon() bool {
 
 // str reads a string and returns its decoded bytes. Without escapes they
 // alias data; otherwise they alias s.scratch until the next call.
+// key reads an object's field name: a string, with its own message when
+// something else stands there (a trailing comma, a single quote).
+func (s *scanner) key() ([]byte, bool) {
+	s.ws()
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		s.fail("a field name in double quotes", s.charAt())
+		return nil, false
+	}
+	return s.str()
+}
+
 func (s *scanner) str() ([]byte, bool) {
 	s.ws()
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
@@ -783,7 +794,7 @@ func (s *scanner) skip(depth int) bool {
 	}
 	for {
 		if c == '{' {
-			if _, ok := s.str(); !ok {
+			if _, ok := s.key(); !ok {
 				return false
 			}
 			if !s.colon() {

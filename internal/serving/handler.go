@@ -151,13 +151,13 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 	case p == "/health":
 		o.Route = RouteHealth
 		if !h.method(r, http.MethodGet) {
-			return h.notAllowed(r, "GET")
+			return h.notAllowed(r, "GET, HEAD")
 		}
 		return h.health()
 	case p == "/metrics" && h.expose != nil:
 		o.Route = RouteMetrics
 		if !h.method(r, http.MethodGet) {
-			return h.notAllowed(r, "GET")
+			return h.notAllowed(r, "GET, HEAD")
 		}
 		return &Response{Status: http.StatusOK, ContentType: ContentTypePrometheus, Body: h.expose.AppendPrometheus(nil)}
 	case p == "/v1/feedback":
@@ -169,7 +169,7 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 	case p == "/v1/models":
 		o.Route = RouteModels
 		if !h.method(r, http.MethodGet) {
-			return h.notAllowed(r, "GET")
+			return h.notAllowed(r, "GET, HEAD")
 		}
 		return h.listModels(ctx, r)
 	case strings.HasPrefix(p, "/v1/models/"):
@@ -188,7 +188,7 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 			}
 			o.Route = RouteModel
 			if !h.method(r, http.MethodGet) {
-				return h.notAllowed(r, "GET")
+				return h.notAllowed(r, "GET, HEAD")
 			}
 			return h.describeModel(ctx, r, name)
 		}
@@ -604,7 +604,7 @@ func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (UUID, int
 			s.pos++
 		} else {
 			for {
-				key, ok := s.str()
+				key, ok := s.key()
 				if !ok {
 					return id, 0, s.syntaxError()
 				}
