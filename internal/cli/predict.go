@@ -251,10 +251,7 @@ func (r *scored) Write(w io.Writer, format string) error {
 		}
 	}
 	for i, p := range r.Prob {
-		row := i + 1
-		if i < len(r.Rows) {
-			row = r.Rows[i]
-		}
+		row := r.Rows[i]
 		label := 0
 		if p >= r.Threshold {
 			label = 1

@@ -63,17 +63,25 @@ func senders(t *testing.T, g *Gateway) []sender {
 	}
 }
 
-// serveOnLoopback starts g.Serve until the test ends and returns a sender
-// to it.
-func serveOnLoopback(t *testing.T, g *Gateway) func(t *testing.T, r *http.Request) *http.Response {
+// startServe runs g.Serve on a new loopback listener; cancel ends its
+// context, and done yields what Serve returned.
+func startServe(t *testing.T, g *Gateway, grace time.Duration) (addr string, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Serve(ctx, ln, 5*time.Second) }()
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(ctx, ln, grace) }()
+	return ln.Addr().String(), cancel, served
+}
+
+// serveOnLoopback starts g.Serve until the test ends and returns a sender
+// to it.
+func serveOnLoopback(t *testing.T, g *Gateway) func(t *testing.T, r *http.Request) *http.Response {
+	t.Helper()
+	addr, cancel, done := startServe(t, g, 5*time.Second)
 	client := &http.Client{Transport: &http.Transport{},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(func() {
@@ -83,7 +91,7 @@ func serveOnLoopback(t *testing.T, g *Gateway) func(t *testing.T, r *http.Reques
 			t.Errorf("Serve = %v, want nil", err)
 		}
 	})
-	base := "http://" + ln.Addr().String()
+	base := "http://" + addr
 	return func(t *testing.T, r *http.Request) *http.Response {
 		t.Helper()
 		out := r.Clone(context.Background())
@@ -326,16 +334,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		finished.Store(true)
 		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "done"}, nil
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- g.Serve(ctx, ln, 5*time.Second) }()
+	addr, cancel, served := startServe(t, g, 5*time.Second)
 	resp := make(chan string, 1)
 	go func() {
-		r, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		r, err := http.Get("http://" + addr + "/slow")
 		if err != nil {
 			resp <- err.Error()
 			return
@@ -355,7 +357,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if !finished.Load() {
 		t.Error("Serve returned before the request finished")
 	}
-	if _, err := http.Get("http://" + ln.Addr().String() + "/slow"); err == nil {
+	if _, err := http.Get("http://" + addr + "/slow"); err == nil {
 		t.Error("server still accepts after shutdown")
 	}
 }
@@ -466,14 +468,8 @@ func TestStopWaitingAbandonsAStalledUpload(t *testing.T) {
 	g.Mount("/", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Serve(ctx, ln, time.Minute) }()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	addr, cancel, done := startServe(t, g, time.Minute)
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,14 +504,8 @@ func TestConnectionErrorsDoNotLogTheKey(t *testing.T) {
 	var mu sync.Mutex
 	g := New(Config{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
 	g.Mount("/", echo("root"))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Serve(ctx, ln, 5*time.Second) }()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	addr, cancel, done := startServe(t, g, 5*time.Second)
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
