@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -116,15 +115,34 @@ func (r *Registry) now() time.Time {
 	return r.Now().UTC()
 }
 
-var (
-	modelName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	aliasName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
-)
+// nameOK reports whether s is 1 to max bytes of a-z, 0-9 and the bytes
+// of extra, starting with a letter (or a digit when digitFirst). It is
+// on the prediction path (every request names a model), so it is a loop
+// rather than a regular expression.
+func nameOK(s string, max int, extra string, digitFirst bool) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= '0' && c <= '9':
+			if i == 0 && !digitFirst {
+				return false
+			}
+		case i > 0 && strings.IndexByte(extra, c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateModelName reports whether name is a valid model name: 1 to 64
 // lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.
 func ValidateModelName(name string) error {
-	if !modelName.MatchString(name) {
+	if !nameOK(name, 64, "._-", true) {
 		return fmt.Errorf("%w: model name %q: want 1-64 of a-z 0-9 . _ -, starting with a letter or digit", ErrInvalid, name)
 	}
 	return nil
@@ -133,7 +151,7 @@ func ValidateModelName(name string) error {
 // ValidateAliasName reports whether name is a valid alias: 1 to 40
 // lowercase letters, digits, '_' or '-', starting with a letter.
 func ValidateAliasName(name string) error {
-	if !aliasName.MatchString(name) {
+	if !nameOK(name, 40, "_-", false) {
 		return fmt.Errorf("%w: alias %q: want 1-40 of a-z 0-9 _ -, starting with a letter", ErrInvalid, name)
 	}
 	return nil
