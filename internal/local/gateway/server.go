@@ -246,7 +246,7 @@ func (s *fastSide) write(status int, body string) {
 		// As net/http does for a response without a Content-Type.
 		c.Response.Header.SetContentType(http.DetectContentType([]byte(body[:min(len(body), 512)])))
 	}
-	// fasthttp sends no body to a HEAD request, only its Content-Length.
+	// fasthttp sends no body to a HEAD request (the handlers give none).
 	c.SetBodyString(body)
 }
 
