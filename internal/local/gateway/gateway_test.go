@@ -510,6 +510,7 @@ func TestConnectionErrorsDoNotLogTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	io.WriteString(c, "GET /a b c HTTP/1.1\r\nHost: x\r\nx-api-key: stw_secretsecret\r\nContent-Length: abc\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second)) // the server closes it after the 400
 	b, _ := io.ReadAll(c)
 	c.Close()
 	cancel()
