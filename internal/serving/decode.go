@@ -531,8 +531,6 @@ func (s *scanner) colon() bool {
 	return true
 }
 
-// str reads a string and returns its decoded bytes. Without escapes they
-// alias data; otherwise they alias s.scratch until the next call.
 // key reads an object's field name: a string, with its own message when
 // something else stands there (a trailing comma, a single quote).
 func (s *scanner) key() ([]byte, bool) {
@@ -544,6 +542,8 @@ func (s *scanner) key() ([]byte, bool) {
 	return s.str()
 }
 
+// str reads a string and returns its decoded bytes. Without escapes they
+// alias data; otherwise they alias s.scratch until the next call.
 func (s *scanner) str() ([]byte, bool) {
 	s.ws()
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {

@@ -160,38 +160,36 @@ type problems struct {
 	limit int
 }
 
-// A field name longer than maxFieldName (a client's unknown key) is cut
-// at a character boundary and marked with an ellipsis.
+// add counts one problem and lists it while under the limit. A field name
+// longer than maxFieldName (a client's unknown key) is shortened.
 func (p *problems) add(instance int, field, expected, got string) {
 	p.total++
 	if len(p.list) < p.limit {
-		if len(field) > maxFieldName {
-			cut := maxFieldName
-			for cut > 0 && !utf8.RuneStart(field[cut]) {
-				cut--
-			}
-			field = field[:cut] + "…"
-		}
-		p.list = append(p.list, Problem{Instance: instance, Field: field, Expected: expected, Got: got})
+		p.list = append(p.list, Problem{Instance: instance, Field: shorten(field, maxFieldName), Expected: expected, Got: got})
 	}
 }
 
 // maxFieldName bounds the field names echoed in problems.
 const maxFieldName = 64
 
+// shorten cuts s to at most max bytes at a character boundary, marking a
+// cut with an ellipsis.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // describe renders client input for Problem.Got: short, printable, quoted.
 func describe(kind string, raw []byte) string {
 	const max = 40
 	if kind == "string" {
-		s := string(raw)
-		if len(s) > max {
-			cut := max
-			for cut > 0 && !utf8.RuneStart(s[cut]) {
-				cut--
-			}
-			s = s[:cut] + "…"
-		}
-		return "string " + strconv.Quote(s)
+		return "string " + strconv.Quote(shorten(string(raw), max))
 	}
 	if len(raw) > max {
 		return kind + " " + string(raw[:max]) + "…"
