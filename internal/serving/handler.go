@@ -194,7 +194,7 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 		}
 	}
 	return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
-		Message: "no route for " + r.Method + " " + clip(r.Path, 200)})
+		Message: "no route for " + r.Method + " " + shorten(r.Path, 200)})
 }
 
 // method accepts m and, for GET routes, HEAD.
@@ -204,16 +204,9 @@ func (h *Handler) method(r *Request, m string) bool {
 
 func (h *Handler) notAllowed(r *Request, allow string) *Response {
 	resp := h.fail(r, &RequestError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
-		Message: "method " + clip(r.Method, 20) + " is not allowed here; use " + allow})
+		Message: "method " + shorten(r.Method, 20) + " is not allowed here; use " + allow})
 	resp.Allow = allow
 	return resp
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // fail renders a RequestError.
@@ -248,12 +241,12 @@ func (h *Handler) checkBody(r *Request) *RequestError {
 	if ce := strings.TrimSpace(r.ContentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
 			Message:  "the request body must not be compressed",
-			Problems: []Problem{{Instance: -1, Field: "Content-Encoding", Expected: "no Content-Encoding (identity)", Got: strconv.Quote(clip(ce, 100))}}, Total: 1}
+			Problems: []Problem{{Instance: -1, Field: "Content-Encoding", Expected: "no Content-Encoding (identity)", Got: strconv.Quote(shorten(ce, 100))}}, Total: 1}
 	}
 	if !isJSON(r.ContentType) {
 		got := "no Content-Type"
 		if r.ContentType != "" {
-			got = strconv.Quote(clip(r.ContentType, 100))
+			got = strconv.Quote(shorten(r.ContentType, 100))
 		}
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
 			Message:  "the request body must be JSON",
@@ -331,7 +324,7 @@ func (h *Handler) parseQuery(q map[string][]string) (selector, *RequestError) {
 func (h *Handler) predict(ctx context.Context, r *Request, name string, o *Observation, start time.Time) *Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
-			Message: "no model named " + strconv.Quote(clip(name, 64)) + nameRule})
+			Message: "no model named " + strconv.Quote(shorten(name, 64)) + nameRule})
 	}
 	sel, qerr := h.parseQuery(r.Query)
 	if qerr != nil {
@@ -486,7 +479,7 @@ func (h *Handler) listModels(ctx context.Context, r *Request) *Response {
 func (h *Handler) describeModel(ctx context.Context, r *Request, name string) *Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
-			Message: "no model named " + strconv.Quote(clip(name, 64)) + nameRule})
+			Message: "no model named " + strconv.Quote(shorten(name, 64)) + nameRule})
 	}
 	if len(r.Query) > 0 {
 		return h.fail(r, h.noQuery(r.Query))
