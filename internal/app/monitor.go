@@ -9,6 +9,7 @@ import (
 	"github.com/stewardml/steward/internal/drift"
 	"github.com/stewardml/steward/internal/local/scheduler"
 	"github.com/stewardml/steward/internal/monitor"
+	"github.com/stewardml/steward/internal/schedule"
 )
 
 // DriftOptions are the drift check's options from the project's drift
@@ -53,7 +54,7 @@ func (a *App) DriftJob() (scheduler.Job, error) {
 	if a.Project == nil {
 		return scheduler.Job{}, ErrNoProject
 	}
-	sched, err := scheduler.Parse(a.Project.Drift.Schedule)
+	sched, err := schedule.Parse(a.Project.Drift.Schedule)
 	if err != nil {
 		return scheduler.Job{}, fmt.Errorf("app: drift.schedule: %w", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/train/eval"
-	"github.com/stewardml/steward/internal/train/preprocess"
+	"github.com/stewardml/steward/internal/ml/eval"
+	"github.com/stewardml/steward/internal/ml/preprocess"
 )
 
 // Format is the manifest format this package writes and reads.

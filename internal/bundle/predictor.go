@@ -11,7 +11,7 @@ import (
 
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml"
-	"github.com/stewardml/steward/internal/train/preprocess"
+	"github.com/stewardml/steward/internal/ml/preprocess"
 )
 
 // FieldError reports one value that does not fit the schema. It wraps

@@ -15,8 +15,8 @@ import (
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/registry"
-	"github.com/stewardml/steward/internal/train/eval"
 )
 
 func runPredict(ctx context.Context, e *Env, args []string) error {

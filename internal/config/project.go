@@ -20,7 +20,7 @@ import (
 	"github.com/stewardml/steward/internal/agent"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
-	"github.com/stewardml/steward/internal/local/scheduler"
+	"github.com/stewardml/steward/internal/schedule"
 	"github.com/stewardml/steward/internal/train"
 )
 
@@ -542,8 +542,8 @@ func (p *Project) validate(v *validator) {
 		}
 	}
 
-	if _, err := scheduler.Parse(d.Schedule); err != nil {
-		v.add("drift.schedule", "%s", strings.TrimPrefix(err.Error(), scheduler.ErrSyntax.Error()+": "))
+	if _, err := schedule.Parse(d.Schedule); err != nil {
+		v.add("drift.schedule", "%s", strings.TrimPrefix(err.Error(), schedule.ErrSyntax.Error()+": "))
 	}
 	switch d.Correction {
 	case string(drift.CorrectionBH), string(drift.CorrectionBonferroni), string(drift.CorrectionNone):

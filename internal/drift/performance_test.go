@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 // scored draws n labelled predictions whose ranking quality grows with

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/report/chart"
-	"github.com/stewardml/steward/internal/train/eval"
 )
 
 // The charts of the reports, built once and drawn in HTML (SVG) and PDF.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/report/chart"
-	"github.com/stewardml/steward/internal/train/eval"
 	"github.com/stewardml/steward/templates"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/drift"
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 // Sentinel errors, checked with errors.Is.

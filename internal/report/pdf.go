@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/report/chart"
-	"github.com/stewardml/steward/internal/train/eval"
 )
 
 // A4 portrait, in millimetres.

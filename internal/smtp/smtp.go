@@ -11,7 +11,6 @@ import (
 	"net/smtp"
 	"time"
 
-	"github.com/stewardml/steward/internal/local/outbox"
 	"github.com/stewardml/steward/internal/notify"
 )
 
@@ -35,7 +34,7 @@ func (m *Mailer) Send(ctx context.Context, msg notify.Message) error {
 	if m.Now != nil {
 		now = m.Now
 	}
-	raw, err := outbox.Render(msg, now())
+	raw, err := msg.Render(now())
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/train/split"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 type evalStat = eval.Stat

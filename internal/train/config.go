@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 // Search strategies of a FamilySearch.

@@ -10,7 +10,7 @@ import (
 	"github.com/stewardml/steward/internal/ml/forest"
 	"github.com/stewardml/steward/internal/ml/gbdt"
 	"github.com/stewardml/steward/internal/ml/linear"
-	"github.com/stewardml/steward/internal/train/preprocess"
+	"github.com/stewardml/steward/internal/ml/preprocess"
 )
 
 // family describes how the search handles one model family.

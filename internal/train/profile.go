@@ -6,7 +6,7 @@ import (
 
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 // DriftProfile builds the reference profile drift checks compare against:

@@ -14,8 +14,8 @@ import (
 
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml"
-	"github.com/stewardml/steward/internal/train/eval"
-	"github.com/stewardml/steward/internal/train/preprocess"
+	"github.com/stewardml/steward/internal/ml/eval"
+	"github.com/stewardml/steward/internal/ml/preprocess"
 	"github.com/stewardml/steward/internal/train/split"
 )
 

@@ -8,7 +8,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/stewardml/steward/internal/train/eval"
+	"github.com/stewardml/steward/internal/ml/eval"
 )
 
 func sha(b []byte) string {

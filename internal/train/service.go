@@ -9,8 +9,8 @@ import (
 
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/dataset"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/store"
-	"github.com/stewardml/steward/internal/train/eval"
 )
 
 // Aliases a training run sets.

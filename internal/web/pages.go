@@ -16,11 +16,11 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/report/chart"
 	"github.com/stewardml/steward/internal/store"
-	"github.com/stewardml/steward/internal/train/eval"
 )
 
 // page is what every dashboard page shows around its content.

@@ -16,10 +16,10 @@ import (
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/ml"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/store"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/train/eval"
 	"github.com/stewardml/steward/internal/train/trainfn"
 )
 

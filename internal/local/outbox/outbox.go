@@ -4,13 +4,9 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,7 +43,7 @@ func (o *Outbox) Send(ctx context.Context, m notify.Message) error {
 		return err
 	}
 	now := o.Now().UTC()
-	raw, err := Render(m, now)
+	raw, err := m.Render(now)
 	if err != nil {
 		return err
 	}
@@ -86,59 +82,4 @@ func (o *Outbox) Messages() ([]string, error) {
 	}
 	sort.Strings(paths)
 	return paths, nil
-}
-
-// Render formats m as an RFC 5322 message dated now.
-func Render(m notify.Message, now time.Time) ([]byte, error) {
-	var b bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", m.From)
-	h("To", strings.Join(m.To, ", "))
-	h("Subject", m.Subject)
-	h("Date", now.Format(time.RFC1123Z))
-	h("MIME-Version", "1.0")
-	if m.Kind != "" {
-		h("X-Steward-Event", m.Kind)
-	}
-	if m.HTML == "" {
-		h("Content-Type", `text/plain; charset="utf-8"`)
-		h("Content-Transfer-Encoding", "quoted-printable")
-		b.WriteString("\r\n")
-		if err := writeQP(&b, m.Text); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
-	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, part := range []struct{ ct, s string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
-		w, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {part.ct + `; charset="utf-8"`},
-			"Content-Transfer-Encoding": {"quoted-printable"},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("outbox: %w", err)
-		}
-		if err := writeQP(w, part.s); err != nil {
-			return nil, err
-		}
-	}
-	if err := mw.Close(); err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	h("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
-	b.WriteString("\r\n")
-	b.Write(body.Bytes())
-	return b.Bytes(), nil
-}
-
-func writeQP(w io.Writer, s string) error {
-	qp := quotedprintable.NewWriter(w)
-	if _, err := qp.Write([]byte(s)); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	if err := qp.Close(); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
 }

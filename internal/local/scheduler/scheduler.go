@@ -1,3 +1,7 @@
+// Package scheduler is the local stand-in for EventBridge Scheduler: it
+// fires jobs on the times of their schedule (package schedule parses the
+// same rate(...) and cron(...) expressions EventBridge reads) inside
+// `steward serve`.
 package scheduler
 
 import (
@@ -7,12 +11,14 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/stewardml/steward/internal/schedule"
 )
 
 // Job is one scheduled task. Run receives the scheduled fire time.
 type Job struct {
 	Name     string
-	Schedule Schedule
+	Schedule schedule.Schedule
 	Run      func(ctx context.Context, at time.Time) error
 }
 

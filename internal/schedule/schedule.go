@@ -1,7 +1,9 @@
-// Package scheduler is the local stand-in for EventBridge Scheduler: it
-// parses the same rate(...) and cron(...) expressions and fires jobs on
-// time inside `steward serve`.
-package scheduler
+// Package schedule parses EventBridge schedule expressions (rate(...) and
+// cron(...)) and computes their fire times. It is the shared vocabulary of
+// the project settings, which check a schedule when they load, and of the
+// local scheduler, which fires jobs on time inside `steward serve`; on AWS
+// EventBridge reads the same expression.
+package schedule
 
 import (
 	"errors"
@@ -12,7 +14,7 @@ import (
 )
 
 // ErrSyntax reports a malformed schedule expression.
-var ErrSyntax = errors.New("scheduler: invalid schedule expression")
+var ErrSyntax = errors.New("schedule: invalid schedule expression")
 
 // Schedule computes fire times.
 type Schedule interface {
