@@ -76,6 +76,24 @@ func (t trainRegistry) MoveAlias(ctx context.Context, model, alias string, from,
 	return err
 }
 
+// VersionWithBundle returns the version of model whose bundle has digest,
+// 0 when none has or the model does not exist yet.
+func (t trainRegistry) VersionWithBundle(ctx context.Context, model, digest string) (int, error) {
+	vs, err := t.r.Versions(ctx, model)
+	if errors.Is(err, registry.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range vs {
+		if v.BundleDigest == digest {
+			return v.Number, nil
+		}
+	}
+	return 0, nil
+}
+
 // trainRuns adapts tracking to train.Runs.
 type trainRuns struct{ t *tracking.Tracker }
 

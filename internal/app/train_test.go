@@ -59,7 +59,16 @@ func TestTrainServiceOnLocalAdapters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := svc.Train(ctx, req)
+	same, err := svc.Train(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.SameAs != first.Version || same.Version != 0 {
+		t.Errorf("identical run: same as %d, version %d; want same as %d and nothing registered", same.SameAs, same.Version, first.Version)
+	}
+	forced := req
+	forced.Force = true
+	second, err := svc.Train(ctx, forced)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +105,7 @@ func TestTrainServiceOnLocalAdapters(t *testing.T) {
 	for _, e := range events {
 		actions = append(actions, e.Action)
 	}
-	if len(events) != 8 || events[0].Action != train.ActionTrainStart || events[0].Run != first.ID || events[2].Action != train.ActionAliasMove {
+	if len(events) != 11 || events[4].Action != train.ActionTrainStart || events[5].Action != train.ActionRegisterSkipped || events[0].Action != train.ActionTrainStart || events[0].Run != first.ID || events[2].Action != train.ActionAliasMove {
 		t.Errorf("audit actions %v", actions)
 	}
 

@@ -24,6 +24,7 @@ func runTrain(ctx context.Context, e *Env, args []string) error {
 	cfgPath := fs.String("config", e.ConfigPath, "project configuration file")
 	seed := fs.Int64("seed", 0, "random seed (default: the configuration's training.seed)")
 	verbose := fs.Bool("v", false, "print a progress line per fold, not only per candidate")
+	force := fs.Bool("force", false, "register the bundle even when a version with the identical bundle exists")
 	if _, err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +67,7 @@ func runTrain(ctx context.Context, e *Env, args []string) error {
 		Data:     train.Data{Schema: p.Schema(), Frame: frame, Digest: ref.Digest},
 		Config:   cfg,
 		Progress: prog.event,
+		Force:    *force,
 	})
 	prog.done()
 	if err != nil {
@@ -189,7 +191,12 @@ func printRun(w io.Writer, rec train.RunRecord) {
 			m.N, m.ROCAUC, m.PRAUC, m.F1, m.Accuracy, m.Precision, m.Recall, m.LogLoss, m.Brier)
 		fmt.Fprintf(w, "confusion at %g: tp %d  fp %d  tn %d  fn %d\n", m.Threshold, m.Confusion.TP, m.Confusion.FP, m.Confusion.TN, m.Confusion.FN)
 	}
-	fmt.Fprintf(w, "registered %s:%d as %s\nbundle %s\nrun %s (%.1fs)\n", rec.Model, rec.Version, rec.Alias, rec.BundleDigest, rec.ID, rec.Seconds)
+	if rec.SameAs != 0 {
+		fmt.Fprintf(w, "registered nothing: the bundle is identical to %s:%d (train with --force to register it again)\n", rec.Model, rec.SameAs)
+	} else {
+		fmt.Fprintf(w, "registered %s:%d as %s\n", rec.Model, rec.Version, rec.Alias)
+	}
+	fmt.Fprintf(w, "bundle %s\nrun %s (%.1fs)\n", rec.BundleDigest, rec.ID, rec.Seconds)
 }
 
 // params renders a search point as "k=v k=v" in key order.

@@ -95,8 +95,16 @@ func TestTrainThenPredict(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rec); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, out)
 	}
-	if rec.Version != 2 || rec.Alias != train.AliasChallenger || len(rec.Candidates) != 3 {
-		t.Errorf("second run: version %d alias %s candidates %d", rec.Version, rec.Alias, len(rec.Candidates))
+	if rec.Version != 0 || rec.SameAs != 1 || len(rec.Candidates) != 3 {
+		t.Errorf("identical second run: version %d same as %d candidates %d; want nothing registered, same as 1", rec.Version, rec.SameAs, len(rec.Candidates))
+	}
+	code, out, errs = steward(t, dir, "train", "--config", cfg, "--data", data)
+	if code != ExitOK || !strings.Contains(out, "registered nothing: the bundle is identical to heart:1 (train with --force to register it again)") {
+		t.Errorf("identical third run: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = steward(t, dir, "train", "--config", cfg, "--data", data, "--force")
+	if code != ExitOK || !strings.Contains(out, "registered heart:2 as challenger") {
+		t.Errorf("forced run: exit %d\n%s%s", code, out, errs)
 	}
 	first := rec.BundleDigest
 	if !strings.Contains(firstDigestLine(t, dir, cfg, data), first) {

@@ -65,6 +65,9 @@ type Registry interface {
 	// unset), recording who and why; otherwise it returns an error
 	// wrapping ErrConflict and changes nothing.
 	MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error
+	// VersionWithBundle returns the number of model's version whose bundle
+	// has digest, or 0 when none has (an unknown model included).
+	VersionWithBundle(ctx context.Context, model, digest string) (int, error)
 }
 
 // RunRecord is the full record of a training run: what it saw, tried and
@@ -96,7 +99,10 @@ type RunRecord struct {
 	// Version and Alias are the registered version and the alias it got.
 	Version int    `json:"version,omitempty"`
 	Alias   string `json:"alias,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// SameAs is the existing version whose bundle is byte-identical to
+	// this run's: the run registered nothing (see Request.Force).
+	SameAs int    `json:"same_as,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // RecordKey is the artifact-store key of a run's full record.
@@ -139,7 +145,10 @@ const (
 	ActionTrainEnd   = "train.succeed"
 	ActionTrainFail  = "train.fail"
 	ActionRegister   = "model.register"
-	ActionAliasMove  = "alias.move"
+	// ActionRegisterSkipped records a run whose bundle equals an existing
+	// version's, so nothing was registered.
+	ActionRegisterSkipped = "model.register_skipped"
+	ActionAliasMove       = "alias.move"
 )
 
 // Audit appends audit events.
@@ -191,6 +200,11 @@ type Request struct {
 	Config Config
 	// Progress receives progress events (may be nil).
 	Progress func(Progress)
+	// Force registers the bundle even when an existing version of the
+	// model has the identical bundle. Without it such a run is recorded
+	// (tracking run, run record, audit) but registers nothing and
+	// RunRecord.SameAs names the existing version.
+	Force bool
 
 	candidateID string
 }
@@ -203,6 +217,21 @@ func (s *Service) Train(ctx context.Context, req Request) (RunRecord, error) {
 	rec, err := s.build(ctx, req)
 	if err != nil {
 		return rec, err
+	}
+	if !req.Force {
+		same, err := s.Registry.VersionWithBundle(ctx, rec.Model, rec.BundleDigest)
+		if err != nil {
+			return s.fail(ctx, rec, fmt.Errorf("train: look up bundle %s: %w", rec.BundleDigest, err))
+		}
+		if same != 0 {
+			rec.SameAs = same
+			if err := s.audit(ctx, AuditEvent{Action: ActionRegisterSkipped, Model: rec.Model, Version: same, Run: rec.ID,
+				Reason:   fmt.Sprintf("the bundle of run %s is identical to version %d; nothing registered", rec.ID, same),
+				Evidence: []string{rec.BundleKey}}); err != nil {
+				return s.fail(ctx, rec, err)
+			}
+			return s.finish(ctx, rec)
+		}
 	}
 	if err := s.register(ctx, &rec); err != nil {
 		return s.fail(ctx, rec, err)

@@ -67,6 +67,17 @@ func (r *memRegistry) Alias(ctx context.Context, model, alias string) (int, erro
 	return r.aliases[model+"@"+alias], nil
 }
 
+func (r *memRegistry) VersionWithBundle(ctx context.Context, model, digest string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, v := range r.versions[model] {
+		if v.BundleDigest == digest {
+			return i + 1, nil
+		}
+	}
+	return 0, nil
+}
+
 func (r *memRegistry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
 	if r.beforeMove != nil {
 		f := r.beforeMove
@@ -251,7 +262,7 @@ func TestTrainRegistersChampionThenChallenger(t *testing.T) {
 	}
 }
 
-func TestSameSeedSameBundleDigest(t *testing.T) {
+func TestIdenticalBundleRegistersNothingUnlessForced(t *testing.T) {
 	f := newFixture()
 	d := cleveland(t)
 	a, err := f.svc.Train(context.Background(), Request{Model: "heart", Data: d, Config: smallConfig(7)})
@@ -268,8 +279,25 @@ func TestSameSeedSameBundleDigest(t *testing.T) {
 	if n := len(f.art.objects); n != 3 {
 		t.Errorf("%d objects stored, want one bundle and two run records", n)
 	}
-	if a.Version != 1 || b.Version != 2 || b.Alias != AliasChallenger {
-		t.Errorf("versions %d %d alias %s", a.Version, b.Version, b.Alias)
+	if a.Version != 1 || b.Version != 0 || b.SameAs != 1 || b.Status != StatusSucceeded {
+		t.Errorf("identical second run: version %d, same as %d, status %s; want nothing registered, same as 1", b.Version, b.SameAs, b.Status)
+	}
+	if n := len(f.reg.versions["heart"]); n != 1 {
+		t.Errorf("%d versions registered, want 1", n)
+	}
+	if got, want := f.audit.actions(), "train.start model.register alias.move train.succeed train.start model.register_skipped train.succeed"; got != want {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if tr := f.runs.runs[b.ID]; tr.status != StatusSucceeded {
+		t.Errorf("the identical run's tracking run is %q, want it recorded as succeeded", tr.status)
+	}
+
+	c, err := f.svc.Train(context.Background(), Request{Model: "heart", Data: d, Config: smallConfig(7), Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != 2 || c.Alias != AliasChallenger || c.SameAs != 0 {
+		t.Errorf("forced run: version %d alias %s same as %d, want version 2 challenger", c.Version, c.Alias, c.SameAs)
 	}
 }
 

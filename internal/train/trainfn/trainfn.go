@@ -46,6 +46,9 @@ type Event struct {
 	Index int `json:"index,omitempty"`
 	// ExecutionID is the workflow execution, recorded as the actor.
 	ExecutionID string `json:"executionId,omitempty"`
+	// Force registers a train action's bundle even when a version with the
+	// identical bundle exists (see train.Request.Force).
+	Force bool `json:"force,omitempty"`
 }
 
 // Candidate is one point of the search.
@@ -169,7 +172,7 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		svc.Actor = "workflow:" + ev.ExecutionID
 	}
 	if ev.Action == ActionTrain {
-		rec, err := svc.Train(ctx, train.Request{Model: ev.Model, Data: data, Config: cfg})
+		rec, err := svc.Train(ctx, train.Request{Model: ev.Model, Data: data, Config: cfg, Force: ev.Force})
 		if err != nil {
 			return nil, err
 		}

@@ -47,6 +47,17 @@ func (r *registry) Alias(ctx context.Context, model, alias string) (int, error) 
 	return r.aliases[alias], nil
 }
 
+func (r *registry) VersionWithBundle(ctx context.Context, model, digest string) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, v := range r.versions {
+		if v.Model == model && v.BundleDigest == digest {
+			return i + 1, nil
+		}
+	}
+	return 0, nil
+}
+
 func (r *registry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -144,6 +155,25 @@ func (hs *harness) invoke(t *testing.T, name string) ([]byte, error) {
 		t.Fatal(err)
 	}
 	return hs.invokeBytes(payload)
+}
+
+// forceEvent returns the event in name with "force": true.
+func forceEvent(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(events, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["force"] = true
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (hs *harness) invokeBytes(payload []byte) ([]byte, error) {
@@ -254,15 +284,25 @@ func TestSmallConfigOverride(t *testing.T) {
 	if len(rec.Candidates) != 3 || rec.Config.Folds != 3 || rec.Config.Seed != 7 || rec.Version != 1 {
 		t.Errorf("candidates %d folds %d seed %d version %d", len(rec.Candidates), rec.Config.Folds, rec.Config.Seed, rec.Version)
 	}
-	// Second run: challenger.
+	// Second run: the identical bundle registers nothing.
 	out, err = hs.invoke(t, "train-small-config.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var again train.RunRecord
 	json.Unmarshal(out, &again)
-	if again.Version != 2 || again.Alias != train.AliasChallenger || again.BundleDigest != rec.BundleDigest {
-		t.Errorf("second run: version %d alias %s digest %s vs %s", again.Version, again.Alias, again.BundleDigest, rec.BundleDigest)
+	if again.Version != 0 || again.SameAs != 1 || again.BundleDigest != rec.BundleDigest {
+		t.Errorf("second run: version %d same as %d digest %s vs %s", again.Version, again.SameAs, again.BundleDigest, rec.BundleDigest)
+	}
+	// Forced: challenger.
+	out, err = hs.invokeBytes(forceEvent(t, "train-small-config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forced train.RunRecord
+	json.Unmarshal(out, &forced)
+	if forced.Version != 2 || forced.Alias != train.AliasChallenger || forced.BundleDigest != rec.BundleDigest {
+		t.Errorf("forced run: version %d alias %s digest %s vs %s", forced.Version, forced.Alias, forced.BundleDigest, rec.BundleDigest)
 	}
 }
 
