@@ -24,6 +24,8 @@ const (
 	StatusRunning   = "running"
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
+	// StatusCancelled is a run that was interrupted before it finished.
+	StatusCancelled = "cancelled"
 )
 
 // ErrConflict is returned by Registry.MoveAlias when the alias no longer
@@ -144,7 +146,10 @@ const (
 	ActionTrainStart = "train.start"
 	ActionTrainEnd   = "train.succeed"
 	ActionTrainFail  = "train.fail"
-	ActionRegister   = "model.register"
+	// ActionTrainCancelled ends a run that was interrupted (its context
+	// was cancelled or ran out of time).
+	ActionTrainCancelled = "train.cancelled"
+	ActionRegister       = "model.register"
 	// ActionRegisterSkipped records a run whose bundle equals an existing
 	// version's, so nothing was registered.
 	ActionRegisterSkipped = "model.register_skipped"
@@ -511,6 +516,15 @@ func (s *Service) audit(ctx context.Context, e AuditEvent) error {
 // fail ends the tracking run as failed and returns err with the record.
 func (s *Service) fail(ctx context.Context, rec RunRecord, err error) (RunRecord, error) {
 	rec.Status = StatusFailed
+	action := ActionTrainFail
+	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C, a deadline): the run still gets its end,
+		// written on a context that is not cancelled but is bounded.
+		rec.Status, action = StatusCancelled, ActionTrainCancelled
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+	}
 	rec.Error = err.Error()
 	rec.FinishedAt = s.now()
 	rec.Seconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
@@ -518,7 +532,11 @@ func (s *Service) fail(ctx context.Context, rec RunRecord, err error) (RunRecord
 		// Keep the original error even if the failure cannot be recorded.
 		_ = s.putRecord(ctx, rec)
 		_ = s.Runs.FinishRun(ctx, rec.ID, nil, []string{RecordKey(rec.ID)}, err)
-		_ = s.audit(ctx, AuditEvent{Action: ActionTrainFail, Model: rec.Model, Run: rec.ID, Reason: rec.Error})
+		_ = s.audit(ctx, AuditEvent{Action: action, Model: rec.Model, Run: rec.ID, Reason: rec.Error})
 	}
 	return rec, err
 }
+
+// recordTimeout bounds how long an interrupted run may take to record its
+// end.
+const recordTimeout = 5 * time.Second

@@ -124,6 +124,9 @@ func (m *memRuns) StartRun(ctx context.Context, s RunStart) (string, error) {
 }
 
 func (m *memRuns) FinishRun(ctx context.Context, id string, metrics map[string]float64, artifacts []string, runErr error) error {
+	if err := ctx.Err(); err != nil { // as a real store would
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.runs[id]
@@ -143,6 +146,9 @@ type memAudit struct {
 }
 
 func (m *memAudit) Append(ctx context.Context, e AuditEvent) error {
+	if err := ctx.Err(); err != nil { // as a real store would
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.events = append(m.events, e)
@@ -315,6 +321,33 @@ func TestClaimRetriesALostCompareAndSet(t *testing.T) {
 	}
 	if alias != AliasChallenger || f.reg.aliases["heart@challenger"] != 1 || f.reg.aliases["heart@champion"] != 9 {
 		t.Errorf("alias %s, aliases %v", alias, f.reg.aliases)
+	}
+}
+
+func TestInterruptedRunIsRecordedAsCancelled(t *testing.T) {
+	f := newFixture()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec, err := f.svc.Train(ctx, Request{Model: "heart", Data: cleveland(t), Config: smallConfig(1),
+		Progress: func(p Progress) {
+			if p.Stage == StageFold {
+				cancel() // Ctrl-C during cross-validation
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if rec.Status != StatusCancelled {
+		t.Errorf("record status %q, want %q", rec.Status, StatusCancelled)
+	}
+	if got, want := f.audit.actions(), "train.start train.cancelled"; got != want {
+		t.Errorf("audit %q, want %q", got, want)
+	}
+	if got := f.runs.runs[rec.ID]; got.status != StatusFailed {
+		t.Errorf("tracking run still %q, want it ended", got.status)
+	}
+	if len(f.reg.versions["heart"]) != 0 {
+		t.Error("an interrupted run registered a version")
 	}
 }
 
