@@ -2,6 +2,7 @@ package ml
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/forest"
@@ -22,12 +23,92 @@ type Trainer = core.Trainer
 // expected); it wraps ErrBadData.
 type DataError = core.DataError
 
-// Family names.
+// Family describes one model family: name, payload decoder and training
+// search; see core.Family.
+type Family = core.Family
+
+// Spec is one validated parameter set of a family; see core.Spec.
+type Spec = core.Spec
+
+// Names of the shipped families, for callers that pick one by name.
 const (
-	FamilyLogReg = core.FamilyLogReg
-	FamilyForest = core.FamilyForest
-	FamilyGBDT   = core.FamilyGBDT
+	FamilyLogReg = linear.Name
+	FamilyForest = forest.Name
+	FamilyGBDT   = gbdt.Name
 )
+
+// shipped lists every family Steward ships, simplest first (the order
+// breaks ties toward the simpler model). Adding a family is one line here.
+var shipped = NewRegistry(linear.Family, forest.Family, gbdt.Family)
+
+// Default returns the registry of the families Steward ships.
+func Default() *Registry { return shipped }
+
+// Registry is an ordered list of model families, simplest first. It is
+// immutable and safe for concurrent use.
+type Registry struct {
+	families []Family
+}
+
+// NewRegistry lists the given families, simplest first. Two families of one
+// name are a programmer error and panic.
+func NewRegistry(families ...Family) *Registry {
+	seen := map[string]bool{}
+	for _, f := range families {
+		if seen[f.Name] {
+			panic(fmt.Sprintf("ml: family %q registered twice", f.Name))
+		}
+		seen[f.Name] = true
+	}
+	return &Registry{families: append([]Family(nil), families...)}
+}
+
+// Families returns the families, simplest first.
+func (r *Registry) Families() []Family { return append([]Family(nil), r.families...) }
+
+// Names returns the family names, simplest first.
+func (r *Registry) Names() []string {
+	names := make([]string, len(r.families))
+	for i, f := range r.families {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Lookup returns the family of the given name and its rank (0 for the
+// simplest); ok is false when no family has that name.
+func (r *Registry) Lookup(name string) (f Family, rank int, ok bool) {
+	for i, f := range r.families {
+		if f.Name == name {
+			return f, i, true
+		}
+	}
+	return Family{}, 0, false
+}
+
+// Unmarshal decodes a payload written by Model.MarshalBinary of the given
+// family. The payload is checked fully (a corrupt payload is an error
+// wrapping ErrBadPayload, never a panic); a family the registry does not
+// list is an error wrapping ErrUnknownFamily.
+func (r *Registry) Unmarshal(family string, payload []byte) (Model, error) {
+	f, _, ok := r.Lookup(family)
+	if !ok {
+		return nil, fmt.Errorf("ml: family %q (want %s): %w", family, oneOf(r.Names()), ErrUnknownFamily)
+	}
+	m, err := f.Unmarshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("ml: %w", err)
+	}
+	return m, nil
+}
+
+// oneOf spells names as "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // Sentinel errors, shared with the family packages (errors.Is works across
 // them).
@@ -45,32 +126,14 @@ var (
 // NewMatrix returns a zeroed rows×cols matrix.
 func NewMatrix(rows, cols int) Matrix { return core.NewMatrix(rows, cols) }
 
-// Families lists the family names in order of simplicity (used to break
-// ties toward the simpler model).
-func Families() []string { return []string{FamilyLogReg, FamilyForest, FamilyGBDT} }
+// Families lists the names of the shipped families in order of simplicity
+// (used to break ties toward the simpler model).
+func Families() []string { return shipped.Names() }
 
-// Unmarshal decodes a payload written by Model.MarshalBinary of the given
-// family. The payload is checked fully (a corrupt payload is an error wrapping
-// ErrBadPayload, never a panic).
+// Unmarshal decodes a payload of one of the shipped families; see
+// Registry.Unmarshal.
 func Unmarshal(family string, payload []byte) (Model, error) {
-	var (
-		m   Model
-		err error
-	)
-	switch family {
-	case FamilyLogReg:
-		m, err = linear.Unmarshal(payload)
-	case FamilyForest:
-		m, err = forest.Unmarshal(payload)
-	case FamilyGBDT:
-		m, err = gbdt.Unmarshal(payload)
-	default:
-		return nil, fmt.Errorf("ml: family %q (want logreg, forest or gbdt): %w", family, ErrUnknownFamily)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ml: %w", err)
-	}
-	return m, nil
+	return shipped.Unmarshal(family, payload)
 }
 
 // Sigmoid returns 1/(1+exp(-x)) without overflow.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stewardml/steward/internal/ml"
 	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/train/split"
 )
@@ -81,7 +82,7 @@ func TestClevelandMatchesSklearn(t *testing.T) {
 	}
 	d := cleveland(t)
 	none := 0.0
-	for _, fam := range familyOrder {
+	for _, fam := range ml.Families() {
 		want, ok := ref.Families[fam]
 		if !ok {
 			t.Fatalf("no sklearn reference for %s", fam)

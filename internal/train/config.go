@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stewardml/steward/internal/ml"
 	"github.com/stewardml/steward/internal/ml/eval"
 )
 
@@ -96,7 +97,7 @@ func (c Config) WithDefaults() Config {
 		c.TieTolerance = DefaultTieTolerance
 	}
 	if len(c.Families) == 0 {
-		for _, f := range familyOrder {
+		for _, f := range ml.Families() {
 			c.Families = append(c.Families, FamilySearch{Family: f})
 		}
 	}
@@ -109,8 +110,8 @@ func (c Config) WithDefaults() Config {
 			f.Samples = DefaultSamples
 		}
 		if f.Params == nil {
-			if fam, ok := families[f.Family]; ok {
-				f.Params = fam.grid()
+			if fam, _, ok := lookupFamily(f.Family); ok {
+				f.Params = fam.Grid()
 			}
 		}
 		fs[i] = f
@@ -145,7 +146,7 @@ type Candidate struct {
 	Effective json.RawMessage `json:"effective"`
 
 	complexity []float64
-	spec       familySpec
+	spec       ml.Spec
 	rank       int
 }
 
@@ -176,9 +177,9 @@ func (c Config) Plan() ([]Candidate, error) {
 	seen := map[string]bool{}
 	for i, fs := range c.Families {
 		where := fmt.Sprintf("training.families[%d]", i)
-		fam, ok := families[fs.Family]
+		fam, rank, ok := lookupFamily(fs.Family)
 		if !ok {
-			return nil, configErr("%s.family %q is unknown, want one of %s", where, fs.Family, strings.Join(familyOrder, ", "))
+			return nil, configErr("%s.family %q is unknown, want one of %s", where, fs.Family, strings.Join(ml.Families(), ", "))
 		}
 		if seen[fs.Family] {
 			return nil, configErr("%s.family %q is listed twice; put every value in one params map", where, fs.Family)
@@ -214,7 +215,7 @@ func (c Config) Plan() ([]Candidate, error) {
 			if err != nil {
 				return nil, configErr("%s (%s): params %v: %v", where, fs.Family, p, err)
 			}
-			spec, err := fam.parse(raw)
+			spec, err := fam.Parse(raw)
 			if err != nil {
 				return nil, configErr("%s (%s) params %s: %v", where, fs.Family, raw, err)
 			}
@@ -222,10 +223,10 @@ func (c Config) Plan() ([]Candidate, error) {
 				ID:         fmt.Sprintf("%s-%d", fs.Family, k+1),
 				Family:     fs.Family,
 				Params:     p,
-				Effective:  spec.effective,
-				complexity: spec.complexity,
+				Effective:  spec.Effective,
+				complexity: spec.Complexity,
 				spec:       spec,
-				rank:       fam.rank,
+				rank:       rank,
 			})
 		}
 	}

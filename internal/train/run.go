@@ -373,12 +373,12 @@ func report(opt Options, p Progress) {
 }
 
 // fit learns the preprocessing and the model on X, y.
-func fit(cols []dataset.Column, X ml.Matrix, y []float64, s familySpec, workers int, seed int64) (*preprocess.Pipeline, ml.Model, error) {
-	pipe, err := preprocess.Fit(cols, X, s.options)
+func fit(cols []dataset.Column, X ml.Matrix, y []float64, s ml.Spec, workers int, seed int64) (*preprocess.Pipeline, ml.Model, error) {
+	pipe, err := preprocess.Fit(cols, X, prepOptions(s))
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.trainer(workers).Fit(pipe.Transform(X), y, nil, rand.New(rand.NewSource(seed)))
+	m, err := s.Trainer(workers).Fit(pipe.Transform(X), y, nil, rand.New(rand.NewSource(seed)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -505,15 +505,15 @@ func Select(cs []Scored, metric string, tol float64) (int, error) {
 		if _, ok := cs[i].CV[metric]; !ok {
 			return 0, configErr("candidate %s has no %s score", cs[i].ID, metric)
 		}
-		fam, ok := families[cs[i].Family]
+		fam, rank, ok := lookupFamily(cs[i].Family)
 		if !ok {
 			return 0, configErr("candidate %s: family %q is unknown", cs[i].ID, cs[i].Family)
 		}
-		spec, err := fam.parse(cs[i].Effective)
+		spec, err := fam.Parse(cs[i].Effective)
 		if err != nil {
 			return 0, configErr("candidate %s: parameters %s: %v", cs[i].ID, cs[i].Effective, err)
 		}
-		cs[i].rank, cs[i].complexity = fam.rank, spec.complexity
+		cs[i].rank, cs[i].complexity = rank, spec.Complexity
 	}
 	i, ok := selectWinner(cs, metric, tol)
 	if !ok {

@@ -10,13 +10,6 @@ import (
 	"sync/atomic"
 )
 
-// Family names reported by Model.Family and accepted by ml.Unmarshal.
-const (
-	FamilyLogReg = "logreg"
-	FamilyForest = "forest"
-	FamilyGBDT   = "gbdt"
-)
-
 // Sentinel errors. Every error returned for bad data wraps ErrBadData;
 // errors for invalid hyperparameters wrap ErrBadParam; a payload that cannot
 // be decoded wraps ErrBadPayload.
@@ -77,7 +70,7 @@ func (m Matrix) At(i, j int) float64 { return m.Data[i*m.Cols+j] }
 //
 // Implementations are immutable after fitting and safe for concurrent use.
 type Model interface {
-	// Family returns "logreg", "forest" or "gbdt".
+	// Family returns the name of the model's Family.
 	Family() string
 	// Margin returns the raw score: log-odds for logreg and gbdt; for the
 	// forest, the logit of the mean tree probability, clamped.

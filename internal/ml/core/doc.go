@@ -1,5 +1,6 @@
 // Package core holds the contract that every Steward model family implements:
-// the dense feature Matrix, the fitted Model, the Trainer and the data errors.
+// the dense feature Matrix, the fitted Model, the Trainer, the data errors,
+// and the Family record by which a family registers itself.
 //
 // Package ml re-exports every name declared here (type aliases and shared
 // sentinel values), and that is the package callers should import. The

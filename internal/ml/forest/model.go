@@ -75,7 +75,7 @@ func (m *Model) finish(cuts *cutTable, enc [][]uint64) {
 }
 
 // Family returns "forest".
-func (m *Model) Family() string { return core.FamilyForest }
+func (m *Model) Family() string { return Name }
 
 // Prob returns the mean of the trees' leaf probabilities.
 func (m *Model) Prob(row []float64) float64 {

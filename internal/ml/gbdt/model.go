@@ -65,7 +65,7 @@ func (m *Model) prepare() {
 }
 
 // Family returns "gbdt".
-func (m *Model) Family() string { return core.FamilyGBDT }
+func (m *Model) Family() string { return Name }
 
 // Margin returns the log-odds: the sum of the trees' leaf values, added in
 // tree order from zero (as leaves adds them).

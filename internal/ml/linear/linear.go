@@ -288,7 +288,7 @@ func (o *objective) evaluate(x []float64) {
 }
 
 // Family returns "logreg".
-func (m *Model) Family() string { return core.FamilyLogReg }
+func (m *Model) Family() string { return Name }
 
 // Margin returns the log-odds b + x·β. A NaN feature gives NaN.
 func (m *Model) Margin(row []float64) float64 {
