@@ -445,12 +445,29 @@ var modelName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 var resultFormats = []string{"BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"}
 
 func (p *Project) validate(v *validator) {
+	p.validateModel(v)
+	names, target := p.validateData(v)
+	p.validateValidationAndTraining(v)
+	p.validateServing(v)
+	p.validateDrift(v, names, target)
+	p.validateAgent(v)
+	p.validateAlarms(v)
+	p.validateApproval(v)
+	p.validateNotify(v)
+}
+
+func (p *Project) validateModel(v *validator) {
 	if p.Model.Name == "" {
 		v.add("model.name", "is required")
 	} else if !modelName.MatchString(p.Model.Name) {
 		v.add("model.name", "expected lowercase letters, digits, '-' or '_', starting with a letter (at most 63), got %q", p.Model.Name)
 	}
+}
 
+// validateData checks data and, when everything so far is valid, builds the
+// schema. It returns the column index by name and the parsed target, which
+// the later sections check against.
+func (p *Project) validateData(v *validator) (names map[string]int, target dataset.Target) {
 	if p.Data.Source == "" {
 		v.add("data.source", "is required (the data file, relative to this file)")
 	}
@@ -462,7 +479,7 @@ func (p *Project) validate(v *validator) {
 	if len(p.Data.Columns) == 0 {
 		v.add("data.columns", "is required: list the columns in file order")
 	}
-	names := map[string]int{}
+	names = map[string]int{}
 	for i, c := range p.Data.Columns {
 		at := fmt.Sprintf("data.columns[%d]", i)
 		if c.Name == "" {
@@ -481,7 +498,6 @@ func (p *Project) validate(v *validator) {
 		}
 		checkColumn(v, at, c)
 	}
-	var target dataset.Target
 	if p.Data.Target == "" {
 		v.add("data.target", `is required, e.g. "num > 0" or a 0/1 label column`)
 	} else if t, err := dataset.ParseTarget(p.Data.Target); err != nil {
@@ -498,7 +514,10 @@ func (p *Project) validate(v *validator) {
 		}
 		p.schema = s
 	}
+	return names, target
+}
 
+func (p *Project) validateValidationAndTraining(v *validator) {
 	if !contains(resultFormats, p.Validation.ResultFormat) {
 		v.add("validation.result_format", "expected one of %s, got %q", strings.Join(resultFormats, ", "), p.Validation.ResultFormat)
 	}
@@ -506,7 +525,9 @@ func (p *Project) validate(v *validator) {
 	if err := p.Training.Validate(); err != nil {
 		v.add("training", "%s", strings.TrimPrefix(err.Error(), train.ErrInvalidConfig.Error()+": "))
 	}
+}
 
+func (p *Project) validateServing(v *validator) {
 	s := p.Serving
 	if r := *s.CaptureRate; r < 0 || r > 1 || math.IsNaN(r) {
 		v.add("serving.capture_rate", "expected a number between 0 and 1, got %g", r)
@@ -520,8 +541,14 @@ func (p *Project) validate(v *validator) {
 	if s.DefaultAlias != "" && !modelName.MatchString(s.DefaultAlias) {
 		v.add("serving.default_alias", "expected an alias such as champion, got %q", s.DefaultAlias)
 	}
+}
 
+func (p *Project) validateDrift(v *validator, names map[string]int, target dataset.Target) {
 	d := p.Drift
+	kinds := map[string]dataset.Kind{}
+	for name, i := range names {
+		kinds[name] = p.Data.Columns[i].Kind
+	}
 	if d.Every < Duration(time.Minute) {
 		v.add("drift.every", "expected at least 1m, got %s", d.Every)
 	}
@@ -555,14 +582,29 @@ func (p *Project) validate(v *validator) {
 		if _, ok := names[name]; !ok && len(names) > 0 {
 			v.add(at, "column %q is not among data.columns", name)
 		}
-		if _, ok := drift.DefaultThreshold(drift.TestName(o.Test)); o.Test != "" && !ok {
-			v.add(at+".test", "expected one of ks, chisquare, z, wasserstein, jensenshannon, psi, got %q", o.Test)
+		if o.Test != "" {
+			checkDriftTest(v, at+".test", o.Test, kinds[name])
 		}
 		if o.Threshold < 0 || math.IsNaN(o.Threshold) {
 			v.add(at+".threshold", "expected a positive number, got %g", o.Threshold)
 		}
 	}
+}
 
+// checkDriftTest checks an override's test against the drift tests'
+// registry: a known name, applicable to the column's kind (when known).
+func checkDriftTest(v *validator, at, name string, kind dataset.Kind) {
+	t, ok := drift.LookupTest(drift.TestName(name))
+	if !ok {
+		v.add(at, "expected one of %s, got %q", strings.Join(drift.TestNames(), ", "), name)
+		return
+	}
+	if kind != "" && !t.Applies(drift.Kind(kind)) {
+		v.add(at, "%s does not apply to %s columns", name, kind)
+	}
+}
+
+func (p *Project) validateAgent(v *validator) {
 	a := p.Agent
 	if a.RetrainShare <= 0 || a.RetrainShare > 1 {
 		v.add("agent.retrain_share", "expected a number in (0, 1], got %g", a.RetrainShare)
@@ -596,7 +638,9 @@ func (p *Project) validate(v *validator) {
 			}
 		}
 	}
+}
 
+func (p *Project) validateAlarms(v *validator) {
 	al := p.Alarms
 	if al.Every < Duration(time.Second) {
 		v.add("alarms.every", "expected at least 1s, got %s", al.Every)
@@ -613,7 +657,9 @@ func (p *Project) validate(v *validator) {
 	if al.Datapoints < 1 || al.Periods < al.Datapoints || al.Periods > 60 {
 		v.add("alarms.datapoints", "expected 1 <= datapoints <= periods <= 60, got %d of %d", al.Datapoints, al.Periods)
 	}
+}
 
+func (p *Project) validateApproval(v *validator) {
 	for i, addr := range p.Approval.Approvers {
 		checkEmail(v, fmt.Sprintf("approval.approvers[%d]", i), addr)
 	}
@@ -631,6 +677,9 @@ func (p *Project) validate(v *validator) {
 			v.add("approval.public_url", "expected an absolute http or https URL, got %q", u)
 		}
 	}
+}
+
+func (p *Project) validateNotify(v *validator) {
 	if p.Notify.From != "" {
 		checkEmail(v, "notify.from", p.Notify.From)
 	}

@@ -22,34 +22,86 @@ const (
 	TestPSI           TestName = "psi"
 )
 
-// testSpec is a test's Evidently registration: display name, default
-// threshold, and the comparison that means drift.
-type testSpec struct {
-	display   string
-	threshold float64
-	op        string // "<=" (KS), "<" (chi-square, Z), ">=" (distances)
-	pvalue    bool
+// Test is one per-feature drift test as Check registers it: its name,
+// the column kinds it applies to, its default threshold (Evidently's), and
+// the function that scores a feature. Tests lists them all; Check, the
+// validation of configured overrides and its error message read that list.
+type Test struct {
+	// Name is how configuration and reports name the test.
+	Name TestName
+	// Display is Evidently's name of the score.
+	Display string
+	// Kinds are the column kinds the test applies to.
+	Kinds []Kind
+	// Threshold is the default threshold: 0.05 for the p-value tests,
+	// 0.1 for the distances.
+	Threshold float64
+	// op is the comparison that means drift: "<=" (KS), "<" (chi-square,
+	// Z), ">=" (distances).
+	op string
+	// pvalue says the score is a p-value.
+	pvalue bool
+	// run scores a feature: the statistic and the drift score, or why the
+	// data are insufficient for a verdict.
+	run func(in testInput) (stat, score float64, insufficient string)
 }
 
-var tests = map[TestName]testSpec{
-	TestKS:            {"K-S p_value", 0.05, "<=", true},
-	TestChiSquare:     {"chi-square p_value", 0.05, "<", true},
-	TestZ:             {"Z-test p_value", 0.05, "<", true},
-	TestWasserstein:   {"Wasserstein distance (normed)", 0.1, ">=", false},
-	TestJensenShannon: {"Jensen-Shannon distance", 0.1, ">=", false},
-	TestPSI:           {"PSI", 0.1, ">=", false},
+// testInput is what a test scores: the feature's reference profile and
+// sorted values, the current sorted values, and the check's options.
+type testInput struct {
+	f        *FeatureProfile
+	ref, cur Sorted
+	opts     Options
 }
+
+var allKinds = []Kind{KindNumeric, KindCategorical, KindBinary}
+
+// tests is the registry of drift tests; adding a test is one entry here.
+var tests = []Test{
+	{Name: TestKS, Display: "K-S p_value", Kinds: []Kind{KindNumeric}, Threshold: 0.05, op: "<=", pvalue: true, run: runKS},
+	{Name: TestChiSquare, Display: "chi-square p_value", Kinds: allKinds, Threshold: 0.05, op: "<", pvalue: true, run: runChiSquare},
+	{Name: TestZ, Display: "Z-test p_value", Kinds: allKinds, Threshold: 0.05, op: "<", pvalue: true, run: runZ},
+	{Name: TestWasserstein, Display: "Wasserstein distance (normed)", Kinds: []Kind{KindNumeric}, Threshold: 0.1, op: ">=", run: runWasserstein},
+	{Name: TestJensenShannon, Display: "Jensen-Shannon distance", Kinds: allKinds, Threshold: 0.1, op: ">=", run: runBinned(func(rp, cp []float64) float64 { return JensenShannon(rp, cp, 0) })},
+	{Name: TestPSI, Display: "PSI", Kinds: allKinds, Threshold: 0.1, op: ">=", run: runBinned(PSI)},
+}
+
+// Tests returns the registered drift tests, in a fixed order.
+func Tests() []Test { return append([]Test(nil), tests...) }
+
+// TestNames returns the names of the registered drift tests, in the order
+// of Tests.
+func TestNames() []string {
+	names := make([]string, len(tests))
+	for i, t := range tests {
+		names[i] = string(t.Name)
+	}
+	return names
+}
+
+// LookupTest returns the registered test of the given name.
+func LookupTest(name TestName) (Test, bool) {
+	for _, t := range tests {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Test{}, false
+}
+
+// Applies reports whether the test applies to columns of the given kind.
+func (t Test) Applies(k Kind) bool { return slices.Contains(t.Kinds, k) }
 
 // DefaultThreshold is the test's Evidently default threshold (0.05 for the
 // p-value tests, 0.1 for the distances); ok is false for an unknown test.
 func DefaultThreshold(t TestName) (threshold float64, ok bool) {
-	s, ok := tests[t]
-	return s.threshold, ok
+	s, ok := LookupTest(t)
+	return s.Threshold, ok
 }
 
 // drifted applies the test's comparison operator.
-func (s testSpec) drifted(score, threshold float64) bool {
-	switch s.op {
+func (t Test) drifted(score, threshold float64) bool {
+	switch t.op {
 	case "<=":
 		return score <= threshold
 	case "<":
@@ -146,7 +198,7 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: categorical effect size %q, expected psi or jensenshannon", ErrInvalid, o.CategoricalEffect)
 	}
 	for name, ov := range o.Overrides {
-		if _, ok := tests[ov.Test]; ov.Test != "" && !ok {
+		if _, ok := LookupTest(ov.Test); ov.Test != "" && !ok {
 			return fmt.Errorf("%w: override of %q: unknown test %q", ErrInvalid, name, ov.Test)
 		}
 		if ov.Threshold < 0 || math.IsNaN(ov.Threshold) {
@@ -326,7 +378,7 @@ func quoteAll(names []string) string {
 // for the correction across features.
 type featureState struct {
 	res       FeatureResult
-	spec      testSpec
+	spec      Test
 	pending   bool    // tested; verdict depends on score and threshold
 	score     float64 // p-value or distance
 	adjusted  float64
@@ -393,12 +445,12 @@ func testFeature(f *FeatureProfile, col []float64, ov Override, opts Options) fe
 	if ov.Test != "" {
 		test, res.Overridden = ov.Test, true
 	}
-	spec := tests[test]
-	threshold := spec.threshold
+	spec, _ := LookupTest(test)
+	threshold := spec.Threshold
 	if ov.Threshold > 0 {
 		threshold, res.Overridden = ov.Threshold, true
 	}
-	res.Test, res.TestDisplay, res.Threshold, res.Operator = test, spec.display, threshold, spec.op
+	res.Test, res.TestDisplay, res.Threshold, res.Operator = test, spec.Display, threshold, spec.op
 	res.Histogram = histogramFor(f, ref, cur)
 	s := featureState{spec: spec, threshold: threshold}
 
@@ -418,58 +470,9 @@ func testFeature(f *FeatureProfile, col []float64, ov Override, opts Options) fe
 		return insufficient("%d current and %d reference values, fewer than the minimum %d", cur.N(), f.Count, opts.MinRows)
 	}
 
-	var stat, score float64
-	switch test {
-	case TestKS:
-		ks, err := KolmogorovSmirnovSorted(ref, cur, KSAuto)
-		if err != nil {
-			return insufficient("%v", err)
-		}
-		stat, score = ks.Statistic, ks.PValue
-	case TestChiSquare:
-		_, rc, cc := CategoryCounts(ref, cur)
-		obs, exp := chiFrequencies(rc, cc, ref.N(), cur.N())
-		if reason := expectedTooSmall(ref, cur, exp, opts.MinExpected); reason != "" {
-			return insufficient("%s", reason)
-		}
-		st, p, err := ChiSquare(obs, exp)
-		if err != nil {
-			return insufficient("%v", err)
-		}
-		stat, score = st, p
-	case TestZ:
-		if opts.MinExpected > 0 {
-			vals, rc, _ := CategoryCounts(ref, cur)
-			first := float64(rc[0]) / float64(ref.N()) * float64(cur.N())
-			exp := []float64{first, float64(cur.N()) - first}
-			if e := min(exp[0], exp[1]); e < opts.MinExpected {
-				return insufficient("expected count %.3g of value %v versus the rest is below %v (Z-test)", e, vals[0], opts.MinExpected)
-			}
-		}
-		z, err := ZTestSorted(ref, cur)
-		if err != nil {
-			return insufficient("%v", err)
-		}
-		stat, score = z.Z, z.PValue
-	case TestWasserstein:
-		w, err := WassersteinSorted(ref, cur)
-		if err != nil {
-			return insufficient("%v", err)
-		}
-		stat = w / math.Max(f.Std, WassersteinNormedFloor)
-		score = stat
-	case TestJensenShannon, TestPSI:
-		b, err := evidentlyBins(ref, cur, f.Kind == KindNumeric)
-		if err != nil {
-			return insufficient("%v", err)
-		}
-		rp, cp := Proportions(b.Ref, ref.N()), Proportions(b.Cur, cur.N())
-		if test == TestPSI {
-			stat = PSI(rp, cp)
-		} else {
-			stat = JensenShannon(rp, cp, 0)
-		}
-		score = stat
+	stat, score, reason := spec.run(testInput{f: f, ref: ref, cur: cur, opts: opts})
+	if reason != "" {
+		return insufficient("%s", reason)
 	}
 	res.Statistic = fptr(stat)
 	res.DriftScore = fptr(score)
@@ -478,6 +481,65 @@ func testFeature(f *FeatureProfile, col []float64, ov Override, opts Options) fe
 	}
 	s.res, s.score, s.pending = res, score, true
 	return s
+}
+
+func runKS(in testInput) (stat, score float64, insufficient string) {
+	ks, err := KolmogorovSmirnovSorted(in.ref, in.cur, KSAuto)
+	if err != nil {
+		return 0, 0, err.Error()
+	}
+	return ks.Statistic, ks.PValue, ""
+}
+
+func runChiSquare(in testInput) (stat, score float64, insufficient string) {
+	_, rc, cc := CategoryCounts(in.ref, in.cur)
+	obs, exp := chiFrequencies(rc, cc, in.ref.N(), in.cur.N())
+	if reason := expectedTooSmall(in.ref, in.cur, exp, in.opts.MinExpected); reason != "" {
+		return 0, 0, reason
+	}
+	st, p, err := ChiSquare(obs, exp)
+	if err != nil {
+		return 0, 0, err.Error()
+	}
+	return st, p, ""
+}
+
+func runZ(in testInput) (stat, score float64, insufficient string) {
+	if in.opts.MinExpected > 0 {
+		vals, rc, _ := CategoryCounts(in.ref, in.cur)
+		first := float64(rc[0]) / float64(in.ref.N()) * float64(in.cur.N())
+		exp := []float64{first, float64(in.cur.N()) - first}
+		if e := min(exp[0], exp[1]); e < in.opts.MinExpected {
+			return 0, 0, fmt.Sprintf("expected count %.3g of value %v versus the rest is below %v (Z-test)", e, vals[0], in.opts.MinExpected)
+		}
+	}
+	z, err := ZTestSorted(in.ref, in.cur)
+	if err != nil {
+		return 0, 0, err.Error()
+	}
+	return z.Z, z.PValue, ""
+}
+
+func runWasserstein(in testInput) (stat, score float64, insufficient string) {
+	w, err := WassersteinSorted(in.ref, in.cur)
+	if err != nil {
+		return 0, 0, err.Error()
+	}
+	stat = w / math.Max(in.f.Std, WassersteinNormedFloor)
+	return stat, stat, ""
+}
+
+// runBinned scores a distance between the binned reference and current
+// proportions (Evidently's bins).
+func runBinned(distance func(rp, cp []float64) float64) func(testInput) (float64, float64, string) {
+	return func(in testInput) (stat, score float64, insufficient string) {
+		b, err := evidentlyBins(in.ref, in.cur, in.f.Kind == KindNumeric)
+		if err != nil {
+			return 0, 0, err.Error()
+		}
+		stat = distance(Proportions(b.Ref, in.ref.N()), Proportions(b.Cur, in.cur.N()))
+		return stat, stat, ""
+	}
 }
 
 // expectedTooSmall explains the chi-square cells whose expected count (the

@@ -55,7 +55,11 @@ func TestOperatorsDifferByTest(t *testing.T) {
 		{TestPSI, 0.1, 0.1, true},
 	}
 	for _, c := range cases {
-		if got := tests[c.test].drifted(c.score, c.threshold); got != c.want {
+		spec, ok := LookupTest(c.test)
+		if !ok {
+			t.Fatalf("%s is not registered", c.test)
+		}
+		if got := spec.drifted(c.score, c.threshold); got != c.want {
 			t.Errorf("%s: drifted(%v, %v) = %v, want %v", c.test, c.score, c.threshold, got, c.want)
 		}
 	}
