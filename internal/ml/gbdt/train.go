@@ -349,6 +349,10 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 // partitions, builds histograms and searches splits for many leaves at once
 // over all workers. With MaxLeaves set, a round splits the one leaf of
 // largest gain, as LightGBM grows trees.
+//
+// It is the training hot loop and is kept whole on purpose: its per-round
+// state (leaf rows, histograms, pending splits) stays in locals shared by
+// the partition, histogram and split phases, with no allocation between them.
 func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	p := b.p
 	rng := &splitmix{s: seed}
