@@ -100,17 +100,23 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a.Notifier = &notify.Dispatcher{Mailer: a.Mailer, Poster: slack.New(), Records: a.Records, Now: a.Now}
+	a.Notifier = &notify.Dispatcher{
+		Channels: []notify.ChannelKind{notify.Email(a.Mailer), notify.Slack(slack.New())},
+		Records:  a.Records, Now: a.Now,
+	}
 	if a.Project != nil {
 		a.Notifier.From = a.Project.Notify.From
-		a.Notifier.Routes = notify.Routes{"default": {Email: a.Project.Notify.To}}
+		a.Notifier.Routes = notify.Routes{"default": {notify.EmailChannel: a.Project.Notify.To}}
 	}
 	if esc := a.Escalation(); len(esc) > 0 {
 		if a.Notifier.Routes == nil {
 			a.Notifier.Routes = notify.Routes{}
 		}
 		r := a.Notifier.Routes[notify.Escalated]
-		r.Email = esc
+		if r == nil {
+			r = notify.Route{}
+		}
+		r[notify.EmailChannel] = esc
 		a.Notifier.Routes[notify.Escalated] = r
 	}
 	if a.Runtime.EmailFrom != "" {

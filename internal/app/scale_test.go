@@ -15,6 +15,7 @@ import (
 	"github.com/stewardml/steward/internal/local/files"
 	"github.com/stewardml/steward/internal/local/outbox"
 	"github.com/stewardml/steward/internal/local/sqlite"
+	"github.com/stewardml/steward/internal/notify"
 )
 
 // throttleEvent is CloudWatch's state change of the throttle alarm, as
@@ -67,7 +68,8 @@ func TestSustainedThrottlingRaisesProvisionedConcurrencyOnAWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Records, a.Artifacts, a.Notifier.Records, a.Notifier.Mailer = rs, arts, rs, ob
+	a.Records, a.Artifacts, a.Notifier.Records = rs, arts, rs
+	a.Notifier.Channels = []notify.ChannelKind{notify.Email(ob)}
 
 	ag, err := a.Agent()
 	if err != nil {

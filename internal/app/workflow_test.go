@@ -90,10 +90,10 @@ func TestDeploymentApproversAndEscalationOverrideTheProject(t *testing.T) {
 			if got := h.RequestApproval.Approvers; !slices.Equal(got, tc.approvers) {
 				t.Errorf("approval emails go to %q, want %q", got, tc.approvers)
 			}
-			if got := a.Notifier.Routes[notify.Escalated].Email; !slices.Equal(got, tc.escalated) {
+			if got := a.Notifier.Routes[notify.Escalated][notify.EmailChannel]; !slices.Equal(got, tc.escalated) {
 				t.Errorf("escalations go to %q, want %q", got, tc.escalated)
 			}
-			if got := h.Record.Notifier.(*notify.Dispatcher).Routes[notify.Escalated].Email; !slices.Equal(got, tc.escalated) {
+			if got := h.Record.Notifier.(*notify.Dispatcher).Routes[notify.Escalated][notify.EmailChannel]; !slices.Equal(got, tc.escalated) {
 				t.Errorf("the record step escalates to %q, want %q", got, tc.escalated)
 			}
 		})

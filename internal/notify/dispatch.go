@@ -48,30 +48,30 @@ type Poster interface {
 // ErrPermanent marks a delivery failure that retrying cannot fix (a 4xx).
 var ErrPermanent = errors.New("notify: permanent delivery failure")
 
-// Route says who hears about one kind of event.
-type Route struct {
-	Email []string `json:"email,omitempty" yaml:"email,omitempty"`
-	Slack []string `json:"slack,omitempty" yaml:"slack,omitempty"` // incoming-webhook URLs
-}
+// Route says who hears about one kind of event: channel kind ("email",
+// "slack") → that channel's targets (addresses, incoming-webhook URLs).
+type Route map[string][]string
 
 // Routes maps event kinds to recipients; the "default" key applies to kinds
 // without their own route.
 type Routes map[string]Route
 
-// Validate checks kinds and addresses.
-func (r Routes) Validate() error {
-	for kind, route := range r {
+// Validate checks event kinds, channel kinds (against kinds) and targets.
+func (r Routes) Validate(kinds []ChannelKind) error {
+	for _, kind := range sortedKeys(r) {
 		if kind != "default" && !contains(Kinds, kind) {
 			return fmt.Errorf("notify: route %q: unknown event kind (want one of %s or default)", kind, strings.Join(Kinds, ", "))
 		}
-		for _, a := range route.Email {
-			if err := (Message{From: a, To: []string{a}, Subject: "x", Text: "x"}).Validate(); err != nil {
-				return fmt.Errorf("notify: route %q: %w", kind, err)
+		route := r[kind]
+		for _, ch := range sortedKeys(route) {
+			k, ok := lookupKind(kinds, ch)
+			if !ok {
+				return fmt.Errorf("notify: route %q: unknown channel %q (want one of %s)", kind, ch, strings.Join(kindNames(kinds), ", "))
 			}
-		}
-		for _, u := range route.Slack {
-			if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://127.0.0.1") && !strings.HasPrefix(u, "http://localhost") {
-				return fmt.Errorf("notify: route %q: slack webhook %q must be an https URL", kind, u)
+			for _, t := range route[ch] {
+				if err := k.Check(t); err != nil {
+					return fmt.Errorf("notify: route %q: %w", kind, err)
+				}
 			}
 		}
 	}
@@ -82,48 +82,57 @@ func (r Routes) Validate() error {
 type Failed struct {
 	ID       string    `json:"id"`
 	At       time.Time `json:"at"`
-	Channel  string    `json:"channel"` // "email" or "slack"
+	Channel  string    `json:"channel"` // the channel kind: "email", "slack"
 	Target   string    `json:"target"`  // address, or webhook host (never the secret path)
 	Event    Event     `json:"event"`
 	Error    string    `json:"error"`
 	Attempts int       `json:"attempts"`
 }
 
-// Dispatcher routes events to email and chat, retrying with exponential
-// backoff, and records every delivery that still fails in the record store
-// (partition NOTIFY#FAILED), so nothing is dropped silently.
+// DefaultSubjectPrefix starts every subject when Dispatcher.SubjectPrefix
+// is empty.
+const DefaultSubjectPrefix = "[Steward] "
+
+// Dispatcher routes events to channels, retrying each delivery with
+// exponential backoff, and records every delivery that still fails in the
+// record store (partition NOTIFY#FAILED), so nothing is dropped silently.
 type Dispatcher struct {
-	Routes   Routes
+	Routes Routes
+	// Channels are the channel kinds deliveries go through, in the order
+	// they are tried; a route's channel not listed here is skipped.
+	Channels []ChannelKind
 	From     string
-	Mailer   Mailer
-	Poster   Poster
-	Records  store.RecordStore
-	Attempts int           // per delivery, default 4
-	Backoff  time.Duration // first wait, doubled each retry; default 200ms
-	Sleep    func(context.Context, time.Duration) error
-	Now      func() time.Time
+	// SubjectPrefix starts every subject; default DefaultSubjectPrefix.
+	SubjectPrefix string
+	Records       store.RecordStore
+	Attempts      int           // per delivery, default 4
+	Backoff       time.Duration // first wait, doubled each retry; default 200ms
+	Sleep         func(context.Context, time.Duration) error
+	Now           func() time.Time
 }
 
-// Notify delivers e to every recipient of its route. It returns an error
+// Notify delivers e to every channel of its route. It returns an error
 // joining the deliveries that failed (each also recorded).
 func (d *Dispatcher) Notify(ctx context.Context, e Event) error {
 	route, ok := d.Routes[e.Kind]
 	if !ok {
 		route = d.Routes["default"]
 	}
-	var errs []error
-	if len(route.Email) > 0 && d.Mailer != nil {
-		msg := Message{From: d.From, To: route.Email, Subject: "[Steward] " + e.Title, Text: plain(e), Kind: e.Kind, Link: e.Link}
-		if err := d.retry(ctx, func() error { return d.Mailer.Send(ctx, msg) }); err != nil {
-			errs = append(errs, d.fail(ctx, "email", strings.Join(route.Email, ","), e, err))
-		}
+	prefix := d.SubjectPrefix
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
 	}
-	for _, hook := range route.Slack {
-		if d.Poster == nil {
-			break
+	msg := Message{From: d.From, Subject: prefix + e.Title, Text: plain(e), Kind: e.Kind, Link: e.Link, Event: &e}
+	var errs []error
+	for _, k := range d.Channels {
+		targets := route[k.Name]
+		if len(targets) == 0 {
+			continue
 		}
-		if err := d.retry(ctx, func() error { return d.Poster.Post(ctx, hook, e) }); err != nil {
-			errs = append(errs, d.fail(ctx, "slack", hostOf(hook), e, err))
+		for _, ch := range k.Open(targets) {
+			if err := d.retry(ctx, func() error { return ch.Send(ctx, msg) }); err != nil {
+				errs = append(errs, d.fail(ctx, ch.Name(), ch.Target(), e, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -227,6 +236,15 @@ func hostOf(u string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func contains(xs []string, x string) bool {

@@ -1,6 +1,9 @@
 // Package notify declares how Steward tells people what happened: an email
-// Message and the Mailer port that delivers it. Adapters: an outbox
-// directory locally (internal/local/outbox) and SES v2 on AWS.
+// Message and the Mailer port that delivers it, the Poster port for chat,
+// and the Dispatcher that routes events to channels (see channel.go).
+// Mailers: an outbox directory locally (internal/local/outbox, the
+// default), an SMTP relay (internal/smtp) and SES v2 on AWS; the Poster is
+// Slack's incoming webhooks (internal/slack).
 package notify
 
 import (
@@ -15,7 +18,8 @@ import (
 var ErrInvalid = errors.New("notify: invalid message")
 
 // Message is one email. Text is required; HTML is optional. Headers must not
-// carry a task token or any other credential.
+// carry a task token or any other credential. The Dispatcher hands every
+// channel the same Message; chat channels format its Event instead.
 type Message struct {
 	From    string   `json:"from"`
 	To      []string `json:"to"`
@@ -27,6 +31,9 @@ type Message struct {
 	Kind string `json:"kind,omitempty"`
 	// Link is the one URL a reader is asked to open, if any.
 	Link string `json:"link,omitempty"`
+	// Event is the event the message reports, when a Dispatcher built it;
+	// chat channels format it themselves. It is not part of the email.
+	Event *Event `json:"-"`
 }
 
 // Validate checks addresses and required fields.

@@ -78,10 +78,10 @@ func TestDispatcherRetriesAfter500AndRecordsFailures(t *testing.T) {
 	defer s3.Close()
 	var waits []time.Duration
 	d := &notify.Dispatcher{
-		Routes:  notify.Routes{notify.Promoted: {Slack: []string{s1.URL, s2.URL, s3.URL}}},
-		Poster:  New(),
-		Records: db,
-		Sleep:   func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+		Routes:   notify.Routes{notify.Promoted: {notify.SlackChannel: []string{s1.URL, s2.URL, s3.URL}}},
+		Channels: []notify.ChannelKind{notify.Slack(New())},
+		Records:  db,
+		Sleep:    func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil },
 	}
 	err = d.Notify(context.Background(), event)
 	if err == nil {

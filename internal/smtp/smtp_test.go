@@ -56,7 +56,10 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        {}
 func (s *session) Logout() error { return nil }
 
-func TestSendDeliversToAnSMTPServer(t *testing.T) {
+// startServer runs an SMTP server that records what it receives and
+// returns the recorder and the server's address.
+func startServer(t *testing.T) (*recorder, string) {
+	t.Helper()
 	rec := &recorder{}
 	srv := gosmtp.NewServer(rec)
 	srv.Domain = "localhost"
@@ -66,9 +69,13 @@ func TestSendDeliversToAnSMTPServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	return rec, ln.Addr().String()
+}
 
-	m := &Mailer{Addr: ln.Addr().String()}
+func TestSendDeliversToAnSMTPServer(t *testing.T) {
+	rec, addr := startServer(t)
+	m := &Mailer{Addr: addr}
 	msg := notify.Message{From: "Steward <steward@example.com>", To: []string{"ana@example.com", "bo@example.com"},
 		Subject: "Escalation: heart approval expired", Text: "Nobody decided.", Kind: notify.Escalated}
 	if err := m.Send(context.Background(), msg); err != nil {
@@ -89,5 +96,30 @@ func TestSendDeliversToAnSMTPServer(t *testing.T) {
 	}
 	if parsed.Header.Get("Subject") != msg.Subject || parsed.Header.Get("X-Steward-Event") != notify.Escalated {
 		t.Errorf("headers = %v", parsed.Header)
+	}
+}
+
+func TestTheMailerPlugsIntoADispatcherAsItsEmailChannel(t *testing.T) {
+	rec, addr := startServer(t)
+	d := &notify.Dispatcher{
+		Routes:        notify.Routes{"default": {notify.EmailChannel: {"ana@example.com"}}},
+		Channels:      []notify.ChannelKind{notify.Email(&Mailer{Addr: addr})},
+		From:          "steward@example.com",
+		SubjectPrefix: "[heart] ",
+	}
+	if err := d.Notify(context.Background(), notify.Event{Kind: notify.Promoted, Title: "v3 is champion", Text: "Promoted."}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.msgs) != 1 {
+		t.Fatalf("server received %d messages, want 1", len(rec.msgs))
+	}
+	parsed, err := mail.ReadMessage(bytes.NewReader(rec.msgs[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := parsed.Header.Get("Subject"), "[heart] v3 is champion"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
 	}
 }

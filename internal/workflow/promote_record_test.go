@@ -249,7 +249,7 @@ func TestRecordEvents(t *testing.T) {
 	t.Run("an undeliverable notification is reported, not a failure", func(t *testing.T) {
 		h := *fx.h.Record
 		d := *h.Notifier.(*notify.Dispatcher)
-		d.Mailer = mailerFunc(func(context.Context, notify.Message) error { return errors.New("smtp: connection refused") })
+		d.Channels = []notify.ChannelKind{notify.Email(mailerFunc(func(context.Context, notify.Message) error { return errors.New("smtp: connection refused") }))}
 		d.Attempts = 2
 		h.Notifier = &d
 		out, name, msg := invoke(t, &h, readEvent(t, "record", "promoted.json"))
