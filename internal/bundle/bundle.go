@@ -48,6 +48,12 @@ var (
 // Schema is the input contract of the model: its features in row order,
 // the columns of the training file (features and target, in file order),
 // how the label was defined, and which cell texts meant "missing".
+//
+// It is a deliberate copy of the training dataset.Schema rather than that
+// type itself: it is frozen into the bundle's manifest, so its JSON shape
+// is a stored format, and it keeps what scoring needs (the features in row
+// order, the file's column names) rather than the whole file layout. Its
+// columns are dataset.Column values, not a mirror of them.
 type Schema struct {
 	Features []dataset.Column `json:"features"`
 	Columns  []string         `json:"columns"`

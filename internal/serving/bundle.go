@@ -30,23 +30,16 @@ func (m *BundleModel) Version() int { return m.version }
 // Features returns the bundle's schema as serving features.
 func (m *BundleModel) Features() []Feature { return m.features }
 
-// FeaturesOf converts dataset columns to serving features.
+// FeaturesOf gives dataset columns as serving features; a column of no
+// known kind is checked as numeric.
 func FeaturesOf(cols []dataset.Column, nullable bool) []Feature {
 	out := make([]Feature, len(cols))
 	for i, c := range cols {
-		f := Feature{Name: c.Name, Min: c.Min, Max: c.Max, Nullable: nullable}
-		switch c.Kind {
-		case dataset.Categorical:
-			f.Kind = Categorical
-		case dataset.Binary:
-			f.Kind = Binary
-		default:
-			f.Kind = Numeric
+		kind := c.Kind
+		if kind != Categorical && kind != Binary {
+			kind = Numeric
 		}
-		for _, l := range c.Levels {
-			f.Levels = append(f.Levels, Level{Value: l.Value, Label: l.Label})
-		}
-		out[i] = f
+		out[i] = Feature{Name: c.Name, Kind: kind, Min: c.Min, Max: c.Max, Levels: c.Levels, Nullable: nullable}
 	}
 	return out
 }

@@ -20,18 +20,18 @@ func ptr(v float64) *float64 { return &v }
 func heartFeatures() []Feature {
 	return []Feature{
 		{Name: "age", Kind: Numeric, Min: ptr(0), Max: ptr(120)},
-		{Name: "sex", Kind: Binary, Levels: []Level{{0, "female"}, {1, "male"}}},
-		{Name: "cp", Kind: Categorical, Levels: []Level{{0, ""}, {1, ""}, {2, ""}, {3, ""}}},
+		{Name: "sex", Kind: Binary, Levels: []Level{{Value: 0, Label: "female"}, {Value: 1, Label: "male"}}},
+		{Name: "cp", Kind: Categorical, Levels: []Level{{Value: 0}, {Value: 1}, {Value: 2}, {Value: 3}}},
 		{Name: "trestbps", Kind: Numeric, Min: ptr(50), Max: ptr(300)},
 		{Name: "chol", Kind: Numeric, Min: ptr(50), Max: ptr(1000)},
 		{Name: "fbs", Kind: Binary},
-		{Name: "restecg", Kind: Categorical, Levels: []Level{{0, ""}, {1, ""}, {2, ""}}},
+		{Name: "restecg", Kind: Categorical, Levels: []Level{{Value: 0}, {Value: 1}, {Value: 2}}},
 		{Name: "thalach", Kind: Numeric, Min: ptr(30), Max: ptr(250)},
 		{Name: "exang", Kind: Binary},
 		{Name: "oldpeak", Kind: Numeric, Min: ptr(0), Max: ptr(10)},
-		{Name: "slope", Kind: Categorical, Levels: []Level{{0, ""}, {1, ""}, {2, ""}}},
-		{Name: "ca", Kind: Categorical, Levels: []Level{{0, ""}, {1, ""}, {2, ""}, {3, ""}, {4, ""}}, Nullable: true},
-		{Name: "thal", Kind: Categorical, Levels: []Level{{0, ""}, {1, ""}, {2, ""}, {3, ""}}, Nullable: true},
+		{Name: "slope", Kind: Categorical, Levels: []Level{{Value: 0}, {Value: 1}, {Value: 2}}},
+		{Name: "ca", Kind: Categorical, Levels: []Level{{Value: 0}, {Value: 1}, {Value: 2}, {Value: 3}, {Value: 4}}, Nullable: true},
+		{Name: "thal", Kind: Categorical, Levels: []Level{{Value: 0}, {Value: 1}, {Value: 2}, {Value: 3}}, Nullable: true},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/registry"
 )
 
@@ -25,27 +26,30 @@ var (
 	ErrClosed = errors.New("serving: capturer closed")
 )
 
-// FeatureKind says how a feature's numbers are meant and checked.
-type FeatureKind string
+// FeatureKind says how a feature's numbers are meant and checked: the
+// dataset schema's column kind.
+type FeatureKind = dataset.Kind
 
-// Feature kinds, the same three as the dataset schema.
+// Feature kinds, those of the dataset schema.
 const (
 	// Numeric is a finite number, optionally within [Min, Max].
-	Numeric FeatureKind = "numeric"
+	Numeric = dataset.Numeric
 	// Categorical is one of Levels, given as its code or its label.
-	Categorical FeatureKind = "categorical"
+	Categorical = dataset.Categorical
 	// Binary is 0 or 1 (or a label of Levels when they are given).
-	Binary FeatureKind = "binary"
+	Binary = dataset.Binary
 )
 
-// Level is one allowed code of a categorical or binary feature. A request
-// may give the code or, when it is set, the label.
-type Level struct {
-	Value float64 `json:"value"`
-	Label string  `json:"label,omitempty"`
-}
+// Level is one allowed code of a categorical or binary feature: the dataset
+// schema's level. A request may give the code or, when it is set, the label.
+type Level = dataset.Level
 
-// Feature is one model input as the model's schema declares it.
+// Feature is one model input as the model's schema declares it. It is the
+// request-side view of a dataset.Column, not a copy of it: the fields a
+// request value is checked against, plus Nullable, which depends on who
+// scores (a bundle imputes missing values; a project schema does not),
+// and without the column's unit and description, which the API does not
+// publish.
 type Feature struct {
 	Name     string      `json:"name"`
 	Kind     FeatureKind `json:"kind"`
