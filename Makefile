@@ -52,7 +52,7 @@ run: cli
 		./build/steward --data-dir $(DATA_DIR) train --model heart; fi
 	./build/steward --data-dir $(DATA_DIR) serve --addr $(ADDR)
 
-## bench: Go benchmarks side by side with the Python baseline (needs ../shared/bench/python or BASELINE=dir)
+## bench: Go benchmarks side by side with the Python baseline in bench/python (its setup.sh installs the Debian packages)
 bench: cli
 	bash bench/run.sh
 

@@ -4,16 +4,16 @@
 #
 # usage: bench/csv_compare.sh [BASELINE_DIR]
 #   BASELINE_DIR  the Python baseline (data.py, setup.sh); default
-#                 $BASELINE or ../shared/bench/python. It is copied to
+#                 $BASELINE or bench/python. It is copied to
 #                 bench/out/csv/python before use, never written to.
 #   REPS          repetitions per round (default 3); ROUNDS (default 3)
 #                 rounds alternate pandas and Steward to share the noise.
 #
-# Needs /usr/bin/python3 with pandas (the baseline's setup.sh installs it).
+# Needs /usr/bin/python3 with pandas (bench/python/setup.sh installs it).
 # Writes bench/out/csv/results.jsonl and prints medians and the ratio.
 set -eu
 cd "$(dirname "$0")/.."
-BASELINE=${1:-${BASELINE:-../shared/bench/python}}
+BASELINE=${1:-${BASELINE:-bench/python}}
 REPS=${REPS:-3}
 ROUNDS=${ROUNDS:-3}
 OUT=bench/out/csv
@@ -31,7 +31,7 @@ if [ ! -f "$DATA" ]; then
 	echo "csv_compare: writing $DATA with the baseline's data.py" >&2
 	(cd "$OUT/python" && $PY data.py --sizes 1000000 --no-drift >&2)
 fi
-$PY -c 'import pandas' 2>/dev/null || { echo "csv_compare: $PY cannot import pandas (run the baseline's setup.sh)" >&2; exit 2; }
+$PY -c 'import pandas' 2>/dev/null || { echo "csv_compare: $PY cannot import pandas (run: sh $BASELINE/setup.sh)" >&2; exit 2; }
 
 go build -o "$OUT/csvbench" ./bench/cmd/csvbench
 

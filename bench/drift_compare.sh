@@ -2,9 +2,9 @@
 # Drift statistics, Go against SciPy, on the same data in one run.
 #
 # Usage: bench/drift_compare.sh [-n ROWS] [-r REPS]
-#   BASELINE   the Python baseline folder (default ../shared/bench/python,
-#              relative to the repository root); it is copied to a temporary
-#              folder first, the original is never written to.
+#   BASELINE   the Python baseline folder (default bench/python); it is
+#              copied to a temporary folder first, the original is never
+#              written to.
 #   PYTHON     defaults to /usr/bin/python3 (Debian's numpy/scipy/pandas).
 #
 # Steps: generate heart_<ROWS>.csv / heart_drift_<ROWS>.csv with data.py if
@@ -25,7 +25,7 @@ while getopts "n:r:" opt; do
 done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-baseline=${BASELINE:-$root/../shared/bench/python}
+baseline=${BASELINE:-$root/bench/python}
 python=${PYTHON:-/usr/bin/python3}
 if [ ! -f "$baseline/drift_bench.py" ]; then
 	echo "drift_compare: no drift_bench.py in $baseline (set BASELINE)" >&2

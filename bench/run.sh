@@ -2,8 +2,9 @@
 # make bench: every Steward benchmark, each side by side with the Python
 # stack a user would otherwise pick, in one run on this machine.
 #
-#   BASELINE   the Python baseline folder (default ../shared/bench/python);
-#              each compare script copies it before writing anything.
+#   BASELINE   the Python baseline folder (default bench/python, in this
+#              repository); each compare script copies it before writing
+#              anything, so the folder itself stays clean.
 #   ONLY       run only the comparisons whose names are listed (csv drift
 #              train serve), e.g. ONLY="drift train" make bench.
 #
@@ -12,17 +13,14 @@
 # 2-core machine are noise. Go micro-benchmarks follow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export BASELINE=${BASELINE:-$(cd .. && pwd)/shared/bench/python}
+export BASELINE=${BASELINE:-$(pwd)/bench/python}
 if [ ! -f "$BASELINE/setup.sh" ]; then
 	echo "bench: no Python baseline at $BASELINE; set BASELINE=DIR" >&2
 	exit 2
 fi
 if ! /usr/bin/python3 -c 'import sklearn, xgboost, scipy, pandas, fastapi' 2>/dev/null || ! command -v wrk >/dev/null; then
-	echo "bench: installing the baseline's Debian packages (setup.sh)" >&2
-	tmp=$(mktemp -d)
-	cp -r "$BASELINE"/. "$tmp"
-	(cd "$tmp" && sh setup.sh)
-	rm -rf "$tmp"
+	echo "bench: installing the baseline's Debian packages ($BASELINE/setup.sh)" >&2
+	sh "$BASELINE/setup.sh"
 fi
 
 want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }

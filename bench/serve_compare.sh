@@ -9,8 +9,8 @@
 #   3. the predict bootstrap under aws-lambda-rie: process start to the
 #      first successful prediction (goal <= 50 ms) and its size (<= 20 MB).
 #
-#   BASELINE  the Python baseline folder (default ../shared/bench/python),
-#             copied to a temporary directory before use.
+#   BASELINE  the Python baseline folder (default bench/python), copied
+#             to a temporary directory before use.
 #   DURATION  seconds of each wrk measurement (default 15, as the baseline).
 #   ROUNDS    rounds of the wrk measurements (default 2): the latency tail
 #             moves from run to run on a 2-core machine shared with wrk.
@@ -23,7 +23,7 @@
 # Every server is started here, on 127.0.0.1, and stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BASELINE=${BASELINE:-$(cd .. && pwd)/shared/bench/python}
+BASELINE=${BASELINE:-$(pwd)/bench/python}
 DURATION=${DURATION:-15}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-18081}
@@ -38,7 +38,7 @@ out=${OUT:-bench/out/serve.jsonl}
 mkdir -p "$(dirname "$out")"
 : >"$out"
 
-command -v wrk >/dev/null || { echo "serve: wrk is missing (the baseline's setup.sh installs it)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "serve: wrk is missing (bench/python/setup.sh installs it)" >&2; exit 2; }
 cp -r "$BASELINE"/. "$work/py"
 mkdir -p "$work/py/results" "$work/py/data"
 (cd "$work/py" && /usr/bin/python3 data.py >/dev/null && /usr/bin/python3 export_models.py >/dev/null)

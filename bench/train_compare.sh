@@ -7,8 +7,8 @@
 #   PYDIR   a writable copy of the Python baseline folder (data.py,
 #           train_bench.py, ...), with its Debian packages installed
 #           (sh PYDIR/setup.sh). Without it, $BASELINE (default
-#           ../shared/bench/python) is copied to a temporary folder, which
-#           is removed at the end.
+#           bench/python) is copied to a temporary folder, which is
+#           removed at the end.
 # Environment:
 #   SIZES   row counts (default 100000,1000000)
 #   MODELS  baseline models (default logreg,rf_nj2,xgb)
@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ $# -ge 1 ]; then
 	PYDIR=$1
 else
-	BASELINE=${BASELINE:-$ROOT/../shared/bench/python}
+	BASELINE=${BASELINE:-$ROOT/bench/python}
 	[ -f "$BASELINE/train_bench.py" ] || { echo "train: no Python baseline at $BASELINE; set BASELINE=DIR" >&2; exit 2; }
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
