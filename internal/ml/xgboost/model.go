@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Errors. Every error Read returns wraps one of them and is one line that
@@ -101,6 +102,9 @@ type Model struct {
 	trees      []*xtree
 	treeGroup  []int32
 	hasCats    bool
+
+	explainOnce sync.Once
+	explainer   *explainer
 }
 
 // xtree is one regression tree in XGBoost's node arrays; a node is a leaf
