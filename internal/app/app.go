@@ -2,36 +2,19 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
-	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
-	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	awsses "github.com/aws/aws-sdk-go-v2/service/sesv2"
-	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/stewardml/steward/internal/app/adapters"
+	"github.com/stewardml/steward/internal/app/adapters/platform"
+	"github.com/stewardml/steward/internal/app/adapters/records"
 	"github.com/stewardml/steward/internal/approval"
-	"github.com/stewardml/steward/internal/aws/dynamodb"
-	"github.com/stewardml/steward/internal/aws/eventbridge"
-	"github.com/stewardml/steward/internal/aws/s3"
-	"github.com/stewardml/steward/internal/aws/secrets"
-	"github.com/stewardml/steward/internal/aws/ses"
 	"github.com/stewardml/steward/internal/aws/sfn"
 	"github.com/stewardml/steward/internal/bus"
 	"github.com/stewardml/steward/internal/config"
-	"github.com/stewardml/steward/internal/local/files"
-	"github.com/stewardml/steward/internal/local/outbox"
-	"github.com/stewardml/steward/internal/local/sqlite"
 	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/slack"
 	"github.com/stewardml/steward/internal/store"
@@ -71,6 +54,8 @@ type App struct {
 	// lambdaAPI is set on AWS when STEWARD_PREDICT_ALIAS_ARN names the
 	// predict alias whose provisioned concurrency the agent sets.
 	lambdaAPI *awslambda.Client
+	// aws makes the AWS adapters; nil locally.
+	aws *adapters.AWS
 
 	closers []func() error
 }
@@ -167,16 +152,14 @@ func (a *App) Close() error {
 }
 
 func (a *App) wireLocal() error {
-	dir := a.Runtime.DataDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("app: data directory %s: %w", dir, err)
-	}
-	arts, err := files.New(filepath.Join(dir, "artifacts"))
+	l, err := adapters.NewLocal(a.Runtime.DataDir)
 	if err != nil {
 		return err
 	}
-	a.Artifacts = arts
-	db, err := sqlite.Open(filepath.Join(dir, "steward.db"))
+	if a.Artifacts, err = l.Artifacts(); err != nil {
+		return err
+	}
+	db, err := records.Local(l)
 	if err != nil {
 		return err
 	}
@@ -184,77 +167,30 @@ func (a *App) wireLocal() error {
 	a.closers = append(a.closers, db.Close)
 	a.LocalBus = &bus.Local{}
 	a.Events = a.LocalBus
-	ob, err := outbox.New(filepath.Join(dir, "outbox"), a.Console)
+	ob, err := platform.LocalMailer(l, a.Console)
 	if err != nil {
 		return err
 	}
 	ob.Now = a.Now
 	a.Mailer = ob
-	key, err := localKey(filepath.Join(dir, "signing.key"))
-	if err != nil {
-		return err
-	}
-	a.SigningKey = key
-	return nil
-}
-
-// localKey reads, or creates once, the local approval signing key (0600).
-func localKey(path string) ([]byte, error) {
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return b, nil
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("app: signing key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first
-		return os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("app: signing key: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(key); err != nil {
-		return nil, fmt.Errorf("app: signing key: %w", err)
-	}
-	return key, nil
+	a.SigningKey, err = platform.LocalSigningKey(l)
+	return err
 }
 
 func (a *App) wireAWS(ctx context.Context) error {
-	rt := a.Runtime
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(rt.Region))
+	c, err := adapters.NewAWS(ctx, a.Runtime)
 	if err != nil {
-		return fmt.Errorf("app: aws config: %w", err)
+		return err
 	}
-	ep := func(u string) *string {
-		if u == "" {
-			return nil
-		}
-		return aws.String(u)
-	}
-	a.Artifacts = s3.New(awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		o.BaseEndpoint = ep(rt.Endpoints.S3)
-		o.UsePathStyle = rt.Endpoints.S3 != ""
-	}), rt.Bucket)
-	a.Records = dynamodb.New(awsddb.NewFromConfig(cfg, func(o *awsddb.Options) { o.BaseEndpoint = ep(rt.Endpoints.DynamoDB) }), rt.Table)
-	a.Events = eventbridge.New(awseb.NewFromConfig(cfg, func(o *awseb.Options) { o.BaseEndpoint = ep(rt.Endpoints.EventBridge) }), rt.EventBus)
-	a.Mailer = ses.New(awsses.NewFromConfig(cfg, func(o *awsses.Options) { o.BaseEndpoint = ep(rt.Endpoints.SES) }))
-	if rt.StateMachineARN != "" {
-		a.StepFunctions = sfn.New(awssfn.NewFromConfig(cfg, func(o *awssfn.Options) { o.BaseEndpoint = ep(rt.Endpoints.SFN) }), rt.StateMachineARN)
-	}
-	if rt.PredictAliasARN != "" {
-		a.lambdaAPI = awslambda.NewFromConfig(cfg, func(o *awslambda.Options) { o.BaseEndpoint = ep(rt.Endpoints.Lambda) })
-	}
-	if rt.ApprovalSecret != "" {
-		sm := awssm.NewFromConfig(cfg, func(o *awssm.Options) { o.BaseEndpoint = ep(rt.Endpoints.SecretsManager) })
-		key, err := secrets.Key(ctx, sm, rt.ApprovalSecret)
-		if err != nil {
-			return err
-		}
-		a.SigningKey = key
-	}
-	return nil
+	a.aws = c
+	a.Artifacts = c.Artifacts()
+	a.Records = records.AWS(c)
+	a.Events = platform.Events(c)
+	a.Mailer = platform.Mailer(c)
+	a.StepFunctions = platform.StepFunctions(c)
+	a.lambdaAPI = platform.Lambda(c)
+	a.SigningKey, err = platform.SigningKey(ctx, c)
+	return err
 }
 
 // Approvals returns the approval service calling back through cb.

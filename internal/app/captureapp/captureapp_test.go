@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/captureapp"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/local/files"
@@ -34,7 +35,7 @@ func TestLocalDataDirectory(t *testing.T) {
 	if !strings.Contains(string(out), `"captured":4`) {
 		t.Errorf("output %s, want 4 captures", out)
 	}
-	st, err := files.New(filepath.Join(dir, captureapp.ArtifactsDir))
+	st, err := files.New(filepath.Join(dir, adapters.ArtifactsDir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,30 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"github.com/stewardml/steward/internal/app/adapters"
+	"github.com/stewardml/steward/internal/app/adapters/records"
 	"github.com/stewardml/steward/internal/app/projectsource"
-	"github.com/stewardml/steward/internal/aws/dynamodb"
-	"github.com/stewardml/steward/internal/aws/s3"
 	"github.com/stewardml/steward/internal/config"
-	"github.com/stewardml/steward/internal/local/files"
-	"github.com/stewardml/steward/internal/local/sqlite"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/serving/apigw"
 	"github.com/stewardml/steward/internal/store"
-)
-
-// Layout of the local data directory, shared with internal/app.
-const (
-	ArtifactsDir = "artifacts"
-	RecordsFile  = "steward.db"
 )
 
 // Options say how to run the prediction service.
@@ -141,27 +127,18 @@ func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
 	var arts store.ArtifactStore
 	var rs store.RecordStore
 	if rt.AWS() {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(rt.Region))
-		if err != nil {
-			return nil, fmt.Errorf("predictapp: aws config: %w", err)
-		}
-		ep := func(u string) *string {
-			if u == "" {
-				return nil
-			}
-			return aws.String(u)
-		}
-		arts = s3.New(awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-			o.BaseEndpoint = ep(rt.Endpoints.S3)
-			o.UsePathStyle = rt.Endpoints.S3 != ""
-		}), rt.Bucket)
-		rs = dynamodb.New(awsddb.NewFromConfig(cfg, func(o *awsddb.Options) { o.BaseEndpoint = ep(rt.Endpoints.DynamoDB) }), rt.Table)
-	} else {
-		f, err := files.New(filepath.Join(rt.DataDir, ArtifactsDir))
+		c, err := adapters.NewAWS(ctx, rt)
 		if err != nil {
 			return nil, err
 		}
-		db, err := sqlite.Open(filepath.Join(rt.DataDir, RecordsFile))
+		arts, rs = c.Artifacts(), records.AWS(c)
+	} else {
+		l := &adapters.Local{Dir: rt.DataDir}
+		f, err := l.Artifacts()
+		if err != nil {
+			return nil, err
+		}
+		db, err := records.Local(l)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/predictapp"
 	"github.com/stewardml/steward/internal/app/projectsource"
 	"github.com/stewardml/steward/internal/config"
@@ -27,11 +28,11 @@ func dataDir(t *testing.T, objects map[string][]byte) string {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	arts, err := files.New(filepath.Join(dir, predictapp.ArtifactsDir))
+	arts, err := files.New(filepath.Join(dir, adapters.ArtifactsDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := sqlite.Open(filepath.Join(dir, predictapp.RecordsFile))
+	rs, err := sqlite.Open(filepath.Join(dir, adapters.RecordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
