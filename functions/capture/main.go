@@ -6,32 +6,17 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
+	"github.com/stewardml/steward/internal/app/boot"
 	"github.com/stewardml/steward/internal/app/captureapp"
 	"github.com/stewardml/steward/internal/config"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "capture:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	rt, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	h, err := captureapp.New(context.Background(), rt, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	if err != nil {
-		return err
-	}
-	lambda.Start(h)
-	return nil
+	boot.Lambda("capture", func(ctx context.Context, rt config.Runtime) (any, func() error, error) {
+		h, err := captureapp.New(ctx, rt, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		return h, nil, err
+	})
 }

@@ -8,12 +8,11 @@ import (
 	"os"
 
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/web/dashboardfn"
 )
 
 func main() {
-	app.StartLambda("dashboard", func(ctx context.Context, a *app.App) (any, error) {
-		h, err := dashboardfn.New(ctx, a, dashboardfn.Options{Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))})
+	app.StartLambda("dashboard", func(_ context.Context, a *app.App) (any, error) {
+		h, err := a.Dashboard(app.DashboardOptions{Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))})
 		if err != nil {
 			return nil, err
 		}

@@ -7,15 +7,10 @@ import (
 	"context"
 
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/report/reportfn"
 )
 
 func main() {
-	app.StartLambda("report", func(ctx context.Context, a *app.App) (any, error) {
-		svc, err := reportfn.NewService(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		return &reportfn.Handler{Reports: svc}, nil
+	app.StartLambda("report", func(_ context.Context, a *app.App) (any, error) {
+		return a.ReportHandler()
 	})
 }

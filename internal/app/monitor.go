@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stewardml/steward/internal/drift"
 	"github.com/stewardml/steward/internal/local/scheduler"
 	"github.com/stewardml/steward/internal/monitor"
+	"github.com/stewardml/steward/internal/monitor/driftfn"
 	"github.com/stewardml/steward/internal/schedule"
 )
 
@@ -77,4 +79,20 @@ func (a *App) ScheduleDrift(s *scheduler.Scheduler) error {
 	}
 	s.Add(j)
 	return nil
+}
+
+// DriftHandler is the scheduled drift check Lambda's handler
+// (functions/drift): the project's model checked by Monitor, the event's
+// window parsed as the project configuration's durations are.
+func (a *App) DriftHandler() (*driftfn.Handler, error) {
+	if a.Project == nil {
+		return nil, errors.New("no project configuration: set STEWARD_CONFIG to the steward.yaml packaged with the function")
+	}
+	return &driftfn.Handler{Service: a.Monitor(), Model: a.Project.Model.Name, ParseWindow: parseWindow}, nil
+}
+
+// parseWindow parses a drift window as config.ParseDuration does.
+func parseWindow(s string) (time.Duration, error) {
+	d, err := config.ParseDuration(s)
+	return d.D(), err
 }

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/asl"
-	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -178,35 +175,4 @@ func printDecided(ctx context.Context, e *Env, runner execRunner, r approval.Req
 		fmt.Fprintf(e.Stdout, "execution %s resumed\n", r.ExecutionID)
 	}
 	return nil
-}
-
-// serveWorkflow puts the retraining workflow into `steward serve`: the
-// approval links are served at /approvals/ on gw (no API key: the signed
-// link is the credential), and the local runner's due timers (approval
-// timeouts, retry delays) are resumed every second. Without a project
-// configuration there is no workflow and nothing is mounted. stop ends
-// the timer loop and waits for it.
-func serveWorkflow(ctx context.Context, e *Env, a *app.App, gw *gateway.Gateway, logger *slog.Logger) (approvals *approval.Service, stop func(), err error) {
-	if a.Project == nil {
-		return nil, func() {}, nil
-	}
-	wf, err := a.WorkflowWith(app.WorkflowOptions{Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	wf.Mount(gw)
-	fmt.Fprintf(e.Stdout, "  approvals: links point at %s/approvals/ (STEWARD_PUBLIC_URL changes it)\n", a.LinkBase())
-	if wf.Runner == nil {
-		return wf.Approvals, func() {}, nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		wf.Runner.Run(ctx)
-	}()
-	return wf.Approvals, func() {
-		cancel()
-		<-done
-	}, nil
 }

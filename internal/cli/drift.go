@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,11 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
-	"github.com/stewardml/steward/internal/local/scheduler"
 	"github.com/stewardml/steward/internal/monitor"
 )
 
@@ -162,34 +159,4 @@ func num(p *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*p, 'g', 3, 64)
-}
-
-// serveMonitor runs the project's drift check on its drift.schedule inside
-// `steward serve` and subscribes the agent to the local bus, so that a
-// scheduled check reaches the agent as DriftChecked does on AWS. stop ends
-// the scheduler and waits for a running check.
-func serveMonitor(ctx context.Context, e *Env, a *app.App, logger *slog.Logger) (stop func(), err error) {
-	if a.Project == nil {
-		return func() {}, nil
-	}
-	if err := a.SubscribeAgent(logger); err != nil {
-		return nil, err
-	}
-	sch := &scheduler.Scheduler{Now: a.Now, Log: e.Stdout}
-	if err := a.ScheduleDrift(sch); err != nil {
-		return nil, WithCode(ExitUsage, err)
-	}
-	for _, r := range sch.NextRuns() {
-		fmt.Fprintf(e.Stdout, "  %s: %s, next at %s; the agent acts on each check\n", r.Name, a.Project.Drift.Schedule, r.At.Format(time.RFC3339))
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sch.Run(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}, nil
 }

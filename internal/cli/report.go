@@ -10,7 +10,6 @@ import (
 
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/report"
-	"github.com/stewardml/steward/internal/report/reportfn"
 )
 
 // runReport renders a report: steward report training|drift|deployment ID
@@ -66,7 +65,7 @@ func runReport(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return Usagef("%v", err)
 	}
-	svc, err := reportfn.NewService(ctx, a)
+	svc, err := a.Reports()
 	if err != nil {
 		return err
 	}

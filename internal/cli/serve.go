@@ -18,7 +18,6 @@ import (
 
 	"github.com/stewardml/steward/internal/apikeys"
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/serving"
 )
 
@@ -65,46 +64,38 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
 	}
 	defer ln.Close() // closed by the gateway on shutdown; this covers the early returns
-	base := "http://" + ln.Addr().String()
-	if a.Runtime.PublicURL == "" && (a.Project == nil || a.Project.Approval.PublicURL == "") {
-		// Approval links point where this server actually listens.
-		a.Runtime.PublicURL = base
-	}
 	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	s := a.Serving(app.ServingOptions{RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Logger: logger})
-
-	keys := apikeys.New(a.Records, a.Now, nil)
-	devKey, created, err := localDevKey(ctx, keys, e.DataDir)
+	srv, err := a.NewServer(ctx, app.ServerOptions{
+		Listener: ln, RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Log: e.Stdout, Logger: logger,
+	})
+	if cerr := (*app.ConfigError)(nil); errors.As(err, &cerr) {
+		return WithCode(ExitUsage, err)
+	} else if err != nil {
+		return err
+	}
+	defer srv.Close()
+	base, s := srv.Base, srv.Serving
+	devKey, created, err := localDevKey(ctx, srv.Keys, e.DataDir)
 	if err != nil {
 		return err
 	}
-	gw := gateway.New(gateway.Config{Keys: apikeys.NewChecker(keys, 5*time.Second), Logger: logger, Now: a.Now,
-		Observe: func(status int, d time.Duration) {
-			s.Metrics.Observe(&serving.Observation{Route: serving.RouteGateway, Status: status, Latency: d})
-		}})
-	gw.Mount("/v1", s.APIGateway, gateway.Function("predict")) // /v1 and /v1/...: JSON answers, never the dashboard
-	gw.Mount("/health", s.APIGateway, gateway.Public(), gateway.Function("predict"))
-	gw.Mount("/metrics", s.APIGateway, gateway.Public(), gateway.Function("predict"))
-	approvals, stopWorkflow, err := serveWorkflow(ctx, e, a, gw, logger)
-	if err != nil {
-		return err
+	if a.Project != nil {
+		fmt.Fprintf(e.Stdout, "  approvals: links point at %s/approvals/ (STEWARD_PUBLIC_URL changes it)\n", a.LinkBase())
+		for _, r := range srv.DriftRuns {
+			fmt.Fprintf(e.Stdout, "  %s: %s, next at %s; the agent acts on each check\n", r.Name, a.Project.Drift.Schedule, r.At.Format(time.RFC3339))
+		}
+		if c := a.Project.Alarms; srv.AlarmsRunning {
+			fmt.Fprintf(e.Stdout, "  alarms: 5xx share > %g, p99 latency > %s, %d of %d periods of %s; the agent acts on each change\n",
+				c.ErrorRate, c.LatencyP99, c.Datapoints, c.Periods, c.Every)
+		} else {
+			fmt.Fprintln(e.Stdout, "  alarms: off (alarms.disabled)")
+		}
 	}
-	defer stopWorkflow()
-	stopMonitor, err := serveMonitor(ctx, e, a, logger)
-	if err != nil {
-		return err
-	}
-	defer stopMonitor()
-	stopAlarms, err := serveAlarms(ctx, e, a, s.Metrics, logger)
-	if err != nil {
-		return err
-	}
-	defer stopAlarms()
-
 	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
-	if err := mountDashboard(ctx, e, a, gw, base, approvals, logger); err != nil {
-		ln.Close()
-		return err
+	if srv.Operators == 0 {
+		fmt.Fprintf(e.Stdout, "  dashboard: %s/ (no operator yet: steward operators create NAME)\n", base)
+	} else {
+		fmt.Fprintf(e.Stdout, "  dashboard: %s/ (%d operators)\n", base, srv.Operators)
 	}
 
 	model, alias := "", "champion"
@@ -132,9 +123,6 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	fmt.Fprintln(e.Stdout, "  metrics: "+base+"/metrics    health: "+base+"/health    stop: Ctrl-C")
 
 	defer tuneGC(e.Getenv)()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go s.Models.Run(runCtx)
 	served := make(chan struct{})
 	go func() {
 		select {
@@ -148,21 +136,15 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		defer signal.Stop(again)
 		select {
 		case <-again:
-			gw.StopWaiting()
+			srv.StopWaiting()
 		case <-served:
 		}
 	}()
-	serveErr := gw.Serve(ctx, ln, *grace)
+	err = srv.Serve(ctx, *grace)
 	close(served)
-	stop()
-	// The server has stopped and every request in flight has finished:
-	// write what the capture buffer still holds.
-	cctx, cancel := context.WithTimeout(context.Background(), *grace)
-	defer cancel()
-	capErr := s.Captures.Close(cctx)
 	st := s.Captures.Stats()
 	fmt.Fprintf(e.Stdout, "steward serve: stopped; %d predictions captured in %d files\n", st.Written, st.Files)
-	return errors.Join(serveErr, capErr)
+	return err
 }
 
 // localDevKey returns the plaintext of the local dev key, creating it when

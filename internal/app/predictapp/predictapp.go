@@ -170,3 +170,25 @@ func loadProject(ctx context.Context, ref string, arts store.ArtifactStore, a *A
 	}
 	return projectsource.Load(ctx, ref, arts, dir)
 }
+
+// Lambda builds the predict Lambda's handler (functions/predict): the
+// service in its Lambda flavour, logging JSON to stderr and writing
+// captures and metrics to stdout, with the champion loaded during init,
+// where Lambda does not bill the first request for it. started is when
+// the process started; the ready line logs the init time since then.
+func Lambda(ctx context.Context, rt config.Runtime, started time.Time) (handler any, close func() error, err error) {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	a, err := New(ctx, rt, Options{Lambda: true, Stdout: os.Stdout, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Project != nil {
+		// A failure here is not fatal: the first request retries and
+		// answers 404 or 503 if it still fails.
+		if _, err := a.Models.Alias(ctx, a.Project.Model.Name, a.Project.Serving.DefaultAlias); err != nil {
+			logger.Warn("predict: champion not loaded during init", "model", a.Project.Model.Name, "err", err)
+		}
+	}
+	logger.Info("predict: ready", "initMs", float64(time.Since(started).Microseconds())/1000)
+	return a.APIGateway.Handle, a.Close, nil
+}

@@ -121,7 +121,7 @@ func TestRendersFromTheStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := reportfn.NewService(ctx, p.App)
+	svc, err := p.App.Reports()
 	if err != nil {
 		t.Fatal(err)
 	}
