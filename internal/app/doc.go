@@ -2,6 +2,7 @@
 // Steward: it picks the local adapters (a directory, SQLite, the outbox,
 // the in-process bus and runner) or the AWS ones (S3, DynamoDB, SES,
 // EventBridge, Step Functions, Secrets Manager) and builds the services on
-// top of them. The CLI, `steward serve` and every Lambda main call New, so
-// the same handlers run in both modes.
+// top of them; package adapters makes the adapters themselves. The CLI,
+// `steward serve` (NewServer) and every Lambda main call New, so the same
+// handlers run in both modes.
 package app

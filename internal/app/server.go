@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -203,19 +202,22 @@ func (s *Server) background(ctx context.Context, run func(context.Context)) {
 }
 
 // Serve serves requests until ctx ends, then waits up to grace for the
-// requests in flight (StopWaiting cuts the wait short) and writes what
-// the capture buffer still holds.
+// requests in flight (StopWaiting cuts the wait short). Call
+// WriteCaptures after it.
 func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go s.Serving.Models.Run(runCtx)
-	serveErr := s.gw.Serve(ctx, s.ln, grace)
-	stop()
-	// The server has stopped and every request in flight has finished:
-	// write what the capture buffer still holds.
-	cctx, cancel := context.WithTimeout(context.Background(), grace)
+	return s.gw.Serve(ctx, s.ln, grace)
+}
+
+// WriteCaptures writes what the capture buffer still holds, taking at
+// most grace: once Serve has returned, every request in flight has
+// finished.
+func (s *Server) WriteCaptures(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return errors.Join(serveErr, s.Serving.Captures.Close(cctx))
+	return s.Serving.Captures.Close(ctx)
 }
 
 // StopWaiting makes a stopping Serve return without waiting further for

@@ -140,11 +140,12 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 		case <-served:
 		}
 	}()
-	err = srv.Serve(ctx, *grace)
+	serveErr := srv.Serve(ctx, *grace)
 	close(served)
+	capErr := srv.WriteCaptures(*grace)
 	st := s.Captures.Stats()
 	fmt.Fprintf(e.Stdout, "steward serve: stopped; %d predictions captured in %d files\n", st.Written, st.Files)
-	return err
+	return errors.Join(serveErr, capErr)
 }
 
 // localDevKey returns the plaintext of the local dev key, creating it when
