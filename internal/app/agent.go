@@ -6,15 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"time"
 
 	"github.com/stewardml/steward/internal/agent"
 	"github.com/stewardml/steward/internal/aws/lambdaconcurrency"
 	"github.com/stewardml/steward/internal/bus"
-	"github.com/stewardml/steward/internal/dataset"
-	"github.com/stewardml/steward/internal/monitor"
-	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -95,7 +90,11 @@ const maxReason = 2000
 
 // StartRetrain implements agent.Retrainer.
 func (r agentRetrainer) StartRetrain(ctx context.Context, req agent.RetrainRequest) (agent.Execution, error) {
-	ref, added, err := r.a.RetrainingData(ctx, req.Model, req.WindowFrom, req.WindowTo)
+	w, err := r.a.Workflow()
+	if err != nil {
+		return agent.Execution{}, err
+	}
+	ref, added, err := w.Service.RetrainingData(ctx, req.Model, req.WindowFrom, req.WindowTo)
 	if err != nil {
 		return agent.Execution{}, err
 	}
@@ -106,16 +105,12 @@ func (r agentRetrainer) StartRetrain(ctx context.Context, req agent.RetrainReque
 	if len(reason) > maxReason {
 		reason = reason[:maxReason-3] + "..."
 	}
-	w, err := r.a.Workflow()
-	if err != nil {
-		return agent.Execution{}, err
-	}
 	// The action's id names the execution, so that the same action
 	// started again (its first start crashed before it was recorded) finds
 	// the execution rather than starting a second one.
 	var name string
 	if req.ActionID != "" {
-		name = ExecutionNameOf(req.Model + "-" + req.ActionID)
+		name = workflow.ExecutionNameOf(req.Model + "-" + req.ActionID)
 	}
 	st, existed, err := w.StartNamed(ctx, name, workflow.RetrainInput{
 		Model: req.Model, Dataset: workflow.RefOf(ref), Trigger: workflow.TriggerAgent,
@@ -125,37 +120,4 @@ func (r agentRetrainer) StartRetrain(ctx context.Context, req agent.RetrainReque
 		return agent.Execution{}, err
 	}
 	return agent.Execution{ID: st.ExecutionID, Name: st.Name, Status: st.Status, Existed: existed}, nil
-}
-
-// RetrainingData stores and returns the dataset a retraining of model
-// trains on: the champion's training data (or, when it is not stored, the
-// project's data file) followed by the labelled captures of [from, to)
-// (none when from is zero). added counts the captured rows.
-func (a *App) RetrainingData(ctx context.Context, model string, from, to time.Time) (ref dataset.Ref, added int, err error) {
-	if a.Project == nil {
-		return dataset.Ref{}, 0, ErrNoProject
-	}
-	var base []byte
-	if al, err := a.Registry().Alias(ctx, model, registry.Champion); err == nil && al.Version > 0 {
-		if v, err := a.Registry().Version(ctx, model, al.Version); err == nil && dataset.ValidDigest(v.DatasetDigest) {
-			base, _ = dataset.Fetch(ctx, a.Artifacts, v.DatasetDigest)
-		}
-	}
-	if base == nil {
-		if base, err = os.ReadFile(a.Project.DataPath()); err != nil {
-			return dataset.Ref{}, 0, fmt.Errorf("app: retraining data: %w", err)
-		}
-	}
-	raw := base
-	if !from.IsZero() && from.Before(to) {
-		raw, added, err = monitor.AppendLabelled(ctx, a.Artifacts, a.Records, model, a.Project.Schema(), base, from, to)
-		if err != nil {
-			return dataset.Ref{}, 0, fmt.Errorf("app: retraining data: %w", err)
-		}
-	}
-	ref, err = dataset.Store(ctx, a.Artifacts, raw)
-	if err != nil {
-		return dataset.Ref{}, 0, err
-	}
-	return ref, added, nil
 }

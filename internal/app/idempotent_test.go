@@ -223,32 +223,3 @@ func TestStartNamedOnTheLocalRunnerFindsTheExistingExecution(t *testing.T) {
 		t.Errorf("runner: %v", err)
 	}
 }
-
-func TestExecutionNameOf(t *testing.T) {
-	long := strings.Repeat("a", 100)
-	for _, c := range []struct{ id, want string }{
-		{"heart-act-0123456789abcdef", "heart-act-0123456789abcdef"},
-		{"Heart_1", "Heart_1"},
-		{"heart act:1", "heart-act-1-"},
-		{"check:2026/03/14", "check-2026-03-14-"},
-		{"", "-"},
-		{long, strings.Repeat("a", 71) + "-"},
-	} {
-		got := ExecutionNameOf(c.id)
-		if !strings.HasPrefix(got, c.want) || len(got) > 80 {
-			t.Errorf("ExecutionNameOf(%q) = %q, want %q...", c.id, got, c.want)
-		}
-		if got != c.id && len(got) != len(c.want)+8 {
-			t.Errorf("ExecutionNameOf(%q) = %q: a changed id ends with 8 hex digits", c.id, got)
-		}
-		if ExecutionNameOf(got) != got {
-			t.Errorf("ExecutionNameOf(%q) = %q is not a name itself", c.id, got)
-		}
-	}
-	if ExecutionNameOf("a:b") == ExecutionNameOf("a/b") {
-		t.Error("two ids that clean to the same text share a name")
-	}
-	if ExecutionNameOf(long) == ExecutionNameOf(long+"b") {
-		t.Error("two long ids with the same start share a name")
-	}
-}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/approval"
-	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -150,14 +149,14 @@ func approvalErr(err error, r approval.Request, as ...string) error {
 
 // execRunner is what printDecided needs of the local runner.
 type execRunner interface {
-	DescribeExecution(ctx context.Context, id string) (asl.Execution, error)
+	Describe(ctx context.Context, idOrName string) (workflow.Execution, error)
 }
 
 // printDecided reports a decision and where its execution went.
 func printDecided(ctx context.Context, e *Env, runner execRunner, r approval.Request) error {
 	var st *workflow.Started
 	if runner != nil && r.ExecutionID != "" {
-		if ex, err := runner.DescribeExecution(ctx, r.ExecutionID); err == nil {
+		if ex, err := runner.Describe(ctx, r.ExecutionID); err == nil {
 			s := workflow.StartedOf(ex)
 			s.Output = redact(s.Output)
 			st = &s

@@ -14,7 +14,6 @@ import (
 	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/workflow"
-	"github.com/stewardml/steward/internal/workflow/local"
 )
 
 // localWorkflow opens the app and its local runner; on AWS the executions
@@ -45,9 +44,9 @@ func runExecutions(ctx context.Context, e *Env, args []string) error {
 	} else if len(pos) > 0 {
 		return Usagef("executions: unexpected argument %q", pos[0])
 	}
-	st := asl.Status(strings.ToUpper(*status))
+	st := workflow.Status(strings.ToUpper(*status))
 	switch st {
-	case "", asl.StatusRunning, asl.StatusSucceeded, asl.StatusFailed, asl.StatusTimedOut, asl.StatusAborted:
+	case "", workflow.StatusRunning, workflow.StatusSucceeded, workflow.StatusFailed, workflow.StatusTimedOut, workflow.StatusAborted:
 	default:
 		return Usagef("--status %q: expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", *status)
 	}
@@ -59,7 +58,7 @@ func runExecutions(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	list, err := wf.Runner.ListExecutions(ctx, asl.ListFilter{Status: st, StateMachine: local.StateMachineName})
+	list, err := wf.Service.Executions.List(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -131,7 +130,11 @@ func runExecution(ctx context.Context, e *Env, args []string) error {
 		ex.Input, ex.Output = redact(ex.Input), redact(ex.Output)
 		return e.PrintJSON(map[string]any{"execution": ex, "events": events})
 	}
-	st := workflow.StartedOf(ex)
+	dx, err := wf.Runner.Describe(ctx, id)
+	if err != nil {
+		return err
+	}
+	st := workflow.StartedOf(dx)
 	printStarted(e.Stdout, st, pendingOf(ctx, wf, id))
 	fmt.Fprintln(e.Stdout)
 	printHistory(e.Stdout, events, *all)

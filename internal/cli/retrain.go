@@ -12,9 +12,9 @@ import (
 
 	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/approval"
-	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 func runRetrain(ctx context.Context, e *Env, args []string) error {
@@ -73,12 +73,15 @@ func runRetrain(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *wait && st.Status == string(asl.StatusRunning) && wf.Runner != nil {
+	if *wait && st.Status == string(workflow.StatusRunning) && wf.Runner != nil {
 		if !e.JSON {
 			printStarted(e.Stderr, st, pendingOf(ctx, wf, st.ExecutionID))
 			fmt.Fprintln(e.Stderr, "retrain: waiting for the execution to end (Ctrl-C stops waiting, not the execution)")
 		}
-		ex, err := wf.Runner.AwaitExecution(ctx, st.ExecutionID)
+		if _, err := wf.Runner.AwaitExecution(ctx, st.ExecutionID); err != nil {
+			return err
+		}
+		ex, err := wf.Runner.Describe(ctx, st.ExecutionID)
 		if err != nil {
 			return err
 		}
@@ -123,18 +126,18 @@ func printStarted(w io.Writer, st workflow.Started, pending []approval.Request) 
 		fmt.Fprintf(w, "  approval %s: %s:%d against champion %s, asked of %s\n", r.ID, r.Model, r.CandidateVersion, vstr(r.ChampionVersion), strings.Join(r.Approvers, ", "))
 		fmt.Fprintf(w, "    decide: open the emailed link, or steward approve %s --as %s\n", r.ID, r.Approvers[0])
 	}
-	if st.Status == string(asl.StatusFailed) || st.Error != "" {
+	if st.Status == string(workflow.StatusFailed) || st.Error != "" {
 		fmt.Fprintf(w, "  error: %s: %s\n", st.Error, oneLine(st.Cause, 200))
 	}
 	if len(st.Output) > 0 {
 		var out struct {
 			Evaluation *struct {
-				Result *workflow.Evaluation `json:"result"`
+				Result *tasks.Evaluation `json:"result"`
 			} `json:"evaluation"`
 			Promotion *struct {
-				Result *workflow.Promotion `json:"result"`
+				Result *tasks.Promotion `json:"result"`
 			} `json:"promotion"`
-			Approval *workflow.Decision `json:"approval"`
+			Approval *tasks.Decision `json:"approval"`
 		}
 		if json.Unmarshal(st.Output, &out) == nil {
 			if out.Evaluation != nil && out.Evaluation.Result != nil {
@@ -153,7 +156,7 @@ func printStarted(w io.Writer, st workflow.Started, pending []approval.Request) 
 			}
 		}
 	}
-	if st.Status == string(asl.StatusRunning) && len(st.Waiting) == 0 {
+	if st.Status == string(workflow.StatusRunning) && len(st.Waiting) == 0 {
 		fmt.Fprintln(w, "  (another process is running it)")
 	}
 	fmt.Fprintf(w, "  history: steward execution %s\n", st.Name)
@@ -161,8 +164,8 @@ func printStarted(w io.Writer, st workflow.Started, pending []approval.Request) 
 
 // outcomeErr makes a failed execution exit 1.
 func outcomeErr(st workflow.Started) error {
-	switch asl.Status(st.Status) {
-	case asl.StatusFailed, asl.StatusTimedOut, asl.StatusAborted:
+	switch workflow.Status(st.Status) {
+	case workflow.StatusFailed, workflow.StatusTimedOut, workflow.StatusAborted:
 		return Failed(fmt.Errorf("execution %s %s: %s", st.Name, strings.ToLower(st.Status), st.Error))
 	}
 	return nil

@@ -25,8 +25,8 @@ import (
 	"github.com/stewardml/steward/internal/serving/capturefn"
 	"github.com/stewardml/steward/internal/serving/servingtest"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/validation/validatefn"
 	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 // functions are the bootstraps the twin runs: every function of the
@@ -158,7 +158,7 @@ func TestCloudTwin(t *testing.T) {
 			t.Fatalf("validate failed: %s\n%s", res, fn["validate"].Logs())
 		}
 		var out struct {
-			validatefn.Output
+			tasks.ValidateOutput
 			Result json.RawMessage `json:"result"`
 		}
 		if err := json.Unmarshal(res.Payload, &out); err != nil {
@@ -471,7 +471,7 @@ func TestCloudTwin(t *testing.T) {
 		t.FailNow()
 	}
 
-	var evaluation workflow.Evaluation
+	var evaluation tasks.Evaluation
 	if !t.Run("evaluate", func(t *testing.T) {
 		res := invoke(t, "evaluate", map[string]any{
 			"candidates": []train.RunRecord{candidate}, "dataset": map[string]string{"digest": data.Digest},
@@ -492,7 +492,7 @@ func TestCloudTwin(t *testing.T) {
 
 	token := "AQCEAAAAKgAAAAMAAAAAAAAAAcloudtwin" + fmt.Sprint(time.Now().UnixNano())
 	tw.SFN.Wait(token)
-	var requested workflow.ApprovalRequested
+	var requested tasks.ApprovalRequested
 	var link string
 	if !t.Run("request approval", func(t *testing.T) {
 		ev := map[string]any{

@@ -1,24 +1,17 @@
-// Package workflow holds the task handlers of the retraining state machine
-// (statemachines/retrain.asl.json) other than data validation and training:
+// Package workflow is the retraining domain: the input of a retraining
+// (RetrainInput, checked by Validate), the rules that start one
+// (Service.StartNamed: defaults, validation, idempotent execution names),
+// the data it trains on (Service.RetrainingData), and the Executions port
+// through which the state machine statemachines/retrain.asl.json runs —
+// Step Functions on AWS (internal/aws/sfn), the local ASL runner on one
+// machine (internal/asl/retrain). Execution and Status are the domain's
+// view of an execution, whichever runs it.
 //
-//	Evaluate         picks the best trained candidate, registers it, and scores
-//	                 it and the champion on the same hold-out rows
-//	RequestApproval  stores the task token with an approval request and emails
-//	                 each approver a signed link; the execution then waits
-//	Promote          moves champion to the candidate by compare-and-set against
-//	                 the champion the evaluation saw
-//	Record           writes the audit event and the notification of each step
-//	                 and outcome (started, promoted, not_better, rejected,
-//	                 escalated, failed)
-//
-// Each handler is a small struct over domain ports. Its Invoke method is the
-// Lambda JSON path (functions/<name> on AWS, the local runner's invoker in
-// `steward serve` and the CLI): the event is decoded strictly, and every
-// error leaves under a stable name from internal/lambdaerr that the state
-// machine's Retry and Catch clauses match.
+// The state machine's task handlers live in the edge package
+// workflow/tasks, which names their errors for Step Functions.
 //
 // Every audit event of an execution carries the execution id as its
-// correlation id, so `steward audit --correlation ID` reads the whole chain:
-// who asked, on which data, how the candidate compared, who decided, what
-// moved.
+// correlation id (AuditRecorder does so for the approval service), so
+// `steward audit --correlation ID` reads the whole chain: who asked, on
+// which data, how the candidate compared, who decided, what moved.
 package workflow

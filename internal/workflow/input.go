@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/dataset"
 )
 
@@ -47,8 +46,9 @@ type DatasetRef struct {
 // RefOf returns the DatasetRef of a stored dataset.
 func RefOf(r dataset.Ref) DatasetRef { return DatasetRef{Digest: r.Digest, Key: r.Key} }
 
-// maxApprovalTimeout is Step Functions' longest task timeout (one year).
-const maxApprovalTimeout = 365 * 24 * 3600
+// MaxApprovalTimeout is Step Functions' longest task timeout (one year), in
+// seconds.
+const MaxApprovalTimeout = 365 * 24 * 3600
 
 // Validate checks the input, naming the field at fault.
 func (in RetrainInput) Validate() error {
@@ -63,8 +63,8 @@ func (in RetrainInput) Validate() error {
 		return invalid("trigger %q, want manual, schedule or agent", in.Trigger)
 	case strings.TrimSpace(in.RequestedBy) == "":
 		return invalid("requestedBy is required: who asks for the retraining")
-	case in.ApprovalTimeoutSeconds < 0 || in.ApprovalTimeoutSeconds > maxApprovalTimeout:
-		return invalid("approvalTimeoutSeconds %d, want 1 to %d", in.ApprovalTimeoutSeconds, maxApprovalTimeout)
+	case in.ApprovalTimeoutSeconds < 0 || in.ApprovalTimeoutSeconds > MaxApprovalTimeout:
+		return invalid("approvalTimeoutSeconds %d, want 1 to %d", in.ApprovalTimeoutSeconds, MaxApprovalTimeout)
 	case len(in.Reason) > 2000:
 		return invalid("reason has %d characters, at most 2000", len(in.Reason))
 	}
@@ -96,13 +96,13 @@ type Started struct {
 	Name        string `json:"name"`
 	Status      string `json:"status"`
 	// Waiting says what a running execution waits for.
-	Waiting []asl.Waiting   `json:"waiting,omitempty"`
+	Waiting []Waiting       `json:"waiting,omitempty"`
 	Output  json.RawMessage `json:"output,omitempty"`
 	Error   string          `json:"error,omitempty"`
 	Cause   string          `json:"cause,omitempty"`
 }
 
-// StartedOf describes a local execution.
-func StartedOf(ex asl.Execution) Started {
+// StartedOf describes an execution.
+func StartedOf(ex Execution) Started {
 	return Started{ExecutionID: ex.ID, Name: ex.Name, Status: string(ex.Status), Waiting: ex.Waiting, Output: ex.Output, Error: ex.Error, Cause: ex.Cause}
 }

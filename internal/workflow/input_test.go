@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -57,32 +56,31 @@ func TestRetrainInputValidate(t *testing.T) {
 	}
 }
 
-// Start refuses what the workflow would fail on later, before anything runs.
-func TestStartChecksItsInput(t *testing.T) {
-	fx := newFixture(t)
-	wf, err := fx.app.Workflow()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := workflow.RefOf(fx.ref)
-	for _, tc := range []struct {
-		name string
-		in   workflow.RetrainInput
-		want error
-	}{
-		{"another model", workflow.RetrainInput{Model: "lungs", Dataset: ref, RequestedBy: "x"}, workflow.ErrUnknownModel},
-		{"a dataset never stored", workflow.RetrainInput{Dataset: workflow.DatasetRef{Digest: strings.Repeat("0", 64)}, RequestedBy: "x"}, workflow.ErrInvalidEvent},
-		{"nobody asking", workflow.RetrainInput{Dataset: ref}, workflow.ErrInvalidEvent},
-		{"an unknown trigger", workflow.RetrainInput{Dataset: ref, RequestedBy: "x", Trigger: "whim"}, workflow.ErrInvalidEvent},
+func TestExecutionNameOf(t *testing.T) {
+	long := strings.Repeat("a", 100)
+	for _, c := range []struct{ id, want string }{
+		{"heart-act-0123456789abcdef", "heart-act-0123456789abcdef"},
+		{"Heart_1", "Heart_1"},
+		{"heart act:1", "heart-act-1-"},
+		{"check:2026/03/14", "check-2026-03-14-"},
+		{"", "-"},
+		{long, strings.Repeat("a", 71) + "-"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := wf.Start(t.Context(), tc.in); !errors.Is(err, tc.want) {
-				t.Errorf("error %v, want %v", err, tc.want)
-			}
-		})
+		got := workflow.ExecutionNameOf(c.id)
+		if !strings.HasPrefix(got, c.want) || len(got) > 80 {
+			t.Errorf("workflow.ExecutionNameOf(%q) = %q, want %q...", c.id, got, c.want)
+		}
+		if got != c.id && len(got) != len(c.want)+8 {
+			t.Errorf("workflow.ExecutionNameOf(%q) = %q: a changed id ends with 8 hex digits", c.id, got)
+		}
+		if workflow.ExecutionNameOf(got) != got {
+			t.Errorf("workflow.ExecutionNameOf(%q) = %q is not a name itself", c.id, got)
+		}
 	}
-	list, err := wf.Runner.ListExecutions(t.Context(), asl.ListFilter{})
-	if err != nil || len(list) != 0 {
-		t.Errorf("%d executions started by refused inputs (%v)", len(list), err)
+	if workflow.ExecutionNameOf("a:b") == workflow.ExecutionNameOf("a/b") {
+		t.Error("two ids that clean to the same text share a name")
+	}
+	if workflow.ExecutionNameOf(long) == workflow.ExecutionNameOf(long+"b") {
+		t.Error("two long ids with the same start share a name")
 	}
 }

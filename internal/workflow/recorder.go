@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,7 +39,7 @@ func (a AuditRecorder) RecordApproval(ctx context.Context, action string, r appr
 		"candidateMetrics": r.Candidate, "championMetrics": r.Champion,
 	})
 	_, err := a.Log.Append(ctx, audit.Event{
-		Actor: orDefault(actor, "anonymous"), Action: action,
+		Actor: cmp.Or(actor, "anonymous"), Action: action,
 		Subject:       audit.Subject{Model: r.Model, Version: r.CandidateVersion, Execution: r.ExecutionID},
 		Reason:        detail,
 		Evidence:      evidence,

@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"bytes"
@@ -23,14 +23,13 @@ import (
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/train/trainfn"
-	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated sample events in testdata/events")
 
 const (
-	events    = "../../testdata/events"
+	events    = "../../../testdata/events"
 	execution = "arn:aws:states:eu-west-1:123456789012:execution:steward-retrain:2f6c1e9a-7d3b-4c55-9f1e-3a0e8b1c2d4f"
 )
 
@@ -129,7 +128,7 @@ func (fx *fixture) trainCandidates() []json.RawMessage {
 	if name != "" {
 		fx.t.Fatalf("plan: %s %s", name, msg)
 	}
-	var p trainfn.PlanResult
+	var p tasks.PlanResult
 	if err := json.Unmarshal(plan, &p); err != nil {
 		fx.t.Fatal(err)
 	}
@@ -195,12 +194,12 @@ func TestEvaluateEvents(t *testing.T) {
 	}
 	// The sample names the bundles this code trains: same data, same
 	// configuration, same seed.
-	var sample workflow.EvaluateEvent
+	var sample tasks.EvaluateEvent
 	if err := json.Unmarshal(readEvent(t, "evaluate", "evaluate.json"), &sample); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range cands {
-		var got trainfn.CandidateResult
+		var got tasks.CandidateResult
 		json.Unmarshal(c, &got)
 		if got.BundleKey != sample.Candidates[i].BundleKey {
 			t.Fatalf("candidate %d trains to %s, the sample names %s: regenerate with go test ./internal/workflow -run TestEvaluateEvents -update", i, got.BundleKey, sample.Candidates[i].BundleKey)
@@ -240,16 +239,16 @@ func TestEvaluateEvents(t *testing.T) {
 		if name != "" {
 			t.Fatalf("%s: %s", name, msg)
 		}
-		var ev workflow.Evaluation
+		var ev tasks.Evaluation
 		if err := json.Unmarshal(out, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if !ev.Better || ev.CandidateVersion != 2 || ev.ChampionVersion != 1 || ev.RegisteredAs != workflow.AsChallenger ||
+		if !ev.Better || ev.CandidateVersion != 2 || ev.ChampionVersion != 1 || ev.RegisteredAs != tasks.AsChallenger ||
 			ev.Metric != "roc_auc" || ev.HoldoutRows != 61 || ev.Margin != 0.01 || len(ev.Evidence) != 4 {
 			t.Errorf("evaluation %+v", ev)
 		}
 		// The best by cross-validation, as train.Select picks it.
-		var best trainfn.CandidateResult
+		var best tasks.CandidateResult
 		for _, c := range sample.Candidates {
 			if c.Score > best.Score {
 				best = c
@@ -266,7 +265,7 @@ func TestEvaluateEvents(t *testing.T) {
 		}
 		// Again (a retried invocation): the same version, nothing new.
 		out2, name, _ := invoke(t, fx.h.Evaluate, readEvent(t, "evaluate", "evaluate.json"))
-		var ev2 workflow.Evaluation
+		var ev2 tasks.Evaluation
 		json.Unmarshal(out2, &ev2)
 		if name != "" || ev2.CandidateVersion != 2 {
 			t.Errorf("retry: %s, version %d", name, ev2.CandidateVersion)
@@ -286,9 +285,11 @@ func TestEvaluateEvents(t *testing.T) {
 
 	t.Run("a margin larger than the improvement makes it not better", func(t *testing.T) {
 		h := *fx.h.Evaluate
-		h.Project.Margin = 0.5
+		p := *h.Project
+		p.Approval.Margin = 0.5
+		h.Project = &p
 		out, name, _ := invoke(t, &h, readEvent(t, "evaluate", "evaluate.json"))
-		var ev workflow.Evaluation
+		var ev tasks.Evaluation
 		json.Unmarshal(out, &ev)
 		if name != "" || ev.Better || ev.Improvement <= 0 {
 			t.Errorf("margin 0.5: %s %+v", name, ev)
@@ -314,7 +315,7 @@ func TestHoldoutRowsMatchTrainRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := workflow.HoldoutRows(context.Background(), d, cfg)
+		rows, err := tasks.HoldoutRows(context.Background(), d, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,7 +359,7 @@ func TestRequestApprovalEvents(t *testing.T) {
 	}
 
 	sample := readEvent(t, "requestapproval", "request.json")
-	var ev workflow.ApprovalEvent
+	var ev tasks.ApprovalEvent
 	json.Unmarshal(sample, &ev)
 	t.Run("the sample stores the request and mails each approver", func(t *testing.T) {
 		out, name, msg := invoke(t, fx.h.RequestApproval, sample)
@@ -368,9 +369,9 @@ func TestRequestApprovalEvents(t *testing.T) {
 		if bytes.Contains(out, []byte(ev.TaskToken)) || strings.Contains(msg, ev.TaskToken) {
 			t.Fatal("the result carries the task token")
 		}
-		var got workflow.ApprovalRequested
+		var got tasks.ApprovalRequested
 		json.Unmarshal(out, &got)
-		if got.ApprovalID != workflow.ApprovalID(ev.TaskToken) || len(got.Sent) != 2 || len(got.Failed) != 0 {
+		if got.ApprovalID != tasks.ApprovalID(ev.TaskToken) || len(got.Sent) != 2 || len(got.Failed) != 0 {
 			t.Errorf("result %+v", got)
 		}
 		// The links expire a minute before the task's 72 h timeout.
@@ -393,9 +394,9 @@ func TestRequestApprovalEvents(t *testing.T) {
 	})
 	t.Run("a repeated invocation sends the same links again and makes no second request", func(t *testing.T) {
 		out, name, _ := invoke(t, fx.h.RequestApproval, sample)
-		var got workflow.ApprovalRequested
+		var got tasks.ApprovalRequested
 		json.Unmarshal(out, &got)
-		if name != "" || got.ApprovalID != workflow.ApprovalID(ev.TaskToken) {
+		if name != "" || got.ApprovalID != tasks.ApprovalID(ev.TaskToken) {
 			t.Errorf("repeat: %s %+v", name, got)
 		}
 		if list, _ := fx.wfApprovals().List(ctx, false, 0); len(list) != 1 {
@@ -416,7 +417,7 @@ func TestRequestApprovalEvents(t *testing.T) {
 		})
 		other := bytes.Replace(sample, []byte("asl1."), []byte("asl1.x"), 1)
 		out, name, msg := invoke(t, &h, other)
-		var got workflow.ApprovalRequested
+		var got tasks.ApprovalRequested
 		json.Unmarshal(out, &got)
 		if name != "" || len(got.Sent) != 1 || got.Sent[0] != "bo@example.com" || len(got.Failed) != 1 || got.Failed[0] != "ana@example.com" {
 			t.Fatalf("one of two delivered: %s %s %+v", name, msg, got)

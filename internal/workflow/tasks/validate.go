@@ -1,4 +1,4 @@
-package validatefn
+package tasks
 
 import (
 	"bytes"
@@ -16,18 +16,14 @@ import (
 	"github.com/stewardml/steward/internal/validation"
 )
 
-// Sentinel errors of the handler, named at the Lambda boundary by Rules.
-var (
-	// ErrInvalidEvent reports an event that cannot be acted on.
-	ErrInvalidEvent = errors.New("validatefn: invalid event")
-	// ErrValidationFailed reports data that failed its suite.
-	ErrValidationFailed = errors.New("validatefn: data failed validation")
-)
+// ErrValidationFailed reports data that failed its suite
+// (DataValidationFailed).
+var ErrValidationFailed = errors.New("tasks: validate: data failed validation")
 
-// Rules map the handler's errors to stable names: InvalidInput for a bad
+// ValidateRules map the handler's errors to stable names: InvalidInput for a bad
 // event or suite, DataValidationFailed for data that is unreadable or fails
 // the suite; anything else is InternalError (and retried).
-var Rules = []lambdaerr.Rule{
+var ValidateRules = []lambdaerr.Rule{
 	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(ErrInvalidEvent)},
 	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(validation.ErrSuite)},
 	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(ErrValidationFailed)},
@@ -36,8 +32,8 @@ var Rules = []lambdaerr.Rule{
 	{Name: lambdaerr.DataValidationFailed, Match: lambdaerr.Is(dataset.ErrDigest)},
 }
 
-// Event is the handler's input.
-type Event struct {
+// ValidateEvent is the handler's input.
+type ValidateEvent struct {
 	// Dataset locates the data: by digest (checked against the bytes), or
 	// by artifact-store key, optionally with the bucket it is in.
 	Dataset Location `json:"dataset"`
@@ -63,8 +59,8 @@ type Location struct {
 	Digest string `json:"digest,omitempty"`
 }
 
-// Output is the handler's result.
-type Output struct {
+// ValidateOutput is the handler's result.
+type ValidateOutput struct {
 	Success bool `json:"success"`
 	// Dataset is the data validated: digest, key and size.
 	Dataset dataset.Ref `json:"dataset"`
@@ -77,8 +73,8 @@ type Output struct {
 	Result *validation.SuiteResult `json:"result"`
 }
 
-// Handler validates datasets held in an artifact store.
-type Handler struct {
+// Validate validates datasets held in an artifact store.
+type Validate struct {
 	// Artifacts holds the datasets and suites, and receives the results.
 	Artifacts store.ArtifactStore
 	// Bucket is the artifact store's bucket, if it has one: an event
@@ -101,32 +97,28 @@ type Handler struct {
 }
 
 // Handle validates the dataset the event names. Errors are named for Step
-// Functions (see Rules).
-func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*Output, error) {
+// Functions (see ValidateRules).
+func (h *Validate) Handle(ctx context.Context, raw json.RawMessage) (*ValidateOutput, error) {
 	out, err := h.handle(ctx, raw)
-	return out, lambdaerr.Map(err, Rules...)
+	return out, lambdaerr.Map(err, ValidateRules...)
 }
 
 // Invoke implements lambda.Handler, so that even a payload that is not
 // JSON is answered as InvalidInput.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (h *Validate) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	out, err := h.Handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("validatefn: encode result: %v", err))
+		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: validate: encode result: %v", err))
 	}
 	return b, nil
 }
 
-func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, a...)...)
-}
-
-func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, error) {
-	var ev Event
+func (h *Validate) handle(ctx context.Context, raw json.RawMessage) (*ValidateOutput, error) {
+	var ev ValidateEvent
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
@@ -157,7 +149,7 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, err
 	}
 	frame, err := dataset.Parse(body, h.Schema, dataset.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("validatefn: dataset %s: %w", ref.Digest, err)
+		return nil, fmt.Errorf("tasks: validate: dataset %s: %w", ref.Digest, err)
 	}
 	now := h.Now
 	if now == nil {
@@ -176,9 +168,9 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, err
 	}
 	key := fmt.Sprintf("validations/%s/%s/%s.json", ref.Digest, safeName(suite.Name), runTime.Format("20060102T150405.000000Z"))
 	if _, err := h.Artifacts.Put(ctx, key, doc, "application/json"); err != nil {
-		return nil, fmt.Errorf("validatefn: store result: %w", err)
+		return nil, fmt.Errorf("tasks: validate: store result: %w", err)
 	}
-	out := &Output{Success: res.Success, Dataset: ref, Rows: frame.Rows, Summary: validation.Summarize(res), ResultKey: key, Result: res}
+	out := &ValidateOutput{Success: res.Success, Dataset: ref, Rows: frame.Rows, Summary: validation.Summarize(res), ResultKey: key, Result: res}
 	var published error
 	if !res.Success && h.Events != nil {
 		published = h.publishFailure(ctx, out, runTime)
@@ -195,7 +187,7 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (*Output, err
 // publishFailure sends the ValidationFailed event the agent subscribes to.
 // Its id is derived from the stored result, so a retried invocation sends
 // the same alert again and the agent's deduplication sees one.
-func (h *Handler) publishFailure(ctx context.Context, out *Output, at time.Time) error {
+func (h *Validate) publishFailure(ctx context.Context, out *ValidateOutput, at time.Time) error {
 	e, err := bus.New(bus.ValidationFailed, at, map[string]any{
 		"model": h.Model, "dataset": out.Dataset.Digest, "resultKey": out.ResultKey,
 		"failed": out.Summary.Unsuccessful, "summary": out.Summary.String(),
@@ -205,13 +197,13 @@ func (h *Handler) publishFailure(ctx context.Context, out *Output, at time.Time)
 	}
 	e.ID = "validation-" + out.Dataset.Digest[:min(16, len(out.Dataset.Digest))] + "-" + at.Format("20060102T150405.000000Z")
 	if err := h.Events.Publish(ctx, e); err != nil {
-		return fmt.Errorf("validatefn: publish ValidationFailed: %w", err)
+		return fmt.Errorf("tasks: validate: publish ValidationFailed: %w", err)
 	}
 	return nil
 }
 
 // suite returns the event's suite, inline or stored, or the default one.
-func (h *Handler) suite(ctx context.Context, ev Event) (*validation.Suite, error) {
+func (h *Validate) suite(ctx context.Context, ev ValidateEvent) (*validation.Suite, error) {
 	inline := len(bytes.TrimSpace(ev.Suite)) > 0 && string(bytes.TrimSpace(ev.Suite)) != "null"
 	switch {
 	case inline && ev.SuiteKey != "":
@@ -224,7 +216,7 @@ func (h *Handler) suite(ctx context.Context, ev Event) (*validation.Suite, error
 			return nil, invalid("suiteKey %q: %v", ev.SuiteKey, err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("validatefn: suite %s: %w", ev.SuiteKey, err)
+			return nil, fmt.Errorf("tasks: validate: suite %s: %w", ev.SuiteKey, err)
 		}
 		s, err := validation.ParseSuite(body)
 		if err != nil {
@@ -238,7 +230,7 @@ func (h *Handler) suite(ctx context.Context, ev Event) (*validation.Suite, error
 }
 
 // fetch reads the dataset and returns its Ref and bytes.
-func (h *Handler) fetch(ctx context.Context, loc Location) (dataset.Ref, []byte, error) {
+func (h *Validate) fetch(ctx context.Context, loc Location) (dataset.Ref, []byte, error) {
 	if loc.Bucket != "" && h.Bucket != "" && loc.Bucket != h.Bucket {
 		return dataset.Ref{}, nil, invalid("dataset.bucket %q is not this deployment's bucket %q", loc.Bucket, h.Bucket)
 	}
@@ -272,7 +264,7 @@ func (h *Handler) fetch(ctx context.Context, loc Location) (dataset.Ref, []byte,
 		return dataset.Ref{}, nil, invalid("dataset key %q: %v", loc.Key, err)
 	}
 	if err != nil {
-		return dataset.Ref{}, nil, fmt.Errorf("validatefn: dataset %s: %w", loc.Key, err)
+		return dataset.Ref{}, nil, fmt.Errorf("tasks: validate: dataset %s: %w", loc.Key, err)
 	}
 	return dataset.Ref{Digest: dataset.Digest(body), Key: loc.Key, Size: int64(len(body))}, body, nil
 }

@@ -1,4 +1,4 @@
-package workflow
+package tasks
 
 import (
 	"context"
@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/approval"
+	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/workflow"
 )
 
 // ApprovalEvent is the RequestApproval task's input. TaskToken is what
@@ -53,7 +55,7 @@ type Approvals interface {
 // request with the task token and emails every approver a link signed for
 // them, then returns at once; the decision page calls the execution back.
 type RequestApproval struct {
-	Project   Project
+	Project   *config.Project
 	Approvals Approvals
 	// Signer re-signs the links of a request an earlier attempt created.
 	Signer    approval.Signer
@@ -93,16 +95,16 @@ func ApprovalID(token string) string {
 // is reported in the result.
 func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (ApprovalRequested, error) {
 	switch {
-	case ev.Model != h.Project.Model:
-		return ApprovalRequested{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model)
+	case ev.Model != h.Project.Model.Name:
+		return ApprovalRequested{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model.Name)
 	case ev.TaskToken == "":
 		return ApprovalRequested{}, invalid("taskToken is required")
 	case ev.ExecutionID == "":
 		return ApprovalRequested{}, invalid("executionId is required")
 	case ev.Evaluation.CandidateVersion <= 0:
 		return ApprovalRequested{}, invalid("evaluation.candidateVersion must be a registered version, got %d", ev.Evaluation.CandidateVersion)
-	case ev.TimeoutSeconds < 0 || ev.TimeoutSeconds > maxApprovalTimeout:
-		return ApprovalRequested{}, invalid("timeoutSeconds %d, want 0 (the configured expiry) to %d", ev.TimeoutSeconds, maxApprovalTimeout)
+	case ev.TimeoutSeconds < 0 || ev.TimeoutSeconds > workflow.MaxApprovalTimeout:
+		return ApprovalRequested{}, invalid("timeoutSeconds %d, want 0 (the configured expiry) to %d", ev.TimeoutSeconds, workflow.MaxApprovalTimeout)
 	case len(h.Approvers) == 0:
 		return ApprovalRequested{}, invalid("no approvers are configured (approval.approvers)")
 	case len(h.Signer.Key) == 0:
@@ -139,7 +141,7 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 		}
 	}
 	if err != nil {
-		return ApprovalRequested{}, fmt.Errorf("workflow: approval request: %w", err)
+		return ApprovalRequested{}, fmt.Errorf("tasks: approval request: %w", err)
 	}
 	msgs, err := approval.Emails(r, links, h.BaseURL, h.From)
 	if err != nil {

@@ -1,4 +1,4 @@
-package workflow
+package tasks
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/approval"
+	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/release"
@@ -63,7 +64,7 @@ type ApprovalReader interface {
 // so a champion that moved meanwhile (a rollback, another promotion) is a
 // Conflict rather than silently overwritten.
 type Promote struct {
-	Project   Project
+	Project   *config.Project
 	Release   Releaser
 	Registry  Registry
 	Approvals ApprovalReader
@@ -88,8 +89,8 @@ func (h *Promote) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 func (h *Promote) Handle(ctx context.Context, ev PromoteEvent) (Promotion, error) {
 	e := ev.Evaluation
 	switch {
-	case ev.Model != h.Project.Model:
-		return Promotion{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model)
+	case ev.Model != h.Project.Model.Name:
+		return Promotion{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model.Name)
 	case ev.ExecutionID == "":
 		return Promotion{}, invalid("executionId is required")
 	case e.CandidateVersion <= 0:
@@ -120,7 +121,7 @@ func (h *Promote) Handle(ctx context.Context, ev PromoteEvent) (Promotion, error
 	}
 	cur, err := h.Registry.Alias(ctx, ev.Model, registry.Champion)
 	if err != nil {
-		return Promotion{}, fmt.Errorf("workflow: read %s@champion: %w", ev.Model, err)
+		return Promotion{}, fmt.Errorf("tasks: read %s@champion: %w", ev.Model, err)
 	}
 	if cur.Version == e.CandidateVersion {
 		return Promotion{Model: ev.Model, From: e.ChampionVersion, To: e.CandidateVersion, Actor: actor, AlreadyChampion: true}, nil
@@ -132,7 +133,7 @@ func (h *Promote) Handle(ctx context.Context, ev PromoteEvent) (Promotion, error
 		Details: map[string]any{"evaluation": e, "approval": ev.Approval, "trigger": ev.Trigger, "requestedBy": ev.RequestedBy},
 	})
 	if err != nil {
-		return Promotion{}, fmt.Errorf("workflow: promote %s:%d over %d (champion is %d now): %w", ev.Model, e.CandidateVersion, e.ChampionVersion, cur.Version, err)
+		return Promotion{}, fmt.Errorf("tasks: promote %s:%d over %d (champion is %d now): %w", ev.Model, e.CandidateVersion, e.ChampionVersion, cur.Version, err)
 	}
 	return Promotion{Model: m.Model, From: m.From, To: m.To, Seq: m.Seq, At: m.At, Actor: actor}, nil
 }
@@ -148,7 +149,7 @@ func (h *Promote) checkDecision(ctx context.Context, ev PromoteEvent, d Decision
 	}
 	r, err := h.Approvals.Get(ctx, d.ApprovalID)
 	if err != nil {
-		return fmt.Errorf("workflow: approval %s: %w", d.ApprovalID, err)
+		return fmt.Errorf("tasks: approval %s: %w", d.ApprovalID, err)
 	}
 	switch {
 	case r.Status != approval.Approved || r.Decision == nil:

@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 // waitingForApproval starts a retraining that needs approval against a
@@ -512,7 +512,7 @@ func TestNotBetterEndsWithoutApproval(t *testing.T) {
 	}
 }
 
-type workflowEvaluation = workflow.Evaluation
+type workflowEvaluation = tasks.Evaluation
 
 func TestWithoutApprovalPromotesAtOnce(t *testing.T) {
 	e := newEnv(t)

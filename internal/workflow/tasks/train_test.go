@@ -1,4 +1,4 @@
-package trainfn
+package tasks
 
 import (
 	"context"
@@ -24,30 +24,30 @@ import (
 	"github.com/stewardml/steward/internal/train"
 )
 
-const events = "../../../testdata/events/train"
+const trainEvents = "../../../testdata/events/train"
 
-// registry, runs and audit are in-memory fakes of the service's ports.
-type registry struct {
+// fakeRegistry, runs and audit are in-memory fakes of the service's ports.
+type fakeRegistry struct {
 	mu       sync.Mutex
 	versions []train.NewVersion
 	aliases  map[string]int
 	conflict bool // MoveAlias always loses
 }
 
-func (r *registry) Register(ctx context.Context, v train.NewVersion) (int, error) {
+func (r *fakeRegistry) Register(ctx context.Context, v train.NewVersion) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.versions = append(r.versions, v)
 	return len(r.versions), nil
 }
 
-func (r *registry) Alias(ctx context.Context, model, alias string) (int, error) {
+func (r *fakeRegistry) Alias(ctx context.Context, model, alias string) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.aliases[alias], nil
 }
 
-func (r *registry) VersionWithBundle(ctx context.Context, model, digest string) (int, error) {
+func (r *fakeRegistry) VersionWithBundle(ctx context.Context, model, digest string) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, v := range r.versions {
@@ -58,7 +58,7 @@ func (r *registry) VersionWithBundle(ctx context.Context, model, digest string) 
 	return 0, nil
 }
 
-func (r *registry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
+func (r *fakeRegistry) MoveAlias(ctx context.Context, model, alias string, from, to int, actor, reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.conflict || r.aliases[alias] != from {
@@ -93,30 +93,30 @@ func (r *runs) FinishRun(ctx context.Context, id string, metrics map[string]floa
 	return nil
 }
 
-type audit struct {
+type fakeAudit struct {
 	mu     sync.Mutex
 	events []train.AuditEvent
 }
 
-func (a *audit) Append(ctx context.Context, e train.AuditEvent) error {
+func (a *fakeAudit) Append(ctx context.Context, e train.AuditEvent) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, e)
 	return nil
 }
 
-type harness struct {
-	h     *Handler
+type trainHarness struct {
+	h     *Train
 	arts  store.ArtifactStore
-	reg   *registry
+	reg   *fakeRegistry
 	runs  *runs
-	audit *audit
+	audit *fakeAudit
 }
 
-// newHarness loads the project's steward.yaml, stores the bundled
+// newTrainHarness loads the project's steward.yaml, stores the bundled
 // Cleveland data in a directory-backed artifact store, and builds the
-// handler over in-memory registry, runs and audit.
-func newHarness(t *testing.T) *harness {
+// handler over in-memory fakeRegistry, runs and audit.
+func newTrainHarness(t *testing.T) *trainHarness {
 	t.Helper()
 	p, err := config.Load("../../../steward.yaml")
 	if err != nil {
@@ -133,9 +133,9 @@ func newHarness(t *testing.T) *harness {
 	if _, err := dataset.Store(context.Background(), arts, raw); err != nil {
 		t.Fatal(err)
 	}
-	hs := &harness{arts: arts, reg: &registry{aliases: map[string]int{}}, runs: &runs{status: map[string]string{}}, audit: &audit{}}
-	hs.h = &Handler{
-		Project:   ProjectOf(p),
+	hs := &trainHarness{arts: arts, reg: &fakeRegistry{aliases: map[string]int{}}, runs: &runs{status: map[string]string{}}, audit: &fakeAudit{}}
+	hs.h = &Train{
+		Project:   p,
 		Artifacts: arts,
 		Service: &train.Service{
 			Artifacts: arts, Registry: hs.reg, Runs: hs.runs, Audit: hs.audit,
@@ -148,9 +148,9 @@ func newHarness(t *testing.T) *harness {
 }
 
 // invoke sends the event file through Lambda's real JSON path.
-func (hs *harness) invoke(t *testing.T, name string) ([]byte, error) {
+func (hs *trainHarness) invoke(t *testing.T, name string) ([]byte, error) {
 	t.Helper()
-	payload, err := os.ReadFile(filepath.Join(events, name))
+	payload, err := os.ReadFile(filepath.Join(trainEvents, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func (hs *harness) invoke(t *testing.T, name string) ([]byte, error) {
 // forceEvent returns the event in name with "force": true.
 func forceEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(events, name))
+	raw, err := os.ReadFile(filepath.Join(trainEvents, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func forceEvent(t *testing.T, name string) []byte {
 	return out
 }
 
-func (hs *harness) invokeBytes(payload []byte) ([]byte, error) {
+func (hs *trainHarness) invokeBytes(payload []byte) ([]byte, error) {
 	return lambda.NewHandler(hs.h).Invoke(context.Background(), payload)
 }
 
@@ -184,7 +184,7 @@ func TestTrainEventRegistersAVersion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains the project's full default search")
 	}
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	out, err := hs.invoke(t, "train.json")
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestTrainEventRegistersAVersion(t *testing.T) {
 }
 
 func TestPlanThenCandidateThroughJSON(t *testing.T) {
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	out, err := hs.invoke(t, "plan.json")
 	if err != nil {
 		t.Fatal(err)
@@ -231,8 +231,8 @@ func TestPlanThenCandidateThroughJSON(t *testing.T) {
 		}
 	}
 	// The sample candidate event carries exactly what plan lists.
-	var sample Event
-	b, _ := os.ReadFile(filepath.Join(events, "candidate.json"))
+	var sample TrainEvent
+	b, _ := os.ReadFile(filepath.Join(trainEvents, "candidate.json"))
 	if err := json.Unmarshal(b, &sample); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestPlanThenCandidateThroughJSON(t *testing.T) {
 }
 
 func TestSmallConfigOverride(t *testing.T) {
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	out, err := hs.invoke(t, "train-small-config.json")
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +307,7 @@ func TestSmallConfigOverride(t *testing.T) {
 }
 
 func TestBadEventsGetStableErrorNames(t *testing.T) {
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	tests := []struct {
 		file string
 		name string
@@ -340,7 +340,7 @@ func TestBadEventsGetStableErrorNames(t *testing.T) {
 }
 
 func TestDataProblemsAreDataValidationFailed(t *testing.T) {
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	ctx := context.Background()
 	clev, _ := os.ReadFile("../../../testdata/heart/processed.cleveland.data")
 	lines := strings.Split(strings.TrimSpace(string(clev)), "\n")
@@ -362,7 +362,7 @@ func TestDataProblemsAreDataValidationFailed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev, _ := json.Marshal(Event{Model: "heart", Dataset: dataset.Ref{Digest: ref.Digest}})
+			ev, _ := json.Marshal(TrainEvent{Model: "heart", Dataset: dataset.Ref{Digest: ref.Digest}})
 			_, err = hs.invokeBytes(ev)
 			if got := lambdaerr.Name(err); got != lambdaerr.DataValidationFailed {
 				t.Errorf("error name %q, want DataValidationFailed (%v)", got, err)
@@ -388,14 +388,14 @@ func TestErrorMapping(t *testing.T) {
 		{errors.New("disk on fire"), lambdaerr.Internal},
 	}
 	for _, tc := range tests {
-		if got := lambdaerr.Name(lambdaerr.Map(tc.err, Rules...)); got != tc.want {
+		if got := lambdaerr.Name(lambdaerr.Map(tc.err, TrainRules...)); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
 
 func TestLostAliasRaceIsConflict(t *testing.T) {
-	hs := newHarness(t)
+	hs := newTrainHarness(t)
 	hs.reg.conflict = true
 	_, err := hs.invoke(t, "train-small-config.json")
 	if got := lambdaerr.Name(err); got != lambdaerr.Conflict {

@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 // A champion is compared only on the hold-out rows it did not train on.
@@ -32,11 +32,11 @@ func TestEvaluateLeavesOutTheChampionsTrainingRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := train.Data{Schema: p.Schema(), Frame: data, Digest: fx.ref.Digest}
-	var sample workflow.EvaluateEvent
+	var sample tasks.EvaluateEvent
 	if err := json.Unmarshal(readEvent(t, "evaluate", "evaluate.json"), &sample); err != nil {
 		t.Fatal(err)
 	}
-	holdout, err := workflow.HoldoutRows(ctx, full, sample.Candidates[0].Config)
+	holdout, err := tasks.HoldoutRows(ctx, full, sample.Candidates[0].Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +66,13 @@ func TestEvaluateLeavesOutTheChampionsTrainingRows(t *testing.T) {
 		}
 		return rec.Version
 	}
-	evaluate := func() workflow.Evaluation {
+	evaluate := func() tasks.Evaluation {
 		t.Helper()
 		out, name, msg := invoke(t, fx.h.Evaluate, readEvent(t, "evaluate", "evaluate.json"))
 		if name != "" {
 			t.Fatalf("%s: %s", name, msg)
 		}
-		var ev workflow.Evaluation
+		var ev tasks.Evaluation
 		if err := json.Unmarshal(out, &ev); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestEvaluateLeavesOutTheChampionsTrainingRows(t *testing.T) {
 	// training rows (its data less its own hold-out)
 	expect := func(champData train.Data, cfg train.Config) int {
 		t.Helper()
-		champHold, err := workflow.HoldoutRows(ctx, champData, cfg)
+		champHold, err := tasks.HoldoutRows(ctx, champData, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

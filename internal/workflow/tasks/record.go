@@ -1,4 +1,4 @@
-package workflow
+package tasks
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
+	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/notify"
 )
@@ -90,7 +91,7 @@ type ApprovalCloser interface {
 // outcome, a notification for each outcome, and for escalated and failed
 // executions the closing of their pending approval requests.
 type Record struct {
-	Project   Project
+	Project   *config.Project
 	Audit     audit.Log
 	Notifier  Notifier
 	Approvals ApprovalCloser
@@ -117,7 +118,7 @@ func (h *Record) Handle(ctx context.Context, ev RecordEvent) (Recorded, error) {
 		return Recorded{}, invalid("input: %v", decodeErr)
 	}
 	if st.Model == "" {
-		st.Model = h.Project.Model
+		st.Model = h.Project.Model.Name
 	}
 	var eval Evaluation
 	if st.Evaluation != nil && st.Evaluation.Result != nil {
@@ -133,8 +134,8 @@ func (h *Record) Handle(ctx context.Context, ev RecordEvent) (Recorded, error) {
 	out := Recorded{Event: ev.Event}
 	switch ev.Event {
 	case EventStarted:
-		if st.Model != h.Project.Model {
-			return Recorded{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, st.Model, h.Project.Model)
+		if st.Model != h.Project.Model.Name {
+			return Recorded{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, st.Model, h.Project.Model.Name)
 		}
 		if st.Dataset.Digest == "" && st.Dataset.Key == "" {
 			return Recorded{}, invalid("input.dataset needs a digest or a key")
@@ -220,7 +221,7 @@ func (h *Record) Handle(ctx context.Context, ev RecordEvent) (Recorded, error) {
 	e.Details = details
 	stored, err := h.Audit.Append(ctx, e)
 	if err != nil {
-		return Recorded{}, fmt.Errorf("workflow: audit %s: %w", e.Action, err)
+		return Recorded{}, fmt.Errorf("tasks: audit %s: %w", e.Action, err)
 	}
 	out.AuditID = stored.ID
 	if n.Kind == "" {
@@ -239,7 +240,7 @@ func (h *Record) Handle(ctx context.Context, ev RecordEvent) (Recorded, error) {
 func (h *Record) close(ctx context.Context, executionID string) ([]string, error) {
 	pending, err := h.Approvals.List(ctx, true, 0)
 	if err != nil {
-		return nil, fmt.Errorf("workflow: pending approvals: %w", err)
+		return nil, fmt.Errorf("tasks: pending approvals: %w", err)
 	}
 	var ids []string
 	for _, r := range pending {
@@ -247,7 +248,7 @@ func (h *Record) close(ctx context.Context, executionID string) ([]string, error
 			continue
 		}
 		if _, err := h.Approvals.MarkExpired(ctx, r.ID); err != nil {
-			return ids, fmt.Errorf("workflow: expire approval %s: %w", r.ID, err)
+			return ids, fmt.Errorf("tasks: expire approval %s: %w", r.ID, err)
 		}
 		ids = append(ids, r.ID)
 	}

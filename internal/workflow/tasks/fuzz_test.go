@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package trainfn
+package tasks
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 	"github.com/stewardml/steward/internal/train"
 )
 
-// FuzzHandle feeds arbitrary events to the handler: whatever arrives, the
+// FuzzTrain feeds arbitrary trainEvents to the handler: whatever arrives, the
 // answer is a result or a named error, never a panic. The artifact store is
 // empty, so train and candidate actions stop at the dataset; plan runs in
-// full. Seeds: the sample events and testdata/fuzz/FuzzHandle.
-func FuzzHandle(f *testing.F) {
-	paths, _ := filepath.Glob(filepath.Join(events, "*.json"))
+// full. Seeds: the sample trainEvents and testdata/fuzz/FuzzTrain.
+func FuzzTrain(f *testing.F) {
+	paths, _ := filepath.Glob(filepath.Join(trainEvents, "*.json"))
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -33,10 +33,10 @@ func FuzzHandle(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := &Handler{
-		Project:   ProjectOf(p),
+	h := &Train{
+		Project:   p,
 		Artifacts: arts,
-		Service:   &train.Service{Artifacts: arts, Registry: &registry{aliases: map[string]int{}}, Runs: &runs{status: map[string]string{}}, Audit: &audit{}, Actor: "fuzz"},
+		Service:   &train.Service{Artifacts: arts, Registry: &fakeRegistry{aliases: map[string]int{}}, Runs: &runs{status: map[string]string{}}, Audit: &fakeAudit{}, Actor: "fuzz"},
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		out, err := h.Invoke(context.Background(), payload)

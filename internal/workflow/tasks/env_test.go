@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"bytes"
@@ -63,14 +63,14 @@ const approvalSection = `approval:
 // returns its path.
 func writeProject(t testing.TB, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../steward.yaml")
+	b, err := os.ReadFile("../../../steward.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
 	s = replaceSection(t, s, "training:", quickTraining)
 	s = replaceSection(t, s, "approval:", approvalSection)
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package workflow
+package tasks
 
 import (
 	"context"
@@ -20,26 +20,10 @@ import (
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/store"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/train/trainfn"
 )
 
 // Actor is the audit actor of the workflow's own steps.
 const Actor = "workflow"
-
-// Project is what the handlers know of the project configuration.
-type Project struct {
-	Model  string
-	Schema *dataset.Schema
-	Format dataset.Format
-	// Margin is how much better (in the selection metric's units) a
-	// candidate must score than the champion to be proposed.
-	Margin float64
-}
-
-// ProjectOf returns what the handlers need of a loaded configuration.
-func ProjectOf(p *config.Project) Project {
-	return Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Margin: p.Approval.Margin}
-}
 
 // Registry is the part of the model registry the workflow reads;
 // *registry.Registry implements it. Alias reads an unset alias as version
@@ -60,13 +44,13 @@ const (
 // EvaluateEvent is the EvaluateBest task's input: the Map's candidate
 // results and the execution's context.
 type EvaluateEvent struct {
-	Model       string                    `json:"model"`
-	Dataset     dataset.Ref               `json:"dataset"`
-	Candidates  []trainfn.CandidateResult `json:"candidates"`
-	Trigger     string                    `json:"trigger"`
-	Reason      string                    `json:"reason"`
-	RequestedBy string                    `json:"requestedBy"`
-	ExecutionID string                    `json:"executionId"`
+	Model       string            `json:"model"`
+	Dataset     dataset.Ref       `json:"dataset"`
+	Candidates  []CandidateResult `json:"candidates"`
+	Trigger     string            `json:"trigger"`
+	Reason      string            `json:"reason"`
+	RequestedBy string            `json:"requestedBy"`
+	ExecutionID string            `json:"executionId"`
 }
 
 // Evaluation is the EvaluateBest task's result: the best candidate,
@@ -116,7 +100,7 @@ type Evaluation struct {
 // and scores the candidate's and the champion's bundles on the same
 // hold-out rows of the dataset.
 type Evaluate struct {
-	Project   Project
+	Project   *config.Project
 	Artifacts store.ArtifactStore
 	Registry  Registry
 	// Train registers the winner; it is copied per invocation to name the
@@ -147,8 +131,8 @@ func (h *Evaluate) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // Handle evaluates. It is idempotent: a retry after the candidate was
 // registered reuses that version.
 func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, error) {
-	if ev.Model != h.Project.Model {
-		return Evaluation{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model)
+	if ev.Model != h.Project.Model.Name {
+		return Evaluation{}, fmt.Errorf("%w: %q (this deployment manages %q)", ErrUnknownModel, ev.Model, h.Project.Model.Name)
 	}
 	if ev.ExecutionID == "" {
 		return Evaluation{}, invalid("executionId is required")
@@ -183,11 +167,11 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 
 	candPred, err := h.predictor(ctx, best.BundleKey)
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+		return Evaluation{}, fmt.Errorf("tasks: candidate %s: %w", best.Winner, err)
 	}
 	cand, err := holdoutMetrics(candPred, data.Frame, rows, yh)
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+		return Evaluation{}, fmt.Errorf("tasks: candidate %s: %w", best.Winner, err)
 	}
 	if want, ok := best.Metrics["holdout_"+cfg.Metric]; ok {
 		if got, _ := cand.Get(cfg.Metric); math.Abs(got-want) > 1e-9 {
@@ -197,14 +181,14 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 
 	champ, err := h.Registry.Alias(ctx, ev.Model, registry.Champion)
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("workflow: read %s@champion: %w", ev.Model, err)
+		return Evaluation{}, fmt.Errorf("tasks: read %s@champion: %w", ev.Model, err)
 	}
 	version, registeredAs, err := h.register(ctx, ev, best, champ.Version)
 	if err != nil {
 		return Evaluation{}, err
 	}
 	out := Evaluation{
-		Model: ev.Model, Metric: cfg.Metric, Margin: h.Project.Margin,
+		Model: ev.Model, Metric: cfg.Metric, Margin: h.Project.Approval.Margin,
 		CandidateVersion: version, RegisteredAs: registeredAs,
 		CandidateMetrics: cand.Map(), Candidate: best.Winner, Family: best.Candidates[0].Family, Run: best.ID,
 		HoldoutRows: len(rows), ComparedRows: len(rows), Dataset: data.Digest,
@@ -220,11 +204,11 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 	} else {
 		cv, err := h.Registry.Version(ctx, ev.Model, champ.Version)
 		if err != nil {
-			return Evaluation{}, fmt.Errorf("workflow: champion: %w", err)
+			return Evaluation{}, fmt.Errorf("tasks: champion: %w", err)
 		}
 		champPred, err := h.predictor(ctx, cv.BundleKey)
 		if err != nil {
-			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+			return Evaluation{}, fmt.Errorf("tasks: champion %s:%d: %w", ev.Model, cv.Number, err)
 		}
 		out.ChampionVersion = cv.Number
 		out.Evidence = append(out.Evidence, cv.BundleKey)
@@ -233,7 +217,7 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		// better than it is.
 		cmp, why, err := h.unseenByChampion(ctx, champPred.Manifest(), cv.SourceRun, data, cfg, rows)
 		if err != nil {
-			return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+			return Evaluation{}, fmt.Errorf("tasks: champion %s:%d: %w", ev.Model, cv.Number, err)
 		}
 		out.ComparedRows = len(cmp)
 		yc := make([]float64, len(cmp))
@@ -247,12 +231,12 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 			cc := cand
 			if len(cmp) != len(rows) {
 				if cc, err = holdoutMetrics(candPred, data.Frame, cmp, yc); err != nil {
-					return Evaluation{}, fmt.Errorf("workflow: candidate %s: %w", best.Winner, err)
+					return Evaluation{}, fmt.Errorf("tasks: candidate %s: %w", best.Winner, err)
 				}
 			}
 			cm, err := holdoutMetrics(champPred, data.Frame, cmp, yc)
 			if err != nil {
-				return Evaluation{}, fmt.Errorf("workflow: champion %s:%d: %w", ev.Model, cv.Number, err)
+				return Evaluation{}, fmt.Errorf("tasks: champion %s:%d: %w", ev.Model, cv.Number, err)
 			}
 			candCmp, _ := cc.Get(cfg.Metric)
 			champScore, _ := cm.Get(cfg.Metric)
@@ -263,7 +247,7 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 			}
 			// A tiny tolerance keeps "exactly the margin" on the
 			// accepting side despite rounding.
-			out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Margin-1e-12
+			out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Approval.Margin-1e-12
 			out.ChampionMetrics = cm.Map()
 			verdict := "not better"
 			if out.Better {
@@ -283,7 +267,7 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		Subject: audit.Subject{Model: ev.Model, Version: version, Execution: ev.ExecutionID, Run: best.ID},
 		Reason:  out.Summary, Evidence: out.Evidence, CorrelationID: ev.ExecutionID, Details: details,
 	}); err != nil {
-		return Evaluation{}, fmt.Errorf("workflow: audit evaluation: %w", err)
+		return Evaluation{}, fmt.Errorf("tasks: audit evaluation: %w", err)
 	}
 	return out, nil
 }
@@ -317,13 +301,13 @@ func (h *Evaluate) unseenByChampion(ctx context.Context, m *bundle.Manifest, sou
 			return rows, "the champion's training data " + shortDigest(d.Digest) + " is not stored: compared on every hold-out row", nil
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("workflow: the champion's training data: %w", err)
+			return nil, "", fmt.Errorf("tasks: the champion's training data: %w", err)
 		}
-		f, err := dataset.Parse(raw, h.Project.Schema, dataset.Options{Format: h.Project.Format})
+		f, err := dataset.Parse(raw, h.Project.Schema(), dataset.Options{Format: h.Project.DataFormat()})
 		if err != nil {
 			return rows, "the champion's training data " + shortDigest(d.Digest) + " does not read with this schema: compared on every hold-out row", nil
 		}
-		cd = train.Data{Schema: h.Project.Schema, Frame: f, Digest: d.Digest}
+		cd = train.Data{Schema: h.Project.Schema(), Frame: f, Digest: d.Digest}
 	}
 	inHoldout := make([]bool, cd.Frame.Rows)
 	if hold := h.championHoldout(ctx, sourceRun, cd, d.HoldoutRows); hold != nil {
@@ -397,7 +381,7 @@ func bothClasses(y []float64) bool {
 func shortDigest(d string) string { return d[:min(12, len(d))] }
 
 // selectBest returns the run record of the candidate train.Select picks.
-func selectBest(cands []trainfn.CandidateResult) (train.RunRecord, error) {
+func selectBest(cands []CandidateResult) (train.RunRecord, error) {
 	if len(cands) == 0 {
 		return train.RunRecord{}, invalid("candidates is empty: nothing was trained")
 	}
@@ -432,7 +416,7 @@ func sameHoldout(a, b *float64) bool {
 func (h *Evaluate) register(ctx context.Context, ev EvaluateEvent, best train.RunRecord, champion int) (int, string, error) {
 	versions, err := h.Registry.Versions(ctx, ev.Model)
 	if err != nil && !errors.Is(err, registry.ErrNotFound) {
-		return 0, "", fmt.Errorf("workflow: versions of %s: %w", ev.Model, err)
+		return 0, "", fmt.Errorf("tasks: versions of %s: %w", ev.Model, err)
 	}
 	for _, v := range versions {
 		if v.SourceRun == best.ID {
@@ -447,7 +431,7 @@ func (h *Evaluate) register(ctx context.Context, ev EvaluateEvent, best train.Ru
 	svc.Actor = "workflow:" + ev.ExecutionID
 	rec, err := svc.Register(ctx, best)
 	if err != nil {
-		return 0, "", fmt.Errorf("workflow: register %s: %w", best.Winner, err)
+		return 0, "", fmt.Errorf("tasks: register %s: %w", best.Winner, err)
 	}
 	return rec.Version, rec.Alias, nil
 }
@@ -477,7 +461,7 @@ func HoldoutRows(ctx context.Context, d train.Data, cfg train.Config) ([]int, er
 	}
 	res, err := train.Run(ctx, d, probe, train.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("workflow: hold-out rows: %w", err)
+		return nil, fmt.Errorf("tasks: hold-out rows: %w", err)
 	}
 	inTrain := make([]bool, d.Frame.Rows)
 	for _, i := range res.Train {
@@ -526,7 +510,7 @@ func holdoutMetrics(p *bundle.Predictor, f *dataset.Frame, rows []int, y []float
 
 // loadData fetches and parses the dataset ref names, as the training
 // function does.
-func loadData(ctx context.Context, arts store.ArtifactStore, p Project, ref dataset.Ref) (train.Data, error) {
+func loadData(ctx context.Context, arts store.ArtifactStore, p *config.Project, ref dataset.Ref) (train.Data, error) {
 	var raw []byte
 	var err error
 	switch {
@@ -544,11 +528,11 @@ func loadData(ctx context.Context, arts store.ArtifactStore, p Project, ref data
 		return train.Data{}, invalid("dataset.digest or dataset.key is required")
 	}
 	if err != nil {
-		return train.Data{}, fmt.Errorf("workflow: dataset: %w", err)
+		return train.Data{}, fmt.Errorf("tasks: dataset: %w", err)
 	}
-	f, err := dataset.Parse(raw, p.Schema, dataset.Options{Format: p.Format})
+	f, err := dataset.Parse(raw, p.Schema(), dataset.Options{Format: p.DataFormat()})
 	if err != nil {
 		return train.Data{}, err
 	}
-	return train.Data{Schema: p.Schema, Frame: f, Digest: dataset.Digest(raw)}, nil
+	return train.Data{Schema: p.Schema(), Frame: f, Digest: dataset.Digest(raw)}, nil
 }

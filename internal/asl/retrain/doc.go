@@ -1,4 +1,4 @@
-// Package local runs the retraining state machine on this machine: the
+// Package retrain runs the retraining state machine on this machine: the
 // very file statemachines/retrain.asl.json, with each ${...FunctionArn}
 // placeholder filled with "local:<function>" and bound to the in-process
 // handler of that function, invoked through the same JSON path as on
@@ -9,6 +9,9 @@
 // data directory), so an execution waiting for an approval survives a
 // restart, and continues in whichever process receives the callback: a
 // `steward retrain` in the terminal starts it, `steward serve` resumes it
-// when an approver clicks Approve. The Runner is the approval.Callback of
+// when an approver clicks Approve. The Runner is the workflow.Executions and the approval.Callback of
 // the local platform.
-package local
+//
+// It is an adapter of the asl runner: the retraining domain (internal/workflow)
+// declares the port, internal/app binds the task handlers.
+package retrain

@@ -1,4 +1,4 @@
-package local
+package retrain
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/workflow"
 	"github.com/stewardml/steward/statemachines"
 )
 
@@ -46,15 +47,18 @@ type Config struct {
 }
 
 // Runner runs retraining executions. It embeds the asl.Runner, so
-// DescribeExecution, ListExecutions, History, Tick, Run, AwaitExecution,
-// SendTaskSuccess and the other SendTask calls are at hand; it is safe for
+// DescribeExecution, ListExecutions, History, Tick, AwaitExecution and
+// SendTaskHeartbeat are at hand; it is safe for
 // concurrent use, and runners of several processes may share one store.
 type Runner struct {
 	*asl.Runner
 	machine *asl.StateMachine
 }
 
-var _ approval.Callback = (*Runner)(nil)
+var (
+	_ approval.Callback   = (*Runner)(nil)
+	_ workflow.Executions = (*Runner)(nil)
+)
 
 // New builds a runner of the retraining machine. Every function the
 // machine invokes must have a handler.
@@ -127,11 +131,95 @@ func Invoker(h lambda.Handler) asl.Invoker {
 	})
 }
 
-// Start starts an execution named name with input and runs it until it
+// Execute starts an execution named name with input and runs it until it
 // ends or waits (for an approval, a retry delay...). Errors wrap
 // asl.ErrExecutionExists for a name already used.
-func (r *Runner) Start(ctx context.Context, name string, input json.RawMessage) (asl.Execution, error) {
+func (r *Runner) Execute(ctx context.Context, name string, input json.RawMessage) (asl.Execution, error) {
 	return r.Runner.Start(ctx, asl.StartInput{StateMachine: r.machine, StateMachineName: StateMachineName, Name: name, Input: input})
+}
+
+// Start implements workflow.Executions: it runs the execution as Execute
+// does; a name already used returns the execution that holds it with an
+// error wrapping workflow.ErrExecutionExists and asl.ErrExecutionExists.
+func (r *Runner) Start(ctx context.Context, name string, input json.RawMessage) (workflow.Execution, error) {
+	ex, err := r.Execute(ctx, name, input)
+	if errors.Is(err, asl.ErrExecutionExists) {
+		held, derr := r.Describe(ctx, name)
+		if derr != nil {
+			return workflow.Execution{}, fmt.Errorf("local: execution %s exists, but: %w", name, derr)
+		}
+		return held, fmt.Errorf("%w: %w", workflow.ErrExecutionExists, err)
+	}
+	if err != nil {
+		return workflow.Execution{}, err
+	}
+	return ExecutionOf(ex), nil
+}
+
+// Describe implements workflow.Executions: the execution of that id or
+// name.
+func (r *Runner) Describe(ctx context.Context, idOrName string) (workflow.Execution, error) {
+	id, err := r.Resolve(ctx, idOrName)
+	if err != nil {
+		return workflow.Execution{}, notFound(err)
+	}
+	ex, err := r.DescribeExecution(ctx, id)
+	if err != nil {
+		return workflow.Execution{}, notFound(err)
+	}
+	return ExecutionOf(ex), nil
+}
+
+// List implements workflow.Executions.
+func (r *Runner) List(ctx context.Context, status workflow.Status) ([]workflow.Execution, error) {
+	list, err := r.ListExecutions(ctx, asl.ListFilter{Status: asl.Status(status), StateMachine: StateMachineName})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]workflow.Execution, len(list))
+	for i, ex := range list {
+		out[i] = ExecutionOf(ex)
+	}
+	return out, nil
+}
+
+// SendTaskSuccess implements workflow.Executions and approval.Callback.
+func (r *Runner) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	return taskGone(r.Runner.SendTaskSuccess(ctx, token, output))
+}
+
+// SendTaskFailure implements workflow.Executions.
+func (r *Runner) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
+	return taskGone(r.Runner.SendTaskFailure(ctx, token, errName, cause))
+}
+
+// taskGone adds workflow.ErrTaskGone to the runner's errors for a token
+// that no task waits on.
+func taskGone(err error) error {
+	if errors.Is(err, asl.ErrTaskDoesNotExist) || errors.Is(err, asl.ErrTaskTimedOut) {
+		return fmt.Errorf("%w: %w", workflow.ErrTaskGone, err)
+	}
+	return err
+}
+
+// notFound adds workflow.ErrExecutionNotFound to asl.ErrExecutionNotFound.
+func notFound(err error) error {
+	if errors.Is(err, asl.ErrExecutionNotFound) {
+		return fmt.Errorf("%w: %w", workflow.ErrExecutionNotFound, err)
+	}
+	return err
+}
+
+// ExecutionOf returns the retraining domain's view of a local execution.
+func ExecutionOf(ex asl.Execution) workflow.Execution {
+	var waiting []workflow.Waiting
+	for _, w := range ex.Waiting {
+		waiting = append(waiting, workflow.Waiting{Thread: w.Thread, State: w.State, Kind: w.Kind, Since: w.Since, Until: w.Until})
+	}
+	return workflow.Execution{
+		ID: ex.ID, Name: ex.Name, Status: workflow.Status(ex.Status), Input: ex.Input, Output: ex.Output,
+		Error: ex.Error, Cause: ex.Cause, StartTime: ex.StartTime, StopTime: ex.StopTime, Waiting: waiting,
+	}
 }
 
 // Resolve returns the id of the execution named by its id or by its name.

@@ -1,4 +1,4 @@
-package workflow_test
+package tasks_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/train"
-	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 // registerChallenger registers a second version (challenger).
@@ -79,7 +79,7 @@ func TestPromoteEvents(t *testing.T) {
 	}
 
 	// The approval the sample claims, recorded as the decision page does.
-	var ev workflow.PromoteEvent
+	var ev tasks.PromoteEvent
 	json.Unmarshal(readEvent(t, "promote", "approved.json"), &ev)
 	svc := fx.app.ApprovalService(callbackFunc(func(ctx context.Context, token string, out json.RawMessage) error { return nil }))
 	_, _, err := svc.Create(ctx, approval.Request{ID: ev.Approval.ApprovalID, ExecutionID: execution, Model: "heart", CandidateVersion: 2, ChampionVersion: 1, Approvers: []string{"ana@example.com", "bo@example.com"}}, "token", time.Hour)
@@ -108,7 +108,7 @@ func TestPromoteEvents(t *testing.T) {
 		if name != "" {
 			t.Fatalf("%s: %s", name, msg)
 		}
-		var p workflow.Promotion
+		var p tasks.Promotion
 		json.Unmarshal(out, &p)
 		if p.From != 1 || p.To != 2 || p.Actor != "ana@example.com" || p.AlreadyChampion {
 			t.Errorf("promotion %+v", p)
@@ -126,7 +126,7 @@ func TestPromoteEvents(t *testing.T) {
 		n := len(fx.auditActions())
 		for _, p := range [][]byte{payload, readEvent(t, "promote", "promote.json")} {
 			out, name, _ := invoke(t, fx.h.Promote, p)
-			var got workflow.Promotion
+			var got tasks.Promotion
 			json.Unmarshal(out, &got)
 			if name != "" || !got.AlreadyChampion || got.To != 2 {
 				t.Errorf("repeat: %s %+v", name, got)
@@ -154,9 +154,9 @@ func TestPromoteWithoutApprovalEvent(t *testing.T) {
 	if name != "" {
 		t.Fatalf("%s: %s", name, msg)
 	}
-	var p workflow.Promotion
+	var p tasks.Promotion
 	json.Unmarshal(out, &p)
-	if p.From != 1 || p.To != 2 || p.Actor != workflow.Actor || fx.champion() != 2 {
+	if p.From != 1 || p.To != 2 || p.Actor != tasks.Actor || fx.champion() != 2 {
 		t.Errorf("promotion %+v, champion %d", p, fx.champion())
 	}
 }
@@ -214,7 +214,7 @@ func TestRecordEvents(t *testing.T) {
 				}
 				return
 			}
-			var res workflow.Recorded
+			var res tasks.Recorded
 			json.Unmarshal(out, &res)
 			if len(evs) != before+1+tc.closes || len(res.Closed) != tc.closes {
 				t.Fatalf("%d audit events written and %d requests closed, want %d and %d", len(evs)-before, len(res.Closed), 1+tc.closes, tc.closes)
@@ -253,7 +253,7 @@ func TestRecordEvents(t *testing.T) {
 		d.Attempts = 2
 		h.Notifier = &d
 		out, name, msg := invoke(t, &h, readEvent(t, "record", "promoted.json"))
-		var res workflow.Recorded
+		var res tasks.Recorded
 		json.Unmarshal(out, &res)
 		if name != "" || res.Notified || !strings.Contains(res.NotifyError, "connection refused") || res.AuditID == "" {
 			t.Errorf("%s %s %+v", name, msg, res)

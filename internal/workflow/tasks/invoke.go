@@ -1,4 +1,4 @@
-package workflow
+package tasks
 
 import (
 	"bytes"
@@ -8,31 +8,33 @@ import (
 	"fmt"
 
 	"github.com/stewardml/steward/internal/lambdaerr"
+	"github.com/stewardml/steward/internal/workflow"
 )
 
 // Sentinel errors of the handlers, named at the Lambda boundary.
 var (
 	// ErrInvalidEvent reports an event that cannot be acted on
-	// (InvalidInput).
-	ErrInvalidEvent = errors.New("workflow: invalid event")
+	// (InvalidInput). It is the retraining domain's error, so that an
+	// input refused by workflow.RetrainInput.Validate is named alike.
+	ErrInvalidEvent = workflow.ErrInvalidEvent
 	// ErrUnknownModel reports a model this deployment does not manage
-	// (ModelNotFound).
-	ErrUnknownModel = errors.New("workflow: unknown model")
+	// (ModelNotFound); the retraining domain's error too.
+	ErrUnknownModel = workflow.ErrUnknownModel
 	// ErrNotComparable reports a champion that cannot be scored on the
 	// candidate's hold-out, for example because the data lacks one of its
 	// features (DataValidationFailed).
-	ErrNotComparable = errors.New("workflow: champion and candidate cannot be compared")
+	ErrNotComparable = errors.New("tasks: champion and candidate cannot be compared")
 	// ErrHoldoutMismatch reports hold-out rows on which the candidate does
 	// not reproduce the score its training run recorded: the comparison
 	// would not be on the rows the candidate was held out from
 	// (InternalError).
-	ErrHoldoutMismatch = errors.New("workflow: hold-out rows do not reproduce the candidate's score")
+	ErrHoldoutMismatch = errors.New("tasks: hold-out rows do not reproduce the candidate's score")
 	// ErrNotApproved reports a promotion whose approval does not check out
 	// against the approval store (InvalidInput).
-	ErrNotApproved = errors.New("workflow: the approval does not authorise this promotion")
+	ErrNotApproved = errors.New("tasks: the approval does not authorise this promotion")
 	// ErrNotDelivered reports approval emails of which none could be sent
 	// (NotificationFailed).
-	ErrNotDelivered = errors.New("workflow: no approval email could be sent")
+	ErrNotDelivered = errors.New("tasks: no approval email could be sent")
 )
 
 // commonRules name the errors every handler may return.
@@ -54,10 +56,10 @@ func invoke[E, R any](ctx context.Context, payload []byte, rules []lambdaerr.Rul
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return nil, lambdaerr.New(lambdaerr.InvalidInput, fmt.Sprintf("workflow: decode event: %v", err))
+		return nil, lambdaerr.New(lambdaerr.InvalidInput, fmt.Sprintf("tasks: decode event: %v", err))
 	}
 	if dec.More() {
-		return nil, lambdaerr.New(lambdaerr.InvalidInput, "workflow: decode event: more than one JSON value")
+		return nil, lambdaerr.New(lambdaerr.InvalidInput, "tasks: decode event: more than one JSON value")
 	}
 	out, err := handle(ctx, ev)
 	if err != nil {
@@ -65,7 +67,7 @@ func invoke[E, R any](ctx context.Context, payload []byte, rules []lambdaerr.Rul
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("workflow: encode result: %v", err))
+		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: encode result: %v", err))
 	}
 	return b, nil
 }

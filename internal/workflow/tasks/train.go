@@ -1,4 +1,4 @@
-package trainfn
+package tasks
 
 import (
 	"bytes"
@@ -14,23 +14,15 @@ import (
 	"github.com/stewardml/steward/internal/train"
 )
 
-// Actions of an Event.
+// Actions of a TrainEvent.
 const (
 	ActionTrain     = "train"
 	ActionPlan      = "plan"
 	ActionCandidate = "candidate"
 )
 
-// Sentinel errors of the handler itself.
-var (
-	// ErrInvalidEvent reports an event that cannot be acted on.
-	ErrInvalidEvent = errors.New("trainfn: invalid event")
-	// ErrUnknownModel reports a model this deployment does not train.
-	ErrUnknownModel = errors.New("trainfn: unknown model")
-)
-
-// Event is the input of every action.
-type Event struct {
+// TrainEvent is the input of every action.
+type TrainEvent struct {
 	// Action is train (the default), plan or candidate.
 	Action string `json:"action,omitempty"`
 	// Model is the model name; it must be the project's.
@@ -78,17 +70,11 @@ type CandidateResult struct {
 	Score  float64 `json:"score"`
 }
 
-// Project is what the handler knows of the project configuration.
-type Project struct {
-	Model    string
-	Schema   *dataset.Schema
-	Format   dataset.Format
-	Training train.Config
-}
-
-// Handler serves the training function.
-type Handler struct {
-	Project Project
+// Train serves the training function.
+type Train struct {
+	// Project is the project the deployment trains: its model, schema,
+	// data format and training section.
+	Project *config.Project
 	// Artifacts holds the datasets (and receives the bundles through
 	// Service).
 	Artifacts store.ArtifactStore
@@ -98,28 +84,28 @@ type Handler struct {
 }
 
 // Handle decodes the event strictly and runs its action. Errors are named
-// for Step Functions (see Rules).
-func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+// for Step Functions (see TrainRules).
+func (h *Train) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	out, err := h.handle(ctx, raw)
-	return out, lambdaerr.Map(err, Rules...)
+	return out, lambdaerr.Map(err, TrainRules...)
 }
 
 // Invoke implements lambda.Handler: the payload reaches Handle as it
 // arrived, so even malformed JSON is answered as InvalidInput.
-func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (h *Train) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	out, err := h.Handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("trainfn: encode result: %v", err))
+		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: train: encode result: %v", err))
 	}
 	return b, nil
 }
 
-// Rules map the errors of a training invocation to stable names.
-var Rules = []lambdaerr.Rule{
+// TrainRules map the errors of a training invocation to stable names.
+var TrainRules = []lambdaerr.Rule{
 	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(ErrInvalidEvent)},
 	{Name: lambdaerr.InvalidInput, Match: lambdaerr.Is(train.ErrInvalidConfig)},
 	{Name: lambdaerr.ModelNotFound, Match: lambdaerr.Is(ErrUnknownModel)},
@@ -131,12 +117,8 @@ var Rules = []lambdaerr.Rule{
 	{Name: lambdaerr.Conflict, Match: lambdaerr.Is(train.ErrConflict)},
 }
 
-func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, a...)...)
-}
-
-func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var ev Event
+func (h *Train) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var ev TrainEvent
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
@@ -153,8 +135,8 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	if ev.Model == "" {
 		return nil, invalid("model is required")
 	}
-	if ev.Model != h.Project.Model {
-		return nil, fmt.Errorf("%w: %q (this deployment trains %q)", ErrUnknownModel, ev.Model, h.Project.Model)
+	if ev.Model != h.Project.Model.Name {
+		return nil, fmt.Errorf("%w: %q (this deployment trains %q)", ErrUnknownModel, ev.Model, h.Project.Model.Name)
 	}
 	cfg := h.Project.Training
 	if ev.Config != nil {
@@ -196,7 +178,7 @@ func (h *Handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return CandidateResult{RunRecord: rec, Index: ev.Index, Metric: metric, Score: rec.Candidates[0].CV[metric].Mean}, nil
 }
 
-func (h *Handler) plan(ev Event, cfg train.Config) (PlanResult, error) {
+func (h *Train) plan(ev TrainEvent, cfg train.Config) (PlanResult, error) {
 	cands, err := cfg.Plan()
 	if err != nil {
 		return PlanResult{}, err
@@ -209,7 +191,7 @@ func (h *Handler) plan(ev Event, cfg train.Config) (PlanResult, error) {
 }
 
 // load fetches and parses the dataset the event names.
-func (h *Handler) load(ctx context.Context, ref dataset.Ref) (train.Data, error) {
+func (h *Train) load(ctx context.Context, ref dataset.Ref) (train.Data, error) {
 	var raw []byte
 	var err error
 	switch {
@@ -229,15 +211,9 @@ func (h *Handler) load(ctx context.Context, ref dataset.Ref) (train.Data, error)
 	if err != nil {
 		return train.Data{}, err
 	}
-	f, err := dataset.Parse(raw, h.Project.Schema, dataset.Options{Format: h.Project.Format})
+	f, err := dataset.Parse(raw, h.Project.Schema(), dataset.Options{Format: h.Project.DataFormat()})
 	if err != nil {
 		return train.Data{}, err
 	}
-	return train.Data{Schema: h.Project.Schema, Frame: f, Digest: dataset.Digest(raw)}, nil
-}
-
-// ProjectOf returns what the handler needs of a loaded project
-// configuration.
-func ProjectOf(p *config.Project) Project {
-	return Project{Model: p.Model.Name, Schema: p.Schema(), Format: p.DataFormat(), Training: p.Training}
+	return train.Data{Schema: h.Project.Schema(), Frame: f, Digest: dataset.Digest(raw)}, nil
 }

@@ -1,4 +1,4 @@
-package local_test
+package retrain_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/asl/asltest"
+	"github.com/stewardml/steward/internal/asl/retrain"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/local/sqlite"
-	"github.com/stewardml/steward/internal/workflow/local"
 )
 
 // fn is a fake function: it decodes the payload and answers.
@@ -101,14 +101,14 @@ func (f *fakes) functions() map[string]lambda.Handler {
 
 var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 
-func newRunner(t *testing.T, f *fakes, clock *asltest.Clock) *local.Runner {
+func newRunner(t *testing.T, f *fakes, clock *asltest.Clock) *retrain.Runner {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "steward.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := local.New(local.Config{Records: db, Functions: f.functions(), Clock: clock, Owner: "test"})
+	r, err := retrain.New(retrain.Config{Records: db, Functions: f.functions(), Clock: clock, Owner: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func newRunner(t *testing.T, f *fakes, clock *asltest.Clock) *local.Runner {
 }
 
 // states lists the top-level states an execution entered, in order.
-func states(t *testing.T, r *local.Runner, id string) []string {
+func states(t *testing.T, r *retrain.Runner, id string) []string {
 	t.Helper()
 	h, err := r.History(context.Background(), id)
 	if err != nil {
@@ -139,7 +139,7 @@ func TestRoutes(t *testing.T) {
 		name     string
 		approval string // require approval
 		eval     any
-		decide   func(t *testing.T, r *local.Runner, f *fakes, clock *asltest.Clock)
+		decide   func(t *testing.T, r *retrain.Runner, f *fakes, clock *asltest.Clock)
 		want     []string
 		records  []string
 		status   asl.Status
@@ -157,7 +157,7 @@ func TestRoutes(t *testing.T) {
 		{name: "a first version needs no approval", approval: "true", eval: evaluation(true, "champion"),
 			want: []string{"RecordPromoted", "Promoted"}, records: []string{"started", "promoted"}, status: asl.StatusSucceeded},
 		{name: "an approval not given in time escalates", approval: "true", eval: evaluation(true, "challenger"),
-			decide: func(t *testing.T, r *local.Runner, f *fakes, clock *asltest.Clock) {
+			decide: func(t *testing.T, r *retrain.Runner, f *fakes, clock *asltest.Clock) {
 				clock.Advance(599 * time.Second)
 				must(t, r.Tick(context.Background()))
 				clock.Advance(time.Second)
@@ -169,7 +169,7 @@ func TestRoutes(t *testing.T) {
 			f := &fakes{calls: map[string][]map[string]any{}, evaluate: func(int) (any, error) { return tc.eval, nil }}
 			clock := asltest.NewClock(t0)
 			r := newRunner(t, f, clock)
-			ex, err := r.Start(context.Background(), "heart-1", json.RawMessage(strings.Replace(input, "%s", tc.approval, 1)))
+			ex, err := r.Execute(context.Background(), "heart-1", json.RawMessage(strings.Replace(input, "%s", tc.approval, 1)))
 			must(t, err)
 			if tc.decide != nil {
 				if ex.Status != asl.StatusRunning || ex.Waiting[0].State != "RequestApproval" {
@@ -196,8 +196,8 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func approve(ok bool) func(t *testing.T, r *local.Runner, f *fakes, clock *asltest.Clock) {
-	return func(t *testing.T, r *local.Runner, f *fakes, clock *asltest.Clock) {
+func approve(ok bool) func(t *testing.T, r *retrain.Runner, f *fakes, clock *asltest.Clock) {
+	return func(t *testing.T, r *retrain.Runner, f *fakes, clock *asltest.Clock) {
 		out, _ := json.Marshal(map[string]any{"approved": ok, "approver": "ana@example.com", "approvalId": "x"})
 		must(t, r.SendTaskSuccess(context.Background(), f.token, out))
 	}
@@ -209,7 +209,7 @@ func approve(ok bool) func(t *testing.T, r *local.Runner, f *fakes, clock *aslte
 func TestPayloadsReachTheHandlers(t *testing.T) {
 	f := &fakes{calls: map[string][]map[string]any{}, evaluate: func(int) (any, error) { return evaluation(true, "challenger"), nil }}
 	r := newRunner(t, f, asltest.NewClock(t0))
-	ex, err := r.Start(context.Background(), "heart-2", json.RawMessage(`{"model":"heart","dataset":{"digest":"d"}}`))
+	ex, err := r.Execute(context.Background(), "heart-2", json.RawMessage(`{"model":"heart","dataset":{"digest":"d"}}`))
 	must(t, err)
 	start := f.got("record")[0]
 	in := start["input"].(map[string]any)
@@ -253,7 +253,7 @@ func TestErrorsKeepTheirNames(t *testing.T) {
 	t.Run("DataValidationFailed ends in RecordFailure", func(t *testing.T) {
 		f := &fakes{calls: map[string][]map[string]any{}, validate: lambdaerr.New(lambdaerr.DataValidationFailed, "chol out of range")}
 		r := newRunner(t, f, asltest.NewClock(t0))
-		ex, err := r.Start(context.Background(), "heart-3", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
+		ex, err := r.Execute(context.Background(), "heart-3", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
 		must(t, err)
 		if ex.Status != asl.StatusFailed || ex.Error != "RetrainFailed" {
 			t.Fatalf("status %s error %s", ex.Status, ex.Error)
@@ -271,7 +271,7 @@ func TestErrorsKeepTheirNames(t *testing.T) {
 	t.Run("an unnamed error arrives under its Go type name", func(t *testing.T) {
 		f := &fakes{calls: map[string][]map[string]any{}, validate: errors.New("boom")}
 		r := newRunner(t, f, asltest.NewClock(t0))
-		_, err := r.Start(context.Background(), "heart-4", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
+		_, err := r.Execute(context.Background(), "heart-4", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
 		must(t, err)
 		rec := f.got("record")
 		if e := rec[len(rec)-1]["input"].(map[string]any)["error"].(map[string]any); e["Error"] != "errorString" {
@@ -287,7 +287,7 @@ func TestErrorsKeepTheirNames(t *testing.T) {
 		}}
 		clock := asltest.NewClock(t0)
 		r := newRunner(t, f, clock)
-		ex, err := r.Start(context.Background(), "heart-5", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
+		ex, err := r.Execute(context.Background(), "heart-5", json.RawMessage(strings.Replace(input, "%s", "true", 1)))
 		must(t, err)
 		if ex.Status != asl.StatusRunning || ex.Waiting[0].Kind != "retry" {
 			t.Fatalf("after a transient failure: %s %v, want waiting to retry", ex.Status, ex.Waiting)
@@ -309,8 +309,8 @@ func TestEveryFunctionNeedsAHandler(t *testing.T) {
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "steward.db"))
 	must(t, err)
 	defer db.Close()
-	_, err = local.New(local.Config{Records: db, Functions: fns})
-	if !errors.Is(err, local.ErrUnbound) || !strings.Contains(err.Error(), "evaluate, promote") {
+	_, err = retrain.New(retrain.Config{Records: db, Functions: fns})
+	if !errors.Is(err, retrain.ErrUnbound) || !strings.Contains(err.Error(), "evaluate, promote") {
 		t.Errorf("error %v, want ErrUnbound naming evaluate and promote", err)
 	}
 }

@@ -1,4 +1,4 @@
-package validatefn
+package tasks
 
 import (
 	"context"
@@ -22,19 +22,19 @@ import (
 )
 
 const (
-	events    = "../../../testdata/events/validate"
-	cleveland = "a74b7efa387bc9d108d7d0115d831fe9b414b29ae7124f331b622b4efa0427c8"
-	hungarian = "d1ad108f785768cd3d7e82dc522e6f5a61eea93cccfb3a46ee8076f73fc3d796"
+	validateEvents = "../../../testdata/events/validate"
+	cleveland      = "a74b7efa387bc9d108d7d0115d831fe9b414b29ae7124f331b622b4efa0427c8"
+	hungarian      = "d1ad108f785768cd3d7e82dc522e6f5a61eea93cccfb3a46ee8076f73fc3d796"
 )
 
-type harness struct {
-	h     *Handler
+type validateHarness struct {
+	h     *Validate
 	store *files.Store
 }
 
-// newHarness stores both heart files, the heart suite, a headered copy of
+// newValidateHarness stores both heart files, the heart suite, a headered copy of
 // the Hungarian data and a broken file in a directory-backed artifact store.
-func newHarness(t *testing.T) *harness {
+func newValidateHarness(t *testing.T) *validateHarness {
 	t.Helper()
 	ctx := context.Background()
 	st, err := files.New(t.TempDir())
@@ -74,7 +74,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{store: st, h: &Handler{
+	return &validateHarness{store: st, h: &Validate{
 		Artifacts:    st,
 		Bucket:       "steward-test-artifacts",
 		Schema:       proj.Schema(),
@@ -85,18 +85,18 @@ func newHarness(t *testing.T) *harness {
 }
 
 // invoke sends an event file through the real Lambda JSON path.
-func (hs *harness) invoke(t *testing.T, name string) ([]byte, error) {
+func (hs *validateHarness) invoke(t *testing.T, name string) ([]byte, error) {
 	t.Helper()
-	payload, err := os.ReadFile(filepath.Join(events, name))
+	payload, err := os.ReadFile(filepath.Join(validateEvents, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return lambda.NewHandler(hs.h).Invoke(context.Background(), payload)
 }
 
-func decode(t *testing.T, b []byte) Output {
+func decode(t *testing.T, b []byte) ValidateOutput {
 	t.Helper()
-	var out Output
+	var out ValidateOutput
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, b)
 	}
@@ -104,7 +104,7 @@ func decode(t *testing.T, b []byte) Output {
 }
 
 func TestClevelandPassesWithTheProjectSuite(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	b, err := hs.invoke(t, "cleveland.json")
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestClevelandPassesWithTheProjectSuite(t *testing.T) {
 }
 
 func TestHungarianFailsAsDataValidationFailed(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	_, err := hs.invoke(t, "hungarian.json")
 	if got := lambdaerr.Name(err); got != lambdaerr.DataValidationFailed {
 		t.Fatalf("error %v named %q, want DataValidationFailed", err, got)
@@ -161,7 +161,7 @@ func TestHungarianFailsAsDataValidationFailed(t *testing.T) {
 }
 
 func TestFailedResultReturnedOnRequest(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	b, err := hs.invoke(t, "hungarian-report.json")
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestFailedResultReturnedOnRequest(t *testing.T) {
 }
 
 func TestInlineSuiteOnHeaderedUpload(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	b, err := hs.invoke(t, "inline-suite.json")
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestInlineSuiteOnHeaderedUpload(t *testing.T) {
 }
 
 func TestEventErrorsAreNamed(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	tests := []struct {
 		file, name, says string
 	}{
@@ -225,7 +225,7 @@ func TestEventErrorsAreNamed(t *testing.T) {
 }
 
 func TestNoDefaultSuite(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	hs.h.Suite = nil
 	_, err := hs.invoke(t, "cleveland.json")
 	if lambdaerr.Name(err) != lambdaerr.InvalidInput || !strings.Contains(err.Error(), "suite or suiteKey is required") {
@@ -242,7 +242,7 @@ func (failingStore) Get(ctx context.Context, key string) ([]byte, store.ObjectIn
 }
 
 func TestStoreFailureIsInternal(t *testing.T) {
-	hs := newHarness(t)
+	hs := newValidateHarness(t)
 	hs.h.Artifacts = failingStore{hs.store}
 	_, err := hs.invoke(t, "cleveland.json")
 	if lambdaerr.Name(err) != lambdaerr.Internal {
