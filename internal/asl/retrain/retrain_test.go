@@ -18,6 +18,8 @@ import (
 	"github.com/stewardml/steward/internal/asl/retrain"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/local/sqlite"
+	"github.com/stewardml/steward/internal/workflow"
+	"github.com/stewardml/steward/internal/workflow/workflowtest"
 )
 
 // fn is a fake function: it decodes the payload and answers.
@@ -320,4 +322,36 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tickingClock moves on a millisecond each time it is read, so that
+// executions started one after the other have distinct start times.
+type tickingClock struct{ *asltest.Clock }
+
+func (c tickingClock) Now() time.Time {
+	c.Advance(time.Millisecond)
+	return c.Clock.Now()
+}
+
+func TestRunnerKeepsTheExecutionsContract(t *testing.T) {
+	workflowtest.Run(t, func(t *testing.T) workflowtest.Subject {
+		f := &fakes{calls: map[string][]map[string]any{}, evaluate: func(int) (any, error) { return evaluation(true, "challenger"), nil }}
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "steward.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		r, err := retrain.New(retrain.Config{Records: db, Functions: f.functions(), Clock: tickingClock{asltest.NewClock(t0)}, Owner: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return workflowtest.Subject{Executions: r, Token: func(t *testing.T, ex workflow.Execution) string {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.token == "" {
+				t.Fatalf("execution %s asked for no approval", ex.Name)
+			}
+			return f.token
+		}}
+	})
 }
