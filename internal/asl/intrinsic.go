@@ -53,26 +53,33 @@ type intrinsicCall struct {
 	args []intrinsicArg
 }
 
-// intrinsicArity gives the allowed argument counts: min and max (-1 = any).
-var intrinsicArity = map[string][2]int{
-	"States.Format":         {1, -1},
-	"States.StringToJson":   {1, 1},
-	"States.JsonToString":   {1, 1},
-	"States.Array":          {0, -1},
-	"States.ArrayPartition": {2, 2},
-	"States.ArrayContains":  {2, 2},
-	"States.ArrayRange":     {3, 3},
-	"States.ArrayGetItem":   {2, 2},
-	"States.ArrayLength":    {1, 1},
-	"States.ArrayUnique":    {1, 1},
-	"States.Base64Encode":   {1, 1},
-	"States.Base64Decode":   {1, 1},
-	"States.Hash":           {2, 2},
-	"States.JsonMerge":      {3, 3},
-	"States.MathRandom":     {2, 3},
-	"States.MathAdd":        {2, 2},
-	"States.StringSplit":    {2, 2},
-	"States.UUID":           {0, 0},
+// intrinsic is one intrinsic function: the argument counts it takes, min
+// and max (-1 = any), and what it does with the evaluated arguments.
+type intrinsic struct {
+	min, max int
+	apply    func(c *intrinsicCall, args []any, env intrinsicEnv) (any, error)
+}
+
+// intrinsics are the functions ASL defines, by name.
+var intrinsics = map[string]intrinsic{
+	"States.Format":         {1, -1, intrinsicFormat},
+	"States.StringToJson":   {1, 1, intrinsicStringToJson},
+	"States.JsonToString":   {1, 1, intrinsicJsonToString},
+	"States.Array":          {0, -1, intrinsicArray},
+	"States.ArrayPartition": {2, 2, intrinsicArrayPartition},
+	"States.ArrayContains":  {2, 2, intrinsicArrayContains},
+	"States.ArrayRange":     {3, 3, intrinsicArrayRange},
+	"States.ArrayGetItem":   {2, 2, intrinsicArrayGetItem},
+	"States.ArrayLength":    {1, 1, intrinsicArrayLength},
+	"States.ArrayUnique":    {1, 1, intrinsicArrayUnique},
+	"States.Base64Encode":   {1, 1, intrinsicBase64Encode},
+	"States.Base64Decode":   {1, 1, intrinsicBase64Decode},
+	"States.Hash":           {2, 2, intrinsicHash},
+	"States.JsonMerge":      {3, 3, intrinsicJsonMerge},
+	"States.MathRandom":     {2, 3, intrinsicMathRandom},
+	"States.MathAdd":        {2, 2, intrinsicMathAdd},
+	"States.StringSplit":    {2, 2, intrinsicStringSplit},
+	"States.UUID":           {0, 0, intrinsicUUID},
 }
 
 // ParseIntrinsic parses one intrinsic function call.
@@ -115,7 +122,7 @@ func (p *intrinsicParser) parseCall(depth int) (*intrinsicCall, error) {
 		p.i++
 	}
 	name := p.s[start:p.i]
-	arity, ok := intrinsicArity[name]
+	fn, ok := intrinsics[name]
 	if !ok {
 		if name == "" {
 			return nil, fmt.Errorf("expected a function name at offset %d", start)
@@ -153,13 +160,13 @@ func (p *intrinsicParser) parseCall(depth int) (*intrinsicCall, error) {
 			return nil, fmt.Errorf("%s: expected ',' or ')' at offset %d", name, p.i)
 		}
 	}
-	if n := len(call.args); n < arity[0] || (arity[1] >= 0 && n > arity[1]) {
-		want := strconv.Itoa(arity[0])
+	if n := len(call.args); n < fn.min || (fn.max >= 0 && n > fn.max) {
+		want := strconv.Itoa(fn.min)
 		switch {
-		case arity[1] < 0:
+		case fn.max < 0:
 			want = "at least " + want
-		case arity[1] != arity[0]:
-			want = fmt.Sprintf("%d to %d", arity[0], arity[1])
+		case fn.max != fn.min:
+			want = fmt.Sprintf("%d to %d", fn.min, fn.max)
 		}
 		return nil, fmt.Errorf("%s takes %s arguments, got %d", name, want, n)
 	}
@@ -376,260 +383,317 @@ func describe(v any) string {
 
 const maxStringArg = 10000
 
+// apply calls the function the call names on its evaluated arguments.
 func (c *intrinsicCall) apply(args []any, env intrinsicEnv) (any, error) {
-	switch c.name {
-	case "States.Format":
-		return c.format(args)
-	case "States.StringToJson":
-		s, err := stringArg(args, 0)
+	fn, ok := intrinsics[c.name]
+	if !ok {
+		return nil, fmt.Errorf("unknown function")
+	}
+	return fn.apply(c, args, env)
+}
+
+// intrinsicFormat implements States.Format.
+func intrinsicFormat(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	return c.format(args)
+}
+
+// intrinsicStringToJson implements States.StringToJson.
+func intrinsicStringToJson(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	s, err := stringArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeJSON([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("not valid JSON: %v", err)
+	}
+	return v, nil
+}
+
+// intrinsicJsonToString implements States.JsonToString.
+func intrinsicJsonToString(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	b, err := encodeJSON(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// intrinsicArray implements States.Array.
+func intrinsicArray(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	return append([]any{}, args...), nil
+}
+
+// intrinsicArrayPartition implements States.ArrayPartition.
+func intrinsicArrayPartition(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, err := arrayArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	size, err := intArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 {
+		return nil, fmt.Errorf("chunk size must be positive, got %d", size)
+	}
+	out := []any{}
+	for i := 0; i < len(a); i += int(size) {
+		out = append(out, append([]any{}, a[i:min(i+int(size), len(a))]...))
+	}
+	return out, nil
+}
+
+// intrinsicArrayContains implements States.ArrayContains.
+func intrinsicArrayContains(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, err := arrayArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range a {
+		if jsonEqual(e, args[1]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// intrinsicArrayRange implements States.ArrayRange.
+func intrinsicArrayRange(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	var n [3]int64
+	for i := range n {
+		v, err := intArg(args, i)
 		if err != nil {
 			return nil, err
 		}
-		v, err := decodeJSON([]byte(s))
-		if err != nil {
-			return nil, fmt.Errorf("not valid JSON: %v", err)
+		n[i] = v
+	}
+	start, end, step := n[0], n[1], n[2]
+	if step == 0 {
+		return nil, fmt.Errorf("step must not be 0")
+	}
+	out := []any{}
+	for v := start; (step > 0 && v <= end) || (step < 0 && v >= end); v += step {
+		if len(out) == 1000 {
+			return nil, fmt.Errorf("the range has more than 1000 items")
 		}
-		return v, nil
-	case "States.JsonToString":
+		out = append(out, numberOf(v))
+	}
+	return out, nil
+}
+
+// intrinsicArrayGetItem implements States.ArrayGetItem.
+func intrinsicArrayGetItem(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, err := arrayArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	i, err := intArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= int64(len(a)) {
+		return nil, fmt.Errorf("index %d out of range for an array of %d", i, len(a))
+	}
+	return a[i], nil
+}
+
+// intrinsicArrayLength implements States.ArrayLength.
+func intrinsicArrayLength(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, err := arrayArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	return numberOf(int64(len(a))), nil
+}
+
+// intrinsicArrayUnique implements States.ArrayUnique.
+func intrinsicArrayUnique(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, err := arrayArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+next:
+	for _, e := range a {
+		for _, seen := range out {
+			if jsonEqual(seen, e) {
+				continue next
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// intrinsicBase64Encode implements States.Base64Encode.
+func intrinsicBase64Encode(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	s, err := stringArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(s) > maxStringArg {
+		return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+}
+
+// intrinsicBase64Decode implements States.Base64Decode.
+func intrinsicBase64Decode(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	s, err := stringArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(s) > maxStringArg {
+		return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not valid base64: %v", err)
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("decoded bytes are not UTF-8 text")
+	}
+	return string(b), nil
+}
+
+// intrinsicHash implements States.Hash.
+func intrinsicHash(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	data, ok := args[0].(string)
+	if !ok {
 		b, err := encodeJSON(args[0])
 		if err != nil {
 			return nil, err
 		}
-		return string(b), nil
-	case "States.Array":
-		return append([]any{}, args...), nil
-	case "States.ArrayPartition":
-		a, err := arrayArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		size, err := intArg(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if size <= 0 {
-			return nil, fmt.Errorf("chunk size must be positive, got %d", size)
-		}
-		out := []any{}
-		for i := 0; i < len(a); i += int(size) {
-			out = append(out, append([]any{}, a[i:min(i+int(size), len(a))]...))
-		}
-		return out, nil
-	case "States.ArrayContains":
-		a, err := arrayArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range a {
-			if jsonEqual(e, args[1]) {
-				return true, nil
-			}
-		}
-		return false, nil
-	case "States.ArrayRange":
-		var n [3]int64
-		for i := range n {
-			v, err := intArg(args, i)
-			if err != nil {
-				return nil, err
-			}
-			n[i] = v
-		}
-		start, end, step := n[0], n[1], n[2]
-		if step == 0 {
-			return nil, fmt.Errorf("step must not be 0")
-		}
-		out := []any{}
-		for v := start; (step > 0 && v <= end) || (step < 0 && v >= end); v += step {
-			if len(out) == 1000 {
-				return nil, fmt.Errorf("the range has more than 1000 items")
-			}
-			out = append(out, numberOf(v))
-		}
-		return out, nil
-	case "States.ArrayGetItem":
-		a, err := arrayArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		i, err := intArg(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if i < 0 || i >= int64(len(a)) {
-			return nil, fmt.Errorf("index %d out of range for an array of %d", i, len(a))
-		}
-		return a[i], nil
-	case "States.ArrayLength":
-		a, err := arrayArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		return numberOf(int64(len(a))), nil
-	case "States.ArrayUnique":
-		a, err := arrayArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		out := []any{}
-	next:
-		for _, e := range a {
-			for _, seen := range out {
-				if jsonEqual(seen, e) {
-					continue next
-				}
-			}
-			out = append(out, e)
-		}
-		return out, nil
-	case "States.Base64Encode":
-		s, err := stringArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if utf8.RuneCountInString(s) > maxStringArg {
-			return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
-		}
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
-	case "States.Base64Decode":
-		s, err := stringArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if len(s) > maxStringArg {
-			return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
-		}
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, fmt.Errorf("not valid base64: %v", err)
-		}
-		if !utf8.Valid(b) {
-			return nil, fmt.Errorf("decoded bytes are not UTF-8 text")
-		}
-		return string(b), nil
-	case "States.Hash":
-		data, ok := args[0].(string)
-		if !ok {
-			b, err := encodeJSON(args[0])
-			if err != nil {
-				return nil, err
-			}
-			data = string(b)
-		}
-		if utf8.RuneCountInString(data) > maxStringArg {
-			return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
-		}
-		alg, err := stringArg(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		var h hash.Hash
-		switch alg {
-		case "MD5":
-			h = md5.New()
-		case "SHA-1":
-			h = sha1.New()
-		case "SHA-256":
-			h = sha256.New()
-		case "SHA-384":
-			h = sha512.New384()
-		case "SHA-512":
-			h = sha512.New()
-		default:
-			return nil, fmt.Errorf("algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", alg)
-		}
-		h.Write([]byte(data))
-		return hex.EncodeToString(h.Sum(nil)), nil
-	case "States.JsonMerge":
-		a, ok1 := args[0].(map[string]any)
-		b, ok2 := args[1].(map[string]any)
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("arguments 1 and 2 must be objects, got %s and %s", typeName(args[0]), typeName(args[1]))
-		}
-		deep, ok := args[2].(bool)
-		if !ok {
-			return nil, fmt.Errorf("argument 3 must be a boolean, got %s", typeName(args[2]))
-		}
-		if deep {
-			return nil, fmt.Errorf("deep merge (true) is not supported; pass false")
-		}
-		out := make(map[string]any, len(a)+len(b))
-		for k, v := range a {
-			out[k] = v
-		}
-		for k, v := range b {
-			out[k] = v
-		}
-		return out, nil
-	case "States.MathRandom":
-		start, err := intArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		end, err := intArg(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if start >= end {
-			return nil, fmt.Errorf("start %d must be less than end %d", start, end)
-		}
-		f := env.float
-		if len(args) == 3 {
-			seed, err := intArg(args, 2)
-			if err != nil {
-				return nil, err
-			}
-			f = mrand.New(mrand.NewPCG(uint64(seed), 0)).Float64
-		}
-		span := float64(end - start)
-		return numberOf(start + int64(math.Floor(f()*span))), nil
-	case "States.MathAdd":
-		var sum int64
-		for i := range 2 {
-			n, ok := args[i].(json.Number)
-			if !ok {
-				return nil, fmt.Errorf("argument %d must be a number, got %s", i+1, typeName(args[i]))
-			}
-			v, ok := intOf(n)
-			if !ok {
-				r, ok := ratOf(n)
-				if !ok {
-					return nil, fmt.Errorf("argument %d: bad number %s", i+1, n)
-				}
-				fl, _ := r.Float64()
-				v = int64(math.Round(fl))
-			}
-			if v < math.MinInt32 || v > math.MaxInt32 {
-				return nil, fmt.Errorf("argument %d (%d) is outside the 32-bit integer range", i+1, v)
-			}
-			sum += v
-		}
-		return numberOf(sum), nil
-	case "States.StringSplit":
-		s, err := stringArg(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		delims, err := stringArg(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		out := []any{}
-		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(delims, r) }) {
-			out = append(out, part)
-		}
-		return out, nil
-	case "States.UUID":
-		var b [16]byte
-		if _, err := io.ReadFull(env.entropy, b[:]); err != nil {
-			return nil, fmt.Errorf("read entropy: %v", err)
-		}
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		h := hex.EncodeToString(b[:])
-		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+		data = string(b)
 	}
-	return nil, fmt.Errorf("unknown function")
+	if utf8.RuneCountInString(data) > maxStringArg {
+		return nil, fmt.Errorf("input longer than %d characters", maxStringArg)
+	}
+	alg, err := stringArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	var h hash.Hash
+	switch alg {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("algorithm %q is not one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", alg)
+	}
+	h.Write([]byte(data))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// intrinsicJsonMerge implements States.JsonMerge.
+func intrinsicJsonMerge(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	a, ok1 := args[0].(map[string]any)
+	b, ok2 := args[1].(map[string]any)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("arguments 1 and 2 must be objects, got %s and %s", typeName(args[0]), typeName(args[1]))
+	}
+	deep, ok := args[2].(bool)
+	if !ok {
+		return nil, fmt.Errorf("argument 3 must be a boolean, got %s", typeName(args[2]))
+	}
+	if deep {
+		return nil, fmt.Errorf("deep merge (true) is not supported; pass false")
+	}
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// intrinsicMathRandom implements States.MathRandom.
+func intrinsicMathRandom(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	start, err := intArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	end, err := intArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	if start >= end {
+		return nil, fmt.Errorf("start %d must be less than end %d", start, end)
+	}
+	f := env.float
+	if len(args) == 3 {
+		seed, err := intArg(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		f = mrand.New(mrand.NewPCG(uint64(seed), 0)).Float64
+	}
+	span := float64(end - start)
+	return numberOf(start + int64(math.Floor(f()*span))), nil
+}
+
+// intrinsicMathAdd implements States.MathAdd.
+func intrinsicMathAdd(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	var sum int64
+	for i := range 2 {
+		n, ok := args[i].(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("argument %d must be a number, got %s", i+1, typeName(args[i]))
+		}
+		v, ok := intOf(n)
+		if !ok {
+			r, ok := ratOf(n)
+			if !ok {
+				return nil, fmt.Errorf("argument %d: bad number %s", i+1, n)
+			}
+			fl, _ := r.Float64()
+			v = int64(math.Round(fl))
+		}
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return nil, fmt.Errorf("argument %d (%d) is outside the 32-bit integer range", i+1, v)
+		}
+		sum += v
+	}
+	return numberOf(sum), nil
+}
+
+// intrinsicStringSplit implements States.StringSplit.
+func intrinsicStringSplit(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	s, err := stringArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	delims, err := stringArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(delims, r) }) {
+		out = append(out, part)
+	}
+	return out, nil
+}
+
+// intrinsicUUID implements States.UUID.
+func intrinsicUUID(c *intrinsicCall, args []any, env intrinsicEnv) (any, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(env.entropy, b[:]); err != nil {
+		return nil, fmt.Errorf("read entropy: %v", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
 // format implements States.Format: each unescaped {} takes the next argument.
