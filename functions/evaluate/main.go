@@ -1,6 +1,6 @@
 // Command evaluate is the EvaluateBest Lambda of the retraining workflow: it
 // picks the best trained candidate, registers it, and scores it and the
-// champion on the same hold-out rows; see workflow.Evaluate.
+// champion on the same hold-out rows; see tasks.Evaluate.
 package main
 
 import (

@@ -1,6 +1,6 @@
 // Command promote is the Promote Lambda of the retraining workflow: it
 // moves champion to the candidate by compare-and-set against the champion
-// the evaluation saw; see workflow.Promote.
+// the evaluation saw; see tasks.Promote.
 package main
 
 import (

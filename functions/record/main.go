@@ -1,6 +1,6 @@
 // Command record is the Record Lambda of the retraining workflow: it audits
 // and notifies the start and every outcome of an execution; see
-// workflow.Record.
+// tasks.Record.
 package main
 
 import (

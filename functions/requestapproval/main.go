@@ -1,7 +1,7 @@
 // Command requestapproval is the RequestApproval Lambda of the retraining
 // workflow (a .waitForTaskToken task): it stores the task token with an
 // approval request and emails each approver a signed link; see
-// workflow.RequestApproval.
+// tasks.RequestApproval.
 package main
 
 import (

@@ -28,7 +28,7 @@ const StateMachineName = "steward-retrain"
 const ResourcePrefix = "local:"
 
 // ErrUnbound reports functions of the state machine without a handler.
-var ErrUnbound = errors.New("local: function without a handler")
+var ErrUnbound = errors.New("retrain: function without a handler")
 
 // Config configures a Runner.
 type Config struct {
@@ -64,7 +64,7 @@ var (
 // machine invokes must have a handler.
 func New(cfg Config) (*Runner, error) {
 	if cfg.Records == nil {
-		return nil, errors.New("local: Config.Records is required")
+		return nil, errors.New("retrain: Config.Records is required")
 	}
 	def, err := statemachines.Definition(statemachines.Retrain)
 	if err != nil {
@@ -76,7 +76,7 @@ func New(cfg Config) (*Runner, error) {
 	for _, p := range statemachines.Placeholders(def) {
 		fn, ok := statemachines.Functions[p]
 		if !ok {
-			return nil, fmt.Errorf("local: placeholder ${%s} names no function", p)
+			return nil, fmt.Errorf("retrain: placeholder ${%s} names no function", p)
 		}
 		values[p] = ResourcePrefix + fn
 		h := cfg.Functions[fn]
@@ -96,7 +96,7 @@ func New(cfg Config) (*Runner, error) {
 	}
 	sm, err := asl.Parse([]byte(sub))
 	if err != nil {
-		return nil, fmt.Errorf("local: %s: %w", statemachines.Retrain, err)
+		return nil, fmt.Errorf("retrain: %s: %w", statemachines.Retrain, err)
 	}
 	r, err := asl.NewRunner(asl.Config{
 		Store: asl.NewRecordStoreBackend(cfg.Records), Resources: resources, Clock: cfg.Clock,
@@ -146,7 +146,7 @@ func (r *Runner) Start(ctx context.Context, name string, input json.RawMessage) 
 	if errors.Is(err, asl.ErrExecutionExists) {
 		held, derr := r.Describe(ctx, name)
 		if derr != nil {
-			return workflow.Execution{}, fmt.Errorf("local: execution %s exists, but: %w", name, derr)
+			return workflow.Execution{}, fmt.Errorf("retrain: execution %s exists, but: %w", name, derr)
 		}
 		return held, fmt.Errorf("%w: %w", workflow.ErrExecutionExists, err)
 	}
@@ -239,5 +239,5 @@ func (r *Runner) Resolve(ctx context.Context, idOrName string) (string, error) {
 			return ex.ID, nil
 		}
 	}
-	return "", fmt.Errorf("local: %q: %w", idOrName, asl.ErrExecutionNotFound)
+	return "", fmt.Errorf("retrain: %q: %w", idOrName, asl.ErrExecutionNotFound)
 }

@@ -508,8 +508,8 @@ func holdoutMetrics(p *bundle.Predictor, f *dataset.Frame, rows []int, y []float
 	return met, nil
 }
 
-// loadData fetches and parses the dataset ref names, as the training
-// function does.
+// loadData fetches and parses the dataset ref names, for the training and
+// evaluation tasks.
 func loadData(ctx context.Context, arts store.ArtifactStore, p *config.Project, ref dataset.Ref) (train.Data, error) {
 	var raw []byte
 	var err error

@@ -188,7 +188,7 @@ func TestRecordEvents(t *testing.T) {
 		{file: "not-better.json", action: "retrain.not_better", actor: "workflow", kind: "rejected", to: "ml-platform@example.com", reason: "not promoted: candidate heart:2"},
 		{file: "rejected.json", action: "retrain.rejected", actor: "bo@example.com", kind: "rejected", to: "ml-platform@example.com", reason: "rejected by bo@example.com: too few women"},
 		{file: "escalated.json", action: "retrain.escalated", actor: "workflow", kind: "escalated", to: "oncall@example.com", reason: "nobody decided on heart:2 in time", closes: 1},
-		{file: "failed.json", action: "retrain.failed", actor: "workflow", kind: "failure", to: "ml-platform@example.com", reason: "retraining failed: DataValidationFailed: validatefn: data failed validation"},
+		{file: "failed.json", action: "retrain.failed", actor: "workflow", kind: "failure", to: "ml-platform@example.com", reason: "retraining failed: DataValidationFailed: tasks: validate: data failed validation"},
 		{file: "failed-unreadable.json", action: "retrain.failed", actor: "workflow", kind: "failure", to: "ml-platform@example.com", reason: "the execution state could not be read"},
 		{file: "started-no-dataset.json", want: lambdaerr.InvalidInput},
 		{file: "started-unknown-model.json", want: lambdaerr.ModelNotFound},

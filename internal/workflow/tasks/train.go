@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/stewardml/steward/internal/config"
@@ -145,7 +144,7 @@ func (h *Train) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if ev.Action == ActionPlan {
 		return h.plan(ev, cfg)
 	}
-	data, err := h.load(ctx, ev.Dataset)
+	data, err := loadData(ctx, h.Artifacts, h.Project, ev.Dataset)
 	if err != nil {
 		return nil, err
 	}
@@ -188,32 +187,4 @@ func (h *Train) plan(ev TrainEvent, cfg train.Config) (PlanResult, error) {
 		out.Candidates = append(out.Candidates, Candidate{ID: c.ID, Family: c.Family, Params: c.Params})
 	}
 	return out, nil
-}
-
-// load fetches and parses the dataset the event names.
-func (h *Train) load(ctx context.Context, ref dataset.Ref) (train.Data, error) {
-	var raw []byte
-	var err error
-	switch {
-	case ref.Digest != "":
-		raw, err = dataset.Fetch(ctx, h.Artifacts, ref.Digest)
-		if errors.Is(err, store.ErrNotFound) {
-			return train.Data{}, invalid("dataset %s is not stored", ref.Digest)
-		}
-	case ref.Key != "":
-		raw, _, err = h.Artifacts.Get(ctx, ref.Key)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
-			return train.Data{}, invalid("dataset key %q: %v", ref.Key, err)
-		}
-	default:
-		return train.Data{}, invalid("dataset.digest or dataset.key is required")
-	}
-	if err != nil {
-		return train.Data{}, err
-	}
-	f, err := dataset.Parse(raw, h.Project.Schema(), dataset.Options{Format: h.Project.DataFormat()})
-	if err != nil {
-		return train.Data{}, err
-	}
-	return train.Data{Schema: h.Project.Schema(), Frame: f, Digest: dataset.Digest(raw)}, nil
 }
