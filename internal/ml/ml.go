@@ -8,6 +8,7 @@ import (
 	"github.com/stewardml/steward/internal/ml/forest"
 	"github.com/stewardml/steward/internal/ml/gbdt"
 	"github.com/stewardml/steward/internal/ml/linear"
+	"github.com/stewardml/steward/internal/ml/xgboost"
 )
 
 // Matrix is a dense row-major matrix of float64 features; NaN marks a missing value.
@@ -43,6 +44,14 @@ var shipped = NewRegistry(linear.Family, forest.Family, gbdt.Family)
 
 // Default returns the registry of the families Steward ships.
 func Default() *Registry { return shipped }
+
+// imported lists the families of models trained elsewhere and imported:
+// their payloads decode and score like any other, but the training search
+// never tries them.
+var imported = NewRegistry(xgboost.Family)
+
+// Imported returns the registry of the imported families.
+func Imported() *Registry { return imported }
 
 // Registry is an ordered list of model families, simplest first. It is
 // immutable and safe for concurrent use.
@@ -130,9 +139,12 @@ func NewMatrix(rows, cols int) Matrix { return core.NewMatrix(rows, cols) }
 // (used to break ties toward the simpler model).
 func Families() []string { return shipped.Names() }
 
-// Unmarshal decodes a payload of one of the shipped families; see
-// Registry.Unmarshal.
+// Unmarshal decodes a payload of one of the shipped or imported families;
+// see Registry.Unmarshal.
 func Unmarshal(family string, payload []byte) (Model, error) {
+	if _, _, ok := imported.Lookup(family); ok {
+		return imported.Unmarshal(family, payload)
+	}
 	return shipped.Unmarshal(family, payload)
 }
 

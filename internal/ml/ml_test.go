@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/stewardml/steward/internal/ml"
@@ -135,5 +136,28 @@ func TestNilRandomSource(t *testing.T) {
 		if _, err := tr.Fit(X, y, nil, nil); !errors.Is(err, ml.ErrBadParam) {
 			t.Errorf("%T with a nil rng: got %v, want ErrBadParam", tr, err)
 		}
+	}
+}
+
+func TestImportedFamiliesDecodeButAreNotTrained(t *testing.T) {
+	file, err := os.ReadFile("../../testdata/interop/xgboost/heart_logistic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ml.Unmarshal("xgboost", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Family() != "xgboost" {
+		t.Errorf("family %q", m.Family())
+	}
+	if slices.Contains(ml.Families(), "xgboost") {
+		t.Errorf("the training search would try xgboost: %v", ml.Families())
+	}
+	if _, _, ok := ml.Imported().Lookup("xgboost"); !ok {
+		t.Error("xgboost is not an imported family")
+	}
+	if _, err := ml.Unmarshal("xgboost", file[:100]); !errors.Is(err, ml.ErrBadPayload) {
+		t.Errorf("a cut payload: %v, want ErrBadPayload", err)
 	}
 }

@@ -29,6 +29,10 @@ type Options struct {
 	// OneHot expands each categorical feature into one 0/1 column per
 	// level seen in training.
 	OneHot bool `json:"one_hot"`
+	// KeepMissing passes a missing value (NaN) through instead of imputing
+	// it, for a model that handles missing values itself (an imported
+	// XGBoost model sends them its trees' default ways).
+	KeepMissing bool `json:"keep_missing,omitempty"`
 }
 
 // Feature is what a Pipeline learned about one input feature.
@@ -181,7 +185,7 @@ func (p *Pipeline) TransformRow(dst, src []float64) {
 	for j := range p.Features {
 		f := &p.Features[j]
 		v := src[j]
-		if math.IsNaN(v) {
+		if math.IsNaN(v) && !p.Options.KeepMissing {
 			v = f.Impute
 		}
 		if len(f.Levels) == 0 {

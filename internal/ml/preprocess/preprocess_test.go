@@ -210,3 +210,20 @@ func TestTransformRowDoesNotAllocate(t *testing.T) {
 		t.Errorf("TransformRow allocates %v times", n)
 	}
 }
+
+func TestKeepMissingPassesNaNThroughAndValuesUnchanged(t *testing.T) {
+	cols := []dataset.Column{{Name: "a", Kind: dataset.Numeric}, {Name: "b", Kind: dataset.Categorical}}
+	X := ml.Matrix{Rows: 2, Cols: 2, Data: []float64{1.5, 3, 2.5, 4}}
+	p, err := Fit(cols, X, Options{KeepMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float64, p.Columns)
+	p.TransformRow(dst, []float64{math.NaN(), 0.1})
+	if !math.IsNaN(dst[0]) || dst[1] != 0.1 {
+		t.Errorf("got %v, want [NaN 0.1]", dst)
+	}
+	if err := p.Check(); err != nil {
+		t.Error(err)
+	}
+}

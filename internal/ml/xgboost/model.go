@@ -115,6 +115,7 @@ type xtree struct {
 	cond        []float32
 	defaultLeft []bool
 	hess        []float32
+	gain        []float32 // loss_changes: the gain of each split
 	// cats[n] lists, sorted, the categories a categorical node sends
 	// right; nil for numerical nodes.
 	cats [][]int32
@@ -514,6 +515,9 @@ func (m *Model) readTree(td any) (*xtree, error) {
 		return nil, err
 	}
 	if t.hess, err = float32s(td, n, "sum_hessian"); err != nil {
+		return nil, err
+	}
+	if t.gain, err = float32s(td, n, "loss_changes"); err != nil {
 		return nil, err
 	}
 	dl, err := int32s(td, n, "default_left")
