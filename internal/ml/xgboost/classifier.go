@@ -2,6 +2,7 @@ package xgboost
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stewardml/steward/internal/ml/core"
 )
@@ -32,7 +33,9 @@ func unmarshal(payload []byte) (core.Model, error) {
 var ErrNotBinary = fmt.Errorf("%w: not a binary classifier", ErrUnsupported)
 
 // BinaryObjectives are the objectives of the models a Classifier serves.
-func BinaryObjectives() []string { return []string{"binary:logistic", "binary:logitraw", "reg:logistic"} }
+func BinaryObjectives() []string {
+	return []string{"binary:logistic", "binary:logitraw", "reg:logistic"}
+}
 
 // Classifier is an XGBoost binary classifier as a Steward model: margins
 // and probabilities exactly as XGBoost's (float32, widened to float64),
@@ -55,7 +58,7 @@ func NewClassifier(m *Model, file []byte) (*Classifier, error) {
 		binary = binary || m.Objective == o
 	}
 	if !binary || m.groups != 1 {
-		return nil, fmt.Errorf("%w: objective %s (Steward serves %v)", ErrNotBinary, m.Objective, BinaryObjectives())
+		return nil, fmt.Errorf("%w: objective %s (Steward serves %s)", ErrNotBinary, m.Objective, strings.Join(BinaryObjectives(), ", "))
 	}
 	c := &Classifier{m: m, s: m.Compile(), payload: file, imp: make([]float64, m.NumFeature)}
 	for _, t := range m.trees {
