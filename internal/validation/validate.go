@@ -162,192 +162,316 @@ func evaluate(e *Expectation, t *table, defFormat string) (r ExpectationResult) 
 	return r
 }
 
-func run(e *Expectation, t *table, format string, partial int) (bool, Object, error) {
-	a := &e.args
-	f := t.f
-	switch e.Type {
-	case "expect_table_columns_to_match_ordered_list":
-		names := stringsToAny(f.Names)
-		ok := equalStrings(f.Names, a.columnList)
-		res := Object{{"observed_value", names}}
-		if !ok {
-			var mism []any
-			for i := 0; i < max(len(f.Names), len(a.columnList)); i++ {
-				var want, got any
-				if i < len(a.columnList) {
-					want = a.columnList[i]
-				}
-				if i < len(f.Names) {
-					got = f.Names[i]
-				}
-				if want != got {
-					mism = append(mism, Object{{"Expected Column Position", i}, {"Expected", want}, {"Found", got}})
-				}
-			}
-			res = append(res, Member{"details", Object{{"mismatched", mism}}})
-		}
-		return ok, res, nil
-	case "expect_table_columns_to_match_set":
-		var missing, unexpected []any
-		for _, c := range a.columnList {
-			if f.Index(c) < 0 {
-				missing = append(missing, c)
-			}
-		}
-		for _, c := range f.Names {
-			if !containsString(a.columnList, c) {
-				unexpected = append(unexpected, c)
-			}
-		}
-		ok := len(missing) == 0 && (!a.exactMatch || len(unexpected) == 0)
-		res := Object{{"observed_value", stringsToAny(f.Names)}}
-		if !ok {
-			mism := Object{}
-			if len(unexpected) > 0 {
-				mism = append(mism, Member{"unexpected", unexpected})
-			}
-			if len(missing) > 0 {
-				mism = append(mism, Member{"missing", missing})
-			}
-			res = append(res, Member{"details", Object{{"mismatched", mism}}})
-		}
-		return ok, res, nil
-	case "expect_table_row_count_to_be_between":
-		return between(float64(f.Rows), a), Object{{"observed_value", f.Rows}}, nil
-	case "expect_table_row_count_to_equal":
-		return float64(f.Rows) == *a.value, Object{{"observed_value", f.Rows}}, nil
-	case "expect_table_column_count_to_equal":
-		return float64(len(f.Names)) == *a.value, Object{{"observed_value", len(f.Names)}}, nil
-	case "expect_table_column_count_to_be_between":
-		return between(float64(len(f.Names)), a), Object{{"observed_value", len(f.Names)}}, nil
-	case "expect_column_to_exist":
-		j := f.Index(a.column)
-		ok := j >= 0 && (a.columnIndex == nil || *a.columnIndex == j)
-		return ok, Object{}, nil
-	}
+// check evaluates one expectation type: the table, the column the
+// expectation names (nil for table expectations), the result format and
+// the partial-unexpected-list size.
+type check func(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error)
 
-	col, err := t.column(a.column)
+// tableChecks are the expectations about the whole table.
+var tableChecks = map[string]check{
+	"expect_table_columns_to_match_ordered_list": checkTableColumnsToMatchOrderedList,
+	"expect_table_columns_to_match_set":          checkTableColumnsToMatchSet,
+	"expect_table_row_count_to_be_between":       checkTableRowCountToBeBetween,
+	"expect_table_row_count_to_equal":            checkTableRowCountToEqual,
+	"expect_table_column_count_to_equal":         checkTableColumnCountToEqual,
+	"expect_table_column_count_to_be_between":    checkTableColumnCountToBeBetween,
+	"expect_column_to_exist":                     checkColumnToExist,
+}
+
+// columnChecks are the expectations about one column, which must exist.
+var columnChecks = map[string]check{
+	"expect_column_values_to_not_be_null":                     checkColumnValuesToNotBeNull,
+	"expect_column_values_to_be_null":                         checkColumnValuesToNotBeNull,
+	"expect_column_values_to_be_between":                      checkColumnValuesToBeBetween,
+	"expect_column_values_to_be_in_set":                       checkColumnValuesToBeInSet,
+	"expect_column_values_to_not_be_in_set":                   checkColumnValuesToBeInSet,
+	"expect_column_values_to_be_unique":                       checkColumnValuesToBeUnique,
+	"expect_column_values_to_match_regex":                     checkColumnValuesToMatchRegex,
+	"expect_column_values_to_not_match_regex":                 checkColumnValuesToMatchRegex,
+	"expect_column_value_lengths_to_be_between":               checkColumnValueLengthsToBeBetween,
+	"expect_column_value_lengths_to_equal":                    checkColumnValueLengthsToBeBetween,
+	"expect_column_values_to_be_of_type":                      checkColumnValuesToBeOfType,
+	"expect_column_values_to_be_in_type_list":                 checkColumnValuesToBeOfType,
+	"expect_column_mean_to_be_between":                        checkColumnMeanToBeBetween,
+	"expect_column_median_to_be_between":                      checkColumnMedianToBeBetween,
+	"expect_column_stdev_to_be_between":                       checkColumnStdevToBeBetween,
+	"expect_column_sum_to_be_between":                         checkColumnSumToBeBetween,
+	"expect_column_min_to_be_between":                         checkColumnMinToBeBetween,
+	"expect_column_max_to_be_between":                         checkColumnMaxToBeBetween,
+	"expect_column_proportion_of_unique_values_to_be_between": checkColumnProportionOfUniqueValuesToBeBetween,
+	"expect_column_unique_value_count_to_be_between":          checkColumnUniqueValueCountToBeBetween,
+	"expect_column_distinct_values_to_be_in_set":              checkColumnDistinctValuesToBeInSet,
+	"expect_column_distinct_values_to_contain_set":            checkColumnDistinctValuesToBeInSet,
+	"expect_column_distinct_values_to_equal_set":              checkColumnDistinctValuesToBeInSet,
+	"expect_column_most_common_value_to_be_in_set":            checkColumnMostCommonValueToBeInSet,
+}
+
+func run(e *Expectation, t *table, format string, partial int) (bool, Object, error) {
+	if c, ok := tableChecks[e.Type]; ok {
+		return c(e, t, nil, format, partial)
+	}
+	c, ok := columnChecks[e.Type]
+	if !ok {
+		return false, nil, &evalError{fmt.Sprintf("expectation type %s has no evaluator", e.Type)}
+	}
+	col, err := t.column(e.args.column)
 	if err != nil {
 		return false, nil, err
 	}
-	switch e.Type {
-	case "expect_column_values_to_not_be_null", "expect_column_values_to_be_null":
-		wantNull := e.Type == "expect_column_values_to_be_null"
-		return nullMap(col.values, wantNull, a.mostly, format, partial)
-	case "expect_column_values_to_be_between":
-		lo, hi := inclusiveBounds(a)
+	return c(e, t, col, format, partial)
+}
+
+func checkTableColumnsToMatchOrderedList(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	names := stringsToAny(f.Names)
+	ok := equalStrings(f.Names, a.columnList)
+	res := Object{{"observed_value", names}}
+	if !ok {
+		var mism []any
+		for i := 0; i < max(len(f.Names), len(a.columnList)); i++ {
+			var want, got any
+			if i < len(a.columnList) {
+				want = a.columnList[i]
+			}
+			if i < len(f.Names) {
+				got = f.Names[i]
+			}
+			if want != got {
+				mism = append(mism, Object{{"Expected Column Position", i}, {"Expected", want}, {"Found", got}})
+			}
+		}
+		res = append(res, Member{"details", Object{{"mismatched", mism}}})
+	}
+	return ok, res, nil
+}
+
+func checkTableColumnsToMatchSet(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	var missing, unexpected []any
+	for _, c := range a.columnList {
+		if f.Index(c) < 0 {
+			missing = append(missing, c)
+		}
+	}
+	for _, c := range f.Names {
+		if !containsString(a.columnList, c) {
+			unexpected = append(unexpected, c)
+		}
+	}
+	ok := len(missing) == 0 && (!a.exactMatch || len(unexpected) == 0)
+	res := Object{{"observed_value", stringsToAny(f.Names)}}
+	if !ok {
+		mism := Object{}
+		if len(unexpected) > 0 {
+			mism = append(mism, Member{"unexpected", unexpected})
+		}
+		if len(missing) > 0 {
+			mism = append(mism, Member{"missing", missing})
+		}
+		res = append(res, Member{"details", Object{{"mismatched", mism}}})
+	}
+	return ok, res, nil
+}
+
+func checkTableRowCountToBeBetween(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	return between(float64(f.Rows), a), Object{{"observed_value", f.Rows}}, nil
+}
+
+func checkTableRowCountToEqual(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	return float64(f.Rows) == *a.value, Object{{"observed_value", f.Rows}}, nil
+}
+
+func checkTableColumnCountToEqual(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	return float64(len(f.Names)) == *a.value, Object{{"observed_value", len(f.Names)}}, nil
+}
+
+func checkTableColumnCountToBeBetween(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	return between(float64(len(f.Names)), a), Object{{"observed_value", len(f.Names)}}, nil
+}
+
+func checkColumnToExist(e *Expectation, t *table, _ *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	j := f.Index(a.column)
+	ok := j >= 0 && (a.columnIndex == nil || *a.columnIndex == j)
+	return ok, Object{}, nil
+}
+
+func checkColumnValuesToNotBeNull(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	wantNull := e.Type == "expect_column_values_to_be_null"
+	return nullMap(col.values, wantNull, a.mostly, format, partial)
+}
+
+func checkColumnValuesToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	lo, hi := inclusiveBounds(a)
+	bad := 0
+	for _, v := range col.values {
+		if v < lo || v > hi { // false for NaN
+			bad++
+		}
+	}
+	return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool { return v < lo || v > hi })
+}
+
+func checkColumnValuesToBeInSet(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	want := e.Type == "expect_column_values_to_be_in_set"
+	if nums, ok := numericSet(a.valueSet); ok {
 		bad := 0
 		for _, v := range col.values {
-			if v < lo || v > hi { // false for NaN
+			if v != v {
+				continue
+			}
+			found := false
+			for _, x := range nums {
+				if v == x {
+					found = true
+					break
+				}
+			}
+			if found != want {
 				bad++
 			}
 		}
-		return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool { return v < lo || v > hi })
-	case "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set":
-		want := e.Type == "expect_column_values_to_be_in_set"
-		if nums, ok := numericSet(a.valueSet); ok {
-			bad := 0
-			for _, v := range col.values {
-				if v != v {
-					continue
-				}
-				found := false
-				for _, x := range nums {
-					if v == x {
-						found = true
-						break
-					}
-				}
-				if found != want {
-					bad++
+		return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool {
+			for _, x := range nums {
+				if v == x {
+					return !want
 				}
 			}
-			return countedMap(col.values, bad, a.mostly, format, partial, func(v float64) bool {
-				for _, x := range nums {
-					if v == x {
-						return !want
-					}
-				}
-				return want
-			})
-		}
-		in, err := t.setMatcher(col, a.valueSet)
-		if err != nil {
-			return false, nil, err
-		}
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return in(i, v) != want })
-	case "expect_column_values_to_be_unique":
-		counts := col.valueCounts()
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return counts.count(v) > 1 })
-	case "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex":
-		want := e.Type == "expect_column_values_to_match_regex"
-		match := col.textTest(a.regex.MatchString)
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return match(v) != want })
-	case "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal":
-		bad := col.textTest(func(s string) bool {
-			n := float64(utf8.RuneCountInString(s))
-			if a.value != nil {
-				return n != *a.value
-			}
-			return !between(n, a)
+			return want
 		})
-		return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return bad(v) })
-	case "expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list":
-		// Columns are typed (never pandas "object"), so this is the
-		// column-level check: the dtype is one of the named types.
-		dtype := f.Types[col.index]
-		ok := false
-		for _, n := range a.typeNames {
-			ok = ok || typeMatches(dtype, n)
-		}
-		return ok, Object{{"observed_value", dtype}}, nil
-	case "expect_column_mean_to_be_between":
-		return aggregate(col.moments().mean, a)
-	case "expect_column_median_to_be_between":
-		return aggregate(col.valueCounts().median(), a)
-	case "expect_column_stdev_to_be_between":
-		return aggregate(col.moments().stdev, a)
-	case "expect_column_sum_to_be_between":
-		return aggregate(col.moments().sum, a)
-	case "expect_column_min_to_be_between":
-		return aggregate(col.moments().min, a)
-	case "expect_column_max_to_be_between":
-		return aggregate(col.moments().max, a)
-	case "expect_column_proportion_of_unique_values_to_be_between":
-		vc := col.valueCounts()
-		p := 0.0
-		if vc.nonnull > 0 {
-			p = float64(len(vc.values)) / float64(vc.nonnull)
-		}
-		return aggregate(p, a)
-	case "expect_column_unique_value_count_to_be_between":
-		n := len(col.valueCounts().values)
-		return between(float64(n), a), Object{{"observed_value", n}}, nil
-	case "expect_column_distinct_values_to_be_in_set", "expect_column_distinct_values_to_contain_set", "expect_column_distinct_values_to_equal_set":
-		return distinctSet(e.Type, t, col, a.valueSet)
-	case "expect_column_most_common_value_to_be_in_set":
-		vc := col.valueCounts()
-		var modes []float64
-		best := 0
-		for k, v := range vc.values {
-			switch c := vc.counts[k]; {
-			case c > best:
-				best, modes = c, []float64{v}
-			case c == best:
-				modes = append(modes, v)
-			}
-		}
-		in, err := t.setMatcher(col, a.valueSet)
-		if err != nil {
-			return false, nil, err
-		}
-		ok := len(modes) > 0 && (a.tiesOkay || len(modes) == 1)
-		for _, m := range modes {
-			ok = ok && in(-1, m)
-		}
-		return ok, Object{{"observed_value", floatsToAny(modes)}}, nil
 	}
-	return false, nil, &evalError{fmt.Sprintf("expectation type %s has no evaluator", e.Type)}
+	in, err := t.setMatcher(col, a.valueSet)
+	if err != nil {
+		return false, nil, err
+	}
+	return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return in(i, v) != want })
+}
+
+func checkColumnValuesToBeUnique(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	counts := col.valueCounts()
+	return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return counts.count(v) > 1 })
+}
+
+func checkColumnValuesToMatchRegex(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	want := e.Type == "expect_column_values_to_match_regex"
+	match := col.textTest(a.regex.MatchString)
+	return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return match(v) != want })
+}
+
+func checkColumnValueLengthsToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	bad := col.textTest(func(s string) bool {
+		n := float64(utf8.RuneCountInString(s))
+		if a.value != nil {
+			return n != *a.value
+		}
+		return !between(n, a)
+	})
+	return valueMap(col.values, a.mostly, format, partial, func(i int, v float64) bool { return bad(v) })
+}
+
+func checkColumnValuesToBeOfType(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	f := t.f
+	// Columns are typed (never pandas "object"), so this is the
+	// column-level check: the dtype is one of the named types.
+	dtype := f.Types[col.index]
+	ok := false
+	for _, n := range a.typeNames {
+		ok = ok || typeMatches(dtype, n)
+	}
+	return ok, Object{{"observed_value", dtype}}, nil
+}
+
+func checkColumnMeanToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.moments().mean, a)
+}
+
+func checkColumnMedianToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.valueCounts().median(), a)
+}
+
+func checkColumnStdevToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.moments().stdev, a)
+}
+
+func checkColumnSumToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.moments().sum, a)
+}
+
+func checkColumnMinToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.moments().min, a)
+}
+
+func checkColumnMaxToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return aggregate(col.moments().max, a)
+}
+
+func checkColumnProportionOfUniqueValuesToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	vc := col.valueCounts()
+	p := 0.0
+	if vc.nonnull > 0 {
+		p = float64(len(vc.values)) / float64(vc.nonnull)
+	}
+	return aggregate(p, a)
+}
+
+func checkColumnUniqueValueCountToBeBetween(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	n := len(col.valueCounts().values)
+	return between(float64(n), a), Object{{"observed_value", n}}, nil
+}
+
+func checkColumnDistinctValuesToBeInSet(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	return distinctSet(e.Type, t, col, a.valueSet)
+}
+
+func checkColumnMostCommonValueToBeInSet(e *Expectation, t *table, col *column, format string, partial int) (bool, Object, error) {
+	a := &e.args
+	vc := col.valueCounts()
+	var modes []float64
+	best := 0
+	for k, v := range vc.values {
+		switch c := vc.counts[k]; {
+		case c > best:
+			best, modes = c, []float64{v}
+		case c == best:
+			modes = append(modes, v)
+		}
+	}
+	in, err := t.setMatcher(col, a.valueSet)
+	if err != nil {
+		return false, nil, err
+	}
+	ok := len(modes) > 0 && (a.tiesOkay || len(modes) == 1)
+	for _, m := range modes {
+		ok = ok && in(-1, m)
+	}
+	return ok, Object{{"observed_value", floatsToAny(modes)}}, nil
 }
 
 // between applies min_value/max_value with strict_min/strict_max; a null

@@ -487,6 +487,14 @@ func (c LineChart) Draw(cv Canvas) {
 			cv.Line(f.px(lo), f.py(lo), f.px(hi), f.py(hi), Stroke{Color: "#8c959f", Width: 1, Dash: true})
 		}
 	}
+	c.drawBands(cv, f)
+	c.drawRefs(cv, f)
+	c.drawSeries(cv, f)
+}
+
+// drawBands fills each band between its low and high lines, in runs of
+// finite points.
+func (c LineChart) drawBands(cv Canvas, f frame) {
 	for i, b := range c.Bands {
 		n := min(len(b.X), len(b.Lo), len(b.Hi))
 		var seg []int
@@ -513,6 +521,11 @@ func (c LineChart) Draw(cv Canvas) {
 		}
 		flush()
 	}
+}
+
+// drawRefs draws the horizontal reference lines inside the y range.
+func (c LineChart) drawRefs(cv Canvas, f frame) {
+	y0, y1 := f.y0, f.y1
 	for _, r := range c.Refs {
 		if r.Y < y0 || r.Y > y1 {
 			continue
@@ -527,6 +540,10 @@ func (c LineChart) Draw(cv Canvas) {
 			cv.Text(f.right-4, y-4, r.Label, TextStyle{Size: tickSize, Color: col, Anchor: End})
 		}
 	}
+}
+
+// drawSeries draws each series as lines through its finite points.
+func (c LineChart) drawSeries(cv Canvas, f frame) {
 	for i, s := range c.Series {
 		col := colorAt(s.Color, i)
 		width := s.Width
