@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -219,5 +224,54 @@ func TestImportGraphFollowsTheRules(t *testing.T) {
 	}
 	if pkgs < 50 {
 		t.Fatalf("go list found %d packages; the module has many more", pkgs)
+	}
+}
+
+// longFunctionsKept are the functions allowed over maxFunctionLines: hot
+// loops kept whole on purpose (ARCHITECTURE.md names them), as
+// "path:function".
+var longFunctionsKept = map[string]bool{
+	"internal/ml/gbdt/train.go:growTree": true,
+}
+
+// maxFunctionLines bounds a non-test function, declaration to closing brace.
+const maxFunctionLines = 150
+
+// TestNoLongFunctions keeps every non-test function of the module at most
+// maxFunctionLines long, but the hot loops named in longFunctionsKept.
+func TestNoLongFunctions(t *testing.T) {
+	fset := token.NewFileSet()
+	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); p != "../.." && (n == "node_modules" || n == "cdk.out" || n == "testdata" || strings.HasPrefix(n, ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", p)
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			n := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
+			if n > maxFunctionLines && !longFunctionsKept[filepath.ToSlash(rel)+":"+fd.Name.Name] {
+				t.Errorf("%s: %s is %d lines, over %d: split it, or name it a hot loop in ARCHITECTURE.md and here", rel, fd.Name.Name, n, maxFunctionLines)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
