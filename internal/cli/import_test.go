@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImportThenPredictGivesXGBoostsProbabilities(t *testing.T) {
+	cfg, data := heartProject(t)
+	dir := t.TempDir()
+	model, err := filepath.Abs("../../testdata/interop/xgboost/heart_logistic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := steward(t, dir, "import", "--config", cfg, "--from", model, "--reference", data, "--as", "ana", "--reason", "notebook model")
+	if code != ExitOK || !strings.Contains(out, "imported xgboost 1.7.4 binary:logistic model (60 trees") || !strings.Contains(out, "as heart version 1, now champion") {
+		t.Fatalf("import exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = steward(t, dir, "predict", "--model", "heart", "--data", data, "--format", "jsonl")
+	if code != ExitOK {
+		t.Fatalf("predict exit %d\n%s", code, errs)
+	}
+	raw, err := os.ReadFile("../../testdata/interop/xgboost/heart_logistic.outputs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct{ Predictions [][]string }
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 303 {
+		t.Fatalf("%d predictions", len(lines))
+	}
+	for i, l := range lines {
+		var got struct{ Probability float64 }
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := hex.DecodeString(want.Predictions[i][0])
+		w := float64(math.Float32frombits(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])))
+		if got.Probability != w {
+			t.Fatalf("row %d: %v, XGBoost %v", i+1, got.Probability, w)
+		}
+	}
+}
+
+// heartProject returns the absolute paths of the repository's project
+// configuration (with its suite) and of the Cleveland data.
+func heartProject(t *testing.T) (cfg, data string) {
+	t.Helper()
+	cfg, err := filepath.Abs("../../steward.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err = filepath.Abs("../../testdata/heart/processed.cleveland.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, data
+}
+
+func TestImportRefusalsExitOneAndRegisterNothing(t *testing.T) {
+	cfg, data := heartProject(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ file, says string }{
+		{"heart_logistic.deprecated", "legacy binary format"},
+		{"heart_categorical.ubj", `categorical feature "ca" is numeric in the model`},
+		{"wine_softprob.json", "not a binary classifier"},
+	} {
+		model, _ := filepath.Abs("../../testdata/interop/xgboost/" + c.file)
+		code, out, errs := steward(t, dir, "import", "--config", cfg, "--from", model, "--reference", data)
+		if code != ExitFailed || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, c.says) {
+			t.Errorf("%s: exit %d, stderr %q, want 1 and one line saying %q\n%s", c.file, code, errs, c.says, out)
+		}
+	}
+	if code, out, _ := steward(t, dir, "models", "list"); code != ExitOK || strings.Contains(out, "heart") {
+		t.Errorf("models after refused imports (exit %d):\n%s", code, out)
+	}
+}
