@@ -6,7 +6,7 @@
 #              repository); each compare script copies it before writing
 #              anything, so the folder itself stays clean.
 #   ONLY       run only the comparisons whose names are listed (csv drift
-#              train serve), e.g. ONLY="drift train" make bench.
+#              train serve xgboost), e.g. ONLY="drift train" make bench.
 #
 # The comparisons run one after the other: each uses both cores. Results are
 # printed as ratios (Python time / Steward time); absolute times on a shared
@@ -25,7 +25,7 @@ fi
 
 want() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 status=0
-for name in csv drift train serve; do
+for name in csv drift train serve xgboost; do
 	script=bench/${name}_compare.sh
 	if [ -f "$script" ] && want "$name"; then
 		echo "== $name: $script"

@@ -13,9 +13,11 @@ import "math"
 // side.
 //
 // It gives exactly the Model's margins: the same comparisons and the same
-// float32 additions in the same order. A row with a missing value, and
-// every row of a model with categorical splits, takes the Model's own
-// walk. A Scorer is safe for concurrent use.
+// float32 additions in the same order. A missing value is keyed below
+// every number, and a node whose default is right flips the comparison for
+// it, so rows with missing values take the same walk. Every row of a model
+// with categorical splits takes the Model's own walk instead. A Scorer is
+// safe for concurrent use.
 type Scorer struct {
 	m     *Model
 	nodes []scoreNode
@@ -26,13 +28,21 @@ type Scorer struct {
 
 // scoreNode is an internal node (key is the order key of the split
 // condition, the left child follows the node, right is the right child,
-// feat the feature) or a leaf (key is math.MinInt32, which no key is
-// below, and right is the leaf itself, so further steps stay on it).
+// feat the feature with defaultRight set when a missing value goes right)
+// or a leaf (key is math.MinInt32, which no key is below, and right is the
+// leaf itself, so further steps stay on it).
 type scoreNode struct {
 	key   int32
 	right int32
-	feat  int32
+	feat  uint32
 }
+
+const (
+	defaultRight = 1 << 31
+	featMask     = defaultRight - 1
+	// missingKey is the key of a missing value: below every number's key.
+	missingKey = math.MinInt32
+)
 
 // key32 maps a float32 other than NaN to an int32 of the same order:
 // x < y exactly when key32(x) < key32(y), with -0 and +0 equal (both keyed
@@ -65,7 +75,11 @@ func (s *Scorer) emit(t *xtree, n int32) int {
 		s.vals = append(s.vals, t.cond[n])
 		return 0
 	}
-	s.nodes = append(s.nodes, scoreNode{key: key32(t.cond[n]), feat: t.feature[n]})
+	feat := uint32(t.feature[n])
+	if !t.defaultLeft[n] {
+		feat |= defaultRight
+	}
+	s.nodes = append(s.nodes, scoreNode{key: key32(t.cond[n]), feat: feat})
 	s.vals = append(s.vals, 0)
 	dl := s.emit(t, t.left[n])
 	s.nodes[at].right = int32(len(s.nodes))
@@ -74,26 +88,32 @@ func (s *Scorer) emit(t *xtree, n int32) int {
 }
 
 // step moves from node i one level down for a row whose keys are keys: to
-// the left child when the key is below the condition, else to the right
-// one; a leaf stays.
+// the left child when the key is below the condition (a missing value's
+// key is below all, and a default-right node turns that around), else to
+// the right one; a leaf stays.
 func step(nodes []scoreNode, i int32, keys []int32) int32 {
 	nd := &nodes[i]
-	var left int32
-	if keys[nd.feat] < nd.key {
-		left = 1
+	k := keys[nd.feat&featMask]
+	var below, missing int32
+	if k < nd.key {
+		below = 1
 	}
+	if k == missingKey {
+		missing = 1
+	}
+	left := below ^ missing&int32(nd.feat>>31)
 	return nd.right + left*(i+1-nd.right)
 }
 
-// rowKeys fills keys from row and reports whether every value is present.
-func rowKeys(row []float64, keys []int32) bool {
+// rowKeys fills keys from row, a missing value (NaN) as missingKey.
+func rowKeys(row []float64, keys []int32) {
 	for j, x := range row {
 		if x != x {
-			return false
+			keys[j] = missingKey
+			continue
 		}
 		keys[j] = key32(float32(x))
 	}
-	return true
 }
 
 // Margins writes the margins of row to out, as Model.Margins does.
@@ -107,10 +127,11 @@ func (s *Scorer) Margins(row []float64, out []float32) {
 	} else {
 		keys = make([]int32, len(row))
 	}
-	if m.hasCats || !rowKeys(row, keys) {
+	if m.hasCats {
 		m.Margins(row, out)
 		return
 	}
+	rowKeys(row, keys)
 	if m.groups == 1 {
 		out[0] = s.sum(keys)
 		return
@@ -175,12 +196,11 @@ func (s *Scorer) MarginsRows(data []float64, lo, hi int, out []float32) {
 		return
 	}
 	keys := make([]int32, blockRows*cols)
-	complete := make([]bool, blockRows)
 	nodes, vals := s.nodes, s.vals
 	for b := lo; b < hi; b += blockRows {
 		n := min(b+blockRows, hi) - b
 		for r := range n {
-			complete[r] = rowKeys(data[(b+r)*cols:(b+r+1)*cols], keys[r*cols:(r+1)*cols])
+			rowKeys(data[(b+r)*cols:(b+r+1)*cols], keys[r*cols:(r+1)*cols])
 			copy(out[(b+r)*g:(b+r+1)*g], m.baseMargin)
 		}
 		for t, root := range s.roots {
@@ -207,12 +227,6 @@ func (s *Scorer) MarginsRows(data []float64, lo, hi int, out []float32) {
 					i = step(nodes, i, keys[r*cols:])
 				}
 				out[(b+r)*g+grp] += vals[i]
-			}
-		}
-		// rows with a missing value were walked on stale keys: redo them
-		for r := range n {
-			if !complete[r] {
-				m.Margins(data[(b+r)*cols:(b+r+1)*cols], out[(b+r)*g:(b+r+1)*g])
 			}
 		}
 	}
