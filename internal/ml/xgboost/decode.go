@@ -11,6 +11,9 @@ import (
 // The two document formats decode to the same values: map[string]any,
 // []any, string, bool, nil, and numbers as number (JSON text, parsed when
 // read so that a float32 is parsed as float32), int64, float32 or float64.
+// Arrays of numbers, which make up almost all of a model, are kept unboxed:
+// []number from JSON, []float32, []float64 or []int64 from UBJSON's typed
+// arrays.
 
 // number is the text of a JSON number, or one of the tokens NaN, Infinity
 // and -Infinity that XGBoost writes for non-finite floats.
@@ -26,7 +29,9 @@ func truncatedError(format string, at int) error {
 
 // decodeJSON parses an XGBoost JSON document.
 func decodeJSON(data []byte) (any, error) {
-	p := &jsonParser{data: data}
+	// one copy as a string, so that keys, strings and numbers are
+	// substrings of it rather than allocations of their own
+	p := &jsonParser{data: data, text: string(data)}
 	v, err := p.value(0)
 	if err != nil {
 		return nil, err
@@ -40,6 +45,7 @@ func decodeJSON(data []byte) (any, error) {
 
 type jsonParser struct {
 	data []byte
+	text string // data as a string
 	at   int
 }
 
@@ -119,6 +125,13 @@ func (p *jsonParser) value(depth int) (any, error) {
 			p.at++
 			return []any{}, nil
 		}
+		nums, done, err := p.numbers()
+		if err != nil || done {
+			return nums, err
+		}
+		for _, n := range nums {
+			arr = append(arr, n)
+		}
 		for {
 			v, err := p.value(depth + 1)
 			if err != nil {
@@ -141,19 +154,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 		}
 	case c == '"':
 		return p.str()
-	case c == '-' || c >= '0' && c <= '9' || c == 'N' || c == 'I':
-		start := p.at
-		for p.at < len(p.data) && isNumberByte(p.data[p.at]) {
-			p.at++
-		}
-		n := number(p.data[start:p.at])
-		if _, err := n.float64(); err != nil {
-			if p.at >= len(p.data) {
-				return nil, truncatedError("JSON", p.at)
-			}
-			return nil, fmt.Errorf("%w: JSON: bad number %q at byte %d", ErrMalformed, shorten(string(n)), start)
-		}
-		return n, nil
+	case isNumberStart(c):
+		return p.number()
 	default:
 		for _, lit := range []struct {
 			text string
@@ -174,6 +176,58 @@ func (p *jsonParser) value(depth int) (any, error) {
 		return nil, p.fail("a value")
 	}
 }
+
+// number reads a number.
+func (p *jsonParser) number() (number, error) {
+	start := p.at
+	for p.at < len(p.data) && isNumberByte(p.data[p.at]) {
+		p.at++
+	}
+	n := number(p.text[start:p.at])
+	if _, err := n.float64(); err != nil {
+		if p.at >= len(p.data) {
+			return "", truncatedError("JSON", p.at)
+		}
+		return "", fmt.Errorf("%w: JSON: bad number %q at byte %d", ErrMalformed, shorten(string(n)), start)
+	}
+	return n, nil
+}
+
+// numbers reads the leading numbers of an array just opened. When the
+// array holds only numbers it consumes the closing bracket and returns
+// them as []number with done set; otherwise it stops after the last
+// number that is followed by a comma, and the caller reads the rest.
+func (p *jsonParser) numbers() (nums []number, done bool, err error) {
+	for {
+		p.space()
+		if p.at >= len(p.data) {
+			return nil, false, truncatedError("JSON", p.at)
+		}
+		if !isNumberStart(p.data[p.at]) {
+			return nums, false, nil
+		}
+		n, err := p.number()
+		if err != nil {
+			return nil, false, err
+		}
+		nums = append(nums, n)
+		p.space()
+		if p.at >= len(p.data) {
+			return nil, false, truncatedError("JSON", p.at)
+		}
+		switch p.data[p.at] {
+		case ',':
+			p.at++
+		case ']':
+			p.at++
+			return nums, true, nil
+		default:
+			return nil, false, p.fail("',' or ']'")
+		}
+	}
+}
+
+func isNumberStart(c byte) bool { return c == '-' || c >= '0' && c <= '9' || c == 'N' || c == 'I' }
 
 func isNumberByte(c byte) bool {
 	switch {
@@ -198,7 +252,7 @@ func (p *jsonParser) str() (string, error) {
 			p.at++
 			raw := p.data[start:p.at]
 			if !escaped {
-				return string(raw[1 : len(raw)-1]), nil
+				return p.text[start+1 : p.at-1], nil
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
@@ -428,6 +482,9 @@ func (p *ubjParser) typed(m byte, depth int) (any, error) {
 		}
 		return p.value(depth + 1)
 	}
+	if m == ubjArray && count >= 0 && scalarSize[elem] > 0 && elem != ubjChar {
+		return p.typedArray(elem, count), nil
+	}
 	if m == ubjArray {
 		arr := []any{}
 		for i := 0; count < 0 || i < count; i++ {
@@ -472,6 +529,44 @@ func (p *ubjParser) typed(m byte, depth int) (any, error) {
 		obj[k] = v
 	}
 	return obj, nil
+}
+
+// typedArray reads count numbers of a fixed-size type (their bytes are
+// known to be there) into a slice of their Go type.
+func (p *ubjParser) typedArray(elem byte, count int) any {
+	size := scalarSize[elem]
+	b := p.data[p.at : p.at+count*size]
+	p.at += count * size
+	switch elem {
+	case ubjFloat32:
+		out := make([]float32, count)
+		for i := range out {
+			out[i] = math.Float32frombits(binary.BigEndian.Uint32(b[4*i:]))
+		}
+		return out
+	case ubjFloat64:
+		out := make([]float64, count)
+		for i := range out {
+			out[i] = math.Float64frombits(binary.BigEndian.Uint64(b[8*i:]))
+		}
+		return out
+	}
+	out := make([]int64, count)
+	for i := range out {
+		switch elem {
+		case ubjInt8:
+			out[i] = int64(int8(b[i]))
+		case ubjUint8:
+			out[i] = int64(b[i])
+		case ubjInt16:
+			out[i] = int64(int16(binary.BigEndian.Uint16(b[2*i:])))
+		case ubjInt32:
+			out[i] = int64(int32(binary.BigEndian.Uint32(b[4*i:])))
+		default:
+			out[i] = int64(binary.BigEndian.Uint64(b[8*i:]))
+		}
+	}
+	return out
 }
 
 // quoteByte shows a byte in an error message.

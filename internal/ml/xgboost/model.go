@@ -281,14 +281,54 @@ func array(doc any, n int, path ...string) ([]any, error) {
 	return a, nil
 }
 
+// numberList reads an array of numbers, in whichever form the decoder
+// kept it, as a length and an element getter.
+func numberList(doc any, n int, path ...string) (int, func(i int) any, error) {
+	v, err := field(doc, path...)
+	if err != nil {
+		return 0, nil, err
+	}
+	var size int
+	var at func(i int) any
+	switch a := v.(type) {
+	case []any:
+		size, at = len(a), func(i int) any { return a[i] }
+	case []number:
+		size, at = len(a), func(i int) any { return a[i] }
+	case []float32:
+		size, at = len(a), func(i int) any { return a[i] }
+	case []float64:
+		size, at = len(a), func(i int) any { return a[i] }
+	case []int64:
+		size, at = len(a), func(i int) any { return a[i] }
+	default:
+		return 0, nil, fmt.Errorf("%w: %s is not an array", ErrMalformed, strings.Join(path, "."))
+	}
+	if n >= 0 && size != n {
+		return 0, nil, fmt.Errorf("%w: %s has %d elements, want %d", ErrMalformed, strings.Join(path, "."), size, n)
+	}
+	return size, at, nil
+}
+
 func int32s(doc any, n int, path ...string) ([]int32, error) {
-	a, err := array(doc, n, path...)
+	v, _ := field(doc, path...)
+	if a, ok := v.([]int64); ok && (n < 0 || len(a) == n) {
+		out := make([]int32, len(a))
+		for i, x := range a {
+			if x < math.MinInt32 || x > math.MaxInt32 {
+				return nil, fmt.Errorf("%w: %s[%d] is not an int32", ErrMalformed, strings.Join(path, "."), i)
+			}
+			out[i] = int32(x)
+		}
+		return out, nil
+	}
+	size, at, err := numberList(doc, n, path...)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int32, len(a))
-	for i, v := range a {
-		x, ok := asInt(v)
+	out := make([]int32, size)
+	for i := range out {
+		x, ok := asInt(at(i))
 		if !ok || x < math.MinInt32 || x > math.MaxInt32 {
 			return nil, fmt.Errorf("%w: %s[%d] is not an integer", ErrMalformed, strings.Join(path, "."), i)
 		}
@@ -298,13 +338,28 @@ func int32s(doc any, n int, path ...string) ([]int32, error) {
 }
 
 func float32s(doc any, n int, path ...string) ([]float32, error) {
-	a, err := array(doc, n, path...)
+	v, _ := field(doc, path...)
+	if a, ok := v.([]float32); ok && (n < 0 || len(a) == n) {
+		return a, nil
+	}
+	if a, ok := v.([]number); ok && (n < 0 || len(a) == n) {
+		out := make([]float32, len(a))
+		for i, x := range a {
+			f, err := x.float32()
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s[%d] is not a number", ErrMalformed, strings.Join(path, "."), i)
+			}
+			out[i] = f
+		}
+		return out, nil
+	}
+	size, at, err := numberList(doc, n, path...)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, len(a))
-	for i, v := range a {
-		x, ok := asFloat32(v)
+	out := make([]float32, size)
+	for i := range out {
+		x, ok := asFloat32(at(i))
 		if !ok {
 			return nil, fmt.Errorf("%w: %s[%d] is not a number", ErrMalformed, strings.Join(path, "."), i)
 		}

@@ -207,6 +207,27 @@ func (s *Scorer) MarginsRows(data []float64, lo, hi int, out []float32) {
 			depth := s.depth[t]
 			grp := int(m.treeGroup[t])
 			r := 0
+			for ; r+8 <= n; r += 8 {
+				// eight walks in flight: each step waits on two loads
+				var ix [8]int32
+				for k := range ix {
+					ix[k] = root
+				}
+				kr := keys[r*cols:]
+				for d := depth; d > 0; d-- {
+					ix[0] = step(nodes, ix[0], kr)
+					ix[1] = step(nodes, ix[1], kr[cols:])
+					ix[2] = step(nodes, ix[2], kr[2*cols:])
+					ix[3] = step(nodes, ix[3], kr[3*cols:])
+					ix[4] = step(nodes, ix[4], kr[4*cols:])
+					ix[5] = step(nodes, ix[5], kr[5*cols:])
+					ix[6] = step(nodes, ix[6], kr[6*cols:])
+					ix[7] = step(nodes, ix[7], kr[7*cols:])
+				}
+				for k, i := range ix {
+					out[(b+r+k)*g+grp] += vals[i]
+				}
+			}
 			for ; r+4 <= n; r += 4 {
 				i0, i1, i2, i3 := root, root, root, root
 				k0, k1, k2, k3 := keys[r*cols:], keys[(r+1)*cols:], keys[(r+2)*cols:], keys[(r+3)*cols:]
