@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/approval"
 )
@@ -21,6 +23,6 @@ func main() {
 			return nil, errors.New("no approval signing key (STEWARD_APPROVAL_SECRET): no link could be verified")
 		}
 		h := &approval.Handler{Service: a.ApprovalService(a.StepFunctions)}
-		return h.Handle, nil
+		return apigw.New(h).Handle, nil
 	})
 }

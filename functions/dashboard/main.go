@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/stewardml/steward/internal/app"
 )
 
@@ -16,6 +18,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return h.Handle, nil
+		return apigw.New(h).Handle, nil
 	})
 }

@@ -194,7 +194,7 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	gw := gateway.New(gateway.Config{Now: clock.Now})
-	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
+	gw.Mount("/v1/", s.Handler)
 	wf.Mount(gw)
 	mu.Lock()
 	gwh = gw

@@ -64,7 +64,7 @@ func TestServingErrorsRaiseTheLocalAlarmAndTheAgentRollsBack(t *testing.T) {
 	s := a.Serving(app.ServingOptions{RefreshInterval: time.Hour, FlushInterval: 10 * time.Millisecond})
 	defer s.Captures.Close(ctx)
 	gw := gateway.New(gateway.Config{})
-	gw.Mount("/v1/", s.APIGateway, gateway.Function("predict"))
+	gw.Mount("/v1/", s.Handler)
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
 	if err := a.SubscribeAgent(nil); err != nil {

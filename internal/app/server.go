@@ -89,15 +89,15 @@ func (a *App) NewServer(ctx context.Context, opts ServerOptions) (_ *Server, err
 	logger := opts.Logger
 	s.Serving = a.Serving(ServingOptions{RefreshInterval: opts.RefreshInterval, Detail: opts.Detail, FlushInterval: opts.FlushInterval, Logger: logger})
 	s.Keys = apikeys.New(a.Records, a.Now, nil)
-	metrics := s.Serving.Metrics
+	rec := s.Serving.Metrics
 	s.gw = gateway.New(gateway.Config{Keys: apikeys.NewChecker(s.Keys, 5*time.Second), Logger: logger, Now: a.Now,
 		Observe: func(status int, d time.Duration) {
-			metrics.Observe(&serving.Observation{Route: serving.RouteGateway, Status: status, Latency: d})
+			rec.Observe(&serving.Observation{Route: serving.RouteGateway, Status: status, Latency: d})
 		}})
-	api := s.Serving.APIGateway
-	s.gw.Mount("/v1", api, gateway.Function("predict")) // /v1 and /v1/...: JSON answers, never the dashboard
-	s.gw.Mount("/health", api, gateway.Public(), gateway.Function("predict"))
-	s.gw.Mount("/metrics", api, gateway.Public(), gateway.Function("predict"))
+	api := s.Serving.Handler
+	s.gw.Mount("/v1", api) // /v1 and /v1/...: JSON answers, never the dashboard
+	s.gw.Mount("/health", api, gateway.Public())
+	s.gw.Mount("/metrics", api, gateway.Public())
 	if a.Project != nil {
 		if err := s.startWorkflow(ctx, a, logger); err != nil {
 			return nil, err
@@ -178,7 +178,7 @@ func (s *Server) mountDashboard(ctx context.Context, a *App, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	s.gw.Mount("/", h, gateway.Public(), gateway.Function("dashboard"))
+	s.gw.Mount("/", h, gateway.Public())
 	ops, err := (&web.Operators{Records: a.Records}).List(ctx)
 	if err != nil {
 		return err

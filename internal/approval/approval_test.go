@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stewardml/steward/internal/local/sqlite"
 )
@@ -90,7 +92,7 @@ func (f *fixture) get(t *testing.T, l Link) events.APIGatewayProxyResponse {
 	for k, v := range u.Query() {
 		q[k] = v[0]
 	}
-	resp, err := f.h.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: u.Path, QueryStringParameters: q})
+	resp, err := apigw.New(f.h).Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: u.Path, QueryStringParameters: q})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func (f *fixture) get(t *testing.T, l Link) events.APIGatewayProxyResponse {
 func (f *fixture) post(t *testing.T, l Link, decision string) events.APIGatewayProxyResponse {
 	t.Helper()
 	form := url.Values{"approver": {l.Approver}, "exp": {fmt.Sprint(l.Exp)}, "sig": {l.Sig}, "decision": {decision}, "comment": {"looks good"}}
-	resp, err := f.h.Handle(context.Background(), events.APIGatewayProxyRequest{
+	resp, err := apigw.New(f.h).Handle(context.Background(), events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Path: "/approvals/" + l.ID,
 		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, Body: form.Encode(),
 	})

@@ -3,7 +3,6 @@ package approval
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/stewardml/steward/internal/httpedge"
 	"github.com/stewardml/steward/templates"
 )
 
@@ -42,29 +41,33 @@ type page struct {
 	Form         *form
 }
 
-// Handle answers one API Gateway proxy request.
-func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+// Serve answers one request; the error is for a page it cannot render or
+// a store it cannot reach.
+func (h *Handler) Serve(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
 	id, ok := approvalID(req.Path)
 	if !ok {
 		return h.render(http.StatusNotFound, page{Title: "Not found", Message: "There is no approval at this address.", MessageClass: "bad"})
 	}
-	switch req.HTTPMethod {
+	switch req.Method {
 	case http.MethodGet, http.MethodHead:
-		return h.show(ctx, id, linkFrom(id, url.Values(multi(req))))
+		return h.show(ctx, id, linkFrom(id, req.Query))
 	case http.MethodPost:
-		vals, err := formValues(req)
+		vals, err := req.Form(maxForm)
 		if err != nil {
 			return h.render(http.StatusBadRequest, page{Title: "Bad request", Message: err.Error(), MessageClass: "bad"})
 		}
 		return h.decide(ctx, id, vals)
 	default:
 		resp, err := h.render(http.StatusMethodNotAllowed, page{Title: "Method not allowed", Message: "Use the page's buttons.", MessageClass: "bad"})
-		resp.Headers["Allow"] = "GET, POST"
-		return resp, err
+		if err != nil {
+			return nil, err
+		}
+		resp.SetHeader("Allow", "GET, POST")
+		return resp, nil
 	}
 }
 
-func (h *Handler) show(ctx context.Context, id string, l Link) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) show(ctx context.Context, id string, l Link) (*httpedge.Response, error) {
 	r, err := h.Service.CheckLink(ctx, l)
 	if err != nil {
 		return h.refuse(err, r)
@@ -80,7 +83,7 @@ func (h *Handler) show(ctx context.Context, id string, l Link) (events.APIGatewa
 	return h.render(http.StatusOK, p)
 }
 
-func (h *Handler) decide(ctx context.Context, id string, vals url.Values) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) decide(ctx context.Context, id string, vals url.Values) (*httpedge.Response, error) {
 	l := linkFrom(id, vals)
 	r, err := h.Service.CheckLink(ctx, l)
 	if err != nil {
@@ -113,7 +116,7 @@ func (h *Handler) decide(ctx context.Context, id string, vals url.Values) (event
 	return h.render(http.StatusOK, p)
 }
 
-func (h *Handler) refuse(err error, r Request) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) refuse(err error, r Request) (*httpedge.Response, error) {
 	switch {
 	case errors.Is(err, ErrBadSignature):
 		return h.render(http.StatusForbidden, page{Title: "Link not valid", Message: "This link is not valid: it was changed or not issued by Steward. Ask for a new request.", MessageClass: "bad"})
@@ -128,7 +131,7 @@ func (h *Handler) refuse(err error, r Request) (events.APIGatewayProxyResponse, 
 	case errors.Is(err, ErrNotFound):
 		return h.render(http.StatusNotFound, page{Title: "Not found", Message: "There is no such approval request.", MessageClass: "bad"})
 	}
-	return events.APIGatewayProxyResponse{}, err
+	return nil, err
 }
 
 func (h *Handler) pageFor(r Request) page {
@@ -146,21 +149,21 @@ func decidedMessage(r Request) string {
 	return fmt.Sprintf("Already decided: %s by %s at %s.", verb, r.Decision.By, r.Decision.At.UTC().Format("2006-01-02 15:04:05 MST"))
 }
 
-func (h *Handler) render(status int, p page) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) render(status int, p page) (*httpedge.Response, error) {
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, p); err != nil {
-		return events.APIGatewayProxyResponse{}, fmt.Errorf("approval: render: %w", err)
+		return nil, fmt.Errorf("approval: render: %w", err)
 	}
-	return events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":            "text/html; charset=utf-8",
-			"Cache-Control":           "no-store",
-			"Referrer-Policy":         "no-referrer",
-			"X-Frame-Options":         "DENY",
-			"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+	return &httpedge.Response{
+		Status:      status,
+		ContentType: "text/html; charset=utf-8",
+		Header: httpedge.Header{
+			"Cache-Control":           {"no-store"},
+			"Referrer-Policy":         {"no-referrer"},
+			"X-Frame-Options":         {"DENY"},
+			"Content-Security-Policy": {"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"},
 		},
-		Body: b.String(),
+		Body: b.Bytes(),
 	}, nil
 }
 
@@ -179,48 +182,4 @@ func approvalID(path string) (string, bool) {
 func linkFrom(id string, v url.Values) Link {
 	exp, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
 	return Link{ID: id, Approver: v.Get("approver"), Exp: exp, Sig: v.Get("sig")}
-}
-
-func multi(req events.APIGatewayProxyRequest) map[string][]string {
-	if len(req.MultiValueQueryStringParameters) > 0 {
-		return req.MultiValueQueryStringParameters
-	}
-	out := make(map[string][]string, len(req.QueryStringParameters))
-	for k, v := range req.QueryStringParameters {
-		out[k] = []string{v}
-	}
-	return out
-}
-
-func formValues(req events.APIGatewayProxyRequest) (url.Values, error) {
-	ct := strings.ToLower(header(req, "Content-Type"))
-	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return nil, fmt.Errorf("content type %q: expected application/x-www-form-urlencoded", ct)
-	}
-	body := req.Body
-	if req.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			return nil, fmt.Errorf("body: invalid base64")
-		}
-		body = string(b)
-	}
-	if len(body) > maxForm {
-		return nil, fmt.Errorf("body larger than %d bytes", maxForm)
-	}
-	return url.ParseQuery(body)
-}
-
-func header(req events.APIGatewayProxyRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	for k, v := range req.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/stewardml/steward/internal/httpedge"
 )
 
 // BenchmarkPredictOneRow is the in-process hot path: a one-row JSON body
@@ -17,11 +19,11 @@ func BenchmarkPredictOneRow(b *testing.B) {
 	w := NewBatchWriter(st, BatchWriterConfig{FlushInterval: 10 * time.Millisecond})
 	defer w.Close(context.Background())
 	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(src, CacheConfig{}), Capturer: w, Metrics: NewPromRecorder()})
-	req := &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: []byte(`{"instances":[` + heartRow + `]}`)}
+	req := &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: jsonHeader, Body: []byte(`{"instances":[` + heartRow + `]}`)}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := h.Serve(ctx, req); r.Status != 200 {
+		if r, _ := h.Serve(ctx, req); r.Status != 200 {
 			b.Fatalf("status %d: %s", r.Status, r.Body)
 		}
 	}

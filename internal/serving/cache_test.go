@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stewardml/steward/internal/httpedge"
 )
 
 // TestChampionSwapUnderLoad moves the champion alias back and forth while
@@ -54,7 +56,7 @@ func TestChampionSwapUnderLoad(t *testing.T) {
 							return
 						default:
 						}
-						r := h.Serve(ctx, &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: body})
+						r, _ := h.Serve(ctx, &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: jsonHeader, Body: body})
 						var pr predictResponse
 						if r.Status != 200 || json.Unmarshal(r.Body, &pr) != nil || len(pr.Predictions) != 1 {
 							failed.Add(1)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stewardml/steward/internal/httpedge"
 )
 
 func TestCaptureKeyPartitionsByUTCHour(t *testing.T) {
@@ -94,7 +96,7 @@ func TestGracefulShutdownLosesNoCapture(t *testing.T) {
 			for i := range perClient {
 				n := 1 + (c+i)%3
 				body := `{"instances":[` + strings.TrimSuffix(strings.Repeat(heartRow+",", n), ",") + `]}`
-				r := h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: []byte(body)})
+				r, _ := h.Serve(context.Background(), &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: jsonHeader, Body: []byte(body)})
 				var pr predictResponse
 				if r.Status != 200 || json.Unmarshal(r.Body, &pr) != nil {
 					t.Errorf("status %d: %s", r.Status, r.Body)
@@ -131,7 +133,7 @@ func TestGracefulShutdownLosesNoCapture(t *testing.T) {
 	}
 	t.Logf("%d predictions in %d files", len(acked), w.Stats().Files)
 	// After Close, captures are refused (and so not acknowledged).
-	r := h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: []byte(`{"instances":[` + heartRow + `]}`)})
+	r, _ := h.Serve(context.Background(), &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: jsonHeader, Body: []byte(`{"instances":[` + heartRow + `]}`)})
 	if r.Status != 503 {
 		t.Errorf("predict after capture Close = %d, want 503", r.Status)
 	}

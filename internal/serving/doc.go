@@ -2,7 +2,7 @@
 // request (an API Gateway event on AWS, the local gateway on a laptop) and a
 // registered model.
 //
-// A Handler routes transport-neutral Requests:
+// A Handler is an httpedge.Handler; it routes transport-neutral requests:
 //
 //	POST /v1/models/{name}/predict   score instances (?version=N or ?alias=A)
 //	GET  /v1/models                  the registered models
@@ -32,6 +32,7 @@
 // (PromRecorder), CloudWatch Embedded Metric Format lines on Lambda
 // (EMFRecorder).
 //
-// The package does not know API Gateway: package serving/apigw adapts
-// events.APIGatewayProxyRequest to Request and back.
+// The package does not know API Gateway: package httpedge/apigw converts
+// proxy events to httpedge.Request and back, and the local gateway builds
+// httpedge.Request directly.
 package serving

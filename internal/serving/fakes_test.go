@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge"
+
 	"github.com/stewardml/steward/internal/store"
 )
 
@@ -284,3 +286,6 @@ func (c *captureSink) Capture(cp *Capture) error {
 	c.caps = append(c.caps, cp)
 	return nil
 }
+
+// jsonHeader is the header of a JSON request.
+var jsonHeader = httpedge.Header{"Content-Type": {"application/json"}}

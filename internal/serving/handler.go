@@ -13,36 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge"
 	"github.com/stewardml/steward/internal/store"
 )
-
-// Request is one HTTP request as the handler sees it, whatever the
-// transport (an API Gateway proxy event or the local gateway).
-type Request struct {
-	Method string
-	// Path is the decoded request path without the stage, like
-	// "/v1/models/heart/predict".
-	Path string
-	// Query holds the query parameters, each with every value given.
-	Query       map[string][]string
-	ContentType string
-	// ContentEncoding is the Content-Encoding header; bodies are taken
-	// as sent, so anything but identity is refused.
-	ContentEncoding string
-	Body            []byte
-	// RequestID identifies the request in captures, logs and error bodies.
-	RequestID string
-}
-
-// Response is the handler's answer. Body is JSON unless ContentType says
-// otherwise.
-type Response struct {
-	Status      int
-	ContentType string
-	Body        []byte
-	// Allow lists the methods of the route, for 405 answers.
-	Allow string
-}
 
 // ContentTypeJSON is the content type of every JSON answer.
 const ContentTypeJSON = "application/json"
@@ -131,21 +104,32 @@ func NewHandler(cfg Config, d Deps) *Handler {
 	return h
 }
 
-// Serve answers one request. It never panics on client input and answers
-// a client mistake with a 4xx JSON error body.
-func (h *Handler) Serve(ctx context.Context, r *Request) *Response {
+// Serve answers one request; the error is always nil: every outcome,
+// client mistakes and failures alike, is an HTTP response, so that API
+// Gateway never turns a failure into its opaque 502. A client mistake is
+// a 4xx JSON error body; a panic is logged and answered 500.
+func (h *Handler) Serve(ctx context.Context, r *httpedge.Request) (resp *httpedge.Response, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.d.Logger.Error("serving: handler panicked", "requestId", r.RequestID, "panic", p)
+			resp = h.fail(r, &RequestError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"})
+		}
+	}()
 	start := h.d.Now()
 	o := Observation{Route: RouteOther}
-	resp := h.route(ctx, r, &o, start)
+	resp = h.route(ctx, r, &o, start)
+	if r.Method == http.MethodHead {
+		resp.Body = nil // nor a length of one
+	}
 	if h.d.Metrics != nil {
 		o.Status = resp.Status
 		o.Latency = h.d.Now().Sub(start)
 		h.d.Metrics.Observe(&o)
 	}
-	return resp
+	return resp, nil
 }
 
-func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start time.Time) *Response {
+func (h *Handler) route(ctx context.Context, r *httpedge.Request, o *Observation, start time.Time) *httpedge.Response {
 	p := r.Path
 	switch {
 	case p == "/health":
@@ -159,7 +143,7 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 		if !h.method(r, http.MethodGet) {
 			return h.notAllowed(r, "GET, HEAD")
 		}
-		return &Response{Status: http.StatusOK, ContentType: ContentTypePrometheus, Body: h.expose.AppendPrometheus(nil)}
+		return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypePrometheus, Body: h.expose.AppendPrometheus(nil)}
 	case p == "/v1/feedback":
 		o.Route = RouteFeedback
 		if r.Method != http.MethodPost {
@@ -198,25 +182,25 @@ func (h *Handler) route(ctx context.Context, r *Request, o *Observation, start t
 }
 
 // method accepts m and, for GET routes, HEAD.
-func (h *Handler) method(r *Request, m string) bool {
+func (h *Handler) method(r *httpedge.Request, m string) bool {
 	return r.Method == m || m == http.MethodGet && r.Method == http.MethodHead
 }
 
-func (h *Handler) notAllowed(r *Request, allow string) *Response {
+func (h *Handler) notAllowed(r *httpedge.Request, allow string) *httpedge.Response {
 	resp := h.fail(r, &RequestError{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed,
 		Message: "method " + shorten(r.Method, 20) + " is not allowed here; use " + allow})
-	resp.Allow = allow
+	resp.SetHeader("Allow", allow)
 	return resp
 }
 
 // fail renders a RequestError.
-func (h *Handler) fail(r *Request, e *RequestError) *Response {
-	return &Response{Status: e.Status, ContentType: ContentTypeJSON, Body: e.Body(h.cfg.Detail, r.RequestID)}
+func (h *Handler) fail(r *httpedge.Request, e *RequestError) *httpedge.Response {
+	return &httpedge.Response{Status: e.Status, ContentType: ContentTypeJSON, Body: e.Body(h.cfg.Detail, r.RequestID)}
 }
 
 // failErr maps a source or store error: not found is the client's 404,
 // anything else a 503 logged with the request id.
-func (h *Handler) failErr(r *Request, err error) *Response {
+func (h *Handler) failErr(r *httpedge.Request, err error) *httpedge.Response {
 	if errors.Is(err, ErrNotFound) || errors.Is(err, store.ErrNotFound) {
 		msg := err.Error()
 		if i := strings.Index(msg, ErrNotFound.Error()+": "); i >= 0 {
@@ -230,7 +214,7 @@ func (h *Handler) failErr(r *Request, err error) *Response {
 }
 
 // checkBody applies the content-type and size rules of POST routes.
-func (h *Handler) checkBody(r *Request) *RequestError {
+func (h *Handler) checkBody(r *httpedge.Request) *RequestError {
 	if len(r.Body) > h.cfg.MaxBodyBytes {
 		return &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
 			Message: "the request body is too large",
@@ -238,15 +222,15 @@ func (h *Handler) checkBody(r *Request) *RequestError {
 				Expected: "at most " + strconv.Itoa(h.cfg.MaxBodyBytes) + " bytes",
 				Got:      strconv.Itoa(len(r.Body)) + " bytes"}}, Total: 1}
 	}
-	if ce := strings.TrimSpace(r.ContentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce := strings.TrimSpace(r.Header.Get("Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
 			Message:  "the request body must not be compressed",
 			Problems: []Problem{{Instance: -1, Field: "Content-Encoding", Expected: "no Content-Encoding (identity)", Got: strconv.Quote(shorten(ce, 100))}}, Total: 1}
 	}
-	if !isJSON(r.ContentType) {
+	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
 		got := "no Content-Type"
-		if r.ContentType != "" {
-			got = strconv.Quote(shorten(r.ContentType, 100))
+		if ct != "" {
+			got = strconv.Quote(shorten(ct, 100))
 		}
 		return &RequestError{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia,
 			Message:  "the request body must be JSON",
@@ -321,7 +305,7 @@ func (h *Handler) parseQuery(q map[string][]string) (selector, *RequestError) {
 	return sel, nil
 }
 
-func (h *Handler) predict(ctx context.Context, r *Request, name string, o *Observation, start time.Time) *Response {
+func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string, o *Observation, start time.Time) *httpedge.Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: "no model named " + strconv.Quote(shorten(name, 64)) + nameRule})
@@ -432,7 +416,7 @@ func (h *Handler) predict(ctx context.Context, r *Request, name string, o *Obser
 		b = append(b, '}')
 	}
 	b = append(b, `]}`...)
-	return &Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
+	return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
 }
 
 // sample keeps each prediction of c with probability CaptureRate.
@@ -449,15 +433,15 @@ func (h *Handler) sample(c *Capture, nf int) *Capture {
 	return &out
 }
 
-func (h *Handler) health() *Response {
+func (h *Handler) health() *httpedge.Response {
 	b, _ := json.Marshal(struct {
 		Status string   `json:"status"`
 		Models []Served `json:"models"`
 	}{"ok", h.d.Models.Served()})
-	return &Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
+	return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
 }
 
-func (h *Handler) listModels(ctx context.Context, r *Request) *Response {
+func (h *Handler) listModels(ctx context.Context, r *httpedge.Request) *httpedge.Response {
 	if len(r.Query) > 0 {
 		return h.fail(r, h.noQuery(r.Query))
 	}
@@ -476,7 +460,7 @@ func (h *Handler) listModels(ctx context.Context, r *Request) *Response {
 	}{ms})
 }
 
-func (h *Handler) describeModel(ctx context.Context, r *Request, name string) *Response {
+func (h *Handler) describeModel(ctx context.Context, r *httpedge.Request, name string) *httpedge.Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: "no model named " + strconv.Quote(shorten(name, 64)) + nameRule})
@@ -509,12 +493,12 @@ func (h *Handler) noQuery(q map[string][]string) *RequestError {
 		Message: plural(probs.total, "problem") + " in the query string", Problems: probs.list, Total: probs.total}
 }
 
-func (h *Handler) ok(r *Request, v any) *Response {
+func (h *Handler) ok(r *httpedge.Request, v any) *httpedge.Response {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return h.failErr(r, err)
 	}
-	return &Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
+	return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
 }
 
 // Feedback is the ground truth recorded for one prediction.
@@ -532,7 +516,7 @@ func FeedbackKey(id UUID) (pk, sk string) {
 	return "FEEDBACK#" + id.Time().UTC().Format(time.DateOnly), id.String()
 }
 
-func (h *Handler) feedback(ctx context.Context, r *Request) *Response {
+func (h *Handler) feedback(ctx context.Context, r *httpedge.Request) *httpedge.Response {
 	if len(r.Query) > 0 {
 		return h.fail(r, h.noQuery(r.Query))
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stewardml/steward/internal/httpedge"
 )
 
 type testEnv struct {
@@ -40,7 +42,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	return env
 }
 
-func (env *testEnv) do(method, path, ct, body string) *Response {
+func (env *testEnv) do(method, path, ct, body string) *httpedge.Response {
 	p, rawQuery, _ := strings.Cut(path, "?")
 	q := map[string][]string{}
 	if rawQuery != "" {
@@ -49,7 +51,15 @@ func (env *testEnv) do(method, path, ct, body string) *Response {
 			q[k] = append(q[k], v)
 		}
 	}
-	return env.h.Serve(context.Background(), &Request{Method: method, Path: p, Query: q, ContentType: ct, Body: []byte(body), RequestID: "req-1"})
+	var hd httpedge.Header
+	if ct != "" {
+		hd = httpedge.Header{"Content-Type": {ct}}
+	}
+	r, err := env.h.Serve(context.Background(), &httpedge.Request{Method: method, Path: p, Query: q, Header: hd, Body: []byte(body), RequestID: "req-1"})
+	if err != nil {
+		panic("serving: Serve returned an error: " + err.Error())
+	}
+	return r
 }
 
 type predictResponse struct {
@@ -68,7 +78,7 @@ type predictResponse struct {
 	}
 }
 
-func decodeResp(t *testing.T, r *Response, v any) {
+func decodeResp(t *testing.T, r *httpedge.Response, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("body %s: %v", r.Body, err)
@@ -225,7 +235,7 @@ func TestBadRequestsAnswer4xxWithUsefulBodies(t *testing.T) {
 					t.Errorf("no problem names %q: %s", tt.field, r.Body)
 				}
 			}
-			if tt.status == 405 && r.Allow == "" {
+			if tt.status == 405 && r.Header.Get("Allow") == "" {
 				t.Error("405 without Allow")
 			}
 		})
@@ -307,7 +317,7 @@ func TestReadRoutes(t *testing.T) {
 
 func TestMetricsRouteNeedsAnExposer(t *testing.T) {
 	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(newFakeSource(), CacheConfig{}), Metrics: NewEMFRecorder(&strings.Builder{}, "X", nil)})
-	r := h.Serve(context.Background(), &Request{Method: "GET", Path: "/metrics"})
+	r, _ := h.Serve(context.Background(), &httpedge.Request{Method: "GET", Path: "/metrics"})
 	if r.Status != 404 {
 		t.Errorf("GET /metrics with an EMF recorder = %d, want 404", r.Status)
 	}
@@ -363,14 +373,14 @@ func TestCaptureSampling(t *testing.T) {
 func TestCompressedBodiesAreRefused(t *testing.T) {
 	env := newTestEnv(t, DefaultConfig())
 	for _, ce := range []string{"gzip", "br", " deflate"} {
-		r := env.h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json",
-			ContentEncoding: ce, Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
+		r, _ := env.h.Serve(context.Background(), &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: httpedge.Header{"Content-Type": {"application/json"}, "Content-Encoding": {ce}},
+			Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
 		if r.Status != 415 || !strings.Contains(string(r.Body), `"field":"Content-Encoding"`) {
 			t.Errorf("Content-Encoding %q: %d %s", ce, r.Status, r.Body)
 		}
 	}
-	r := env.h.Serve(context.Background(), &Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json",
-		ContentEncoding: "identity", Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
+	r, _ := env.h.Serve(context.Background(), &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: httpedge.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"identity"}},
+		Body: []byte(`{"instances":[` + heartRow + `]}`), RequestID: "req-1"})
 	if r.Status != 200 {
 		t.Errorf("Content-Encoding identity: %d %s", r.Status, r.Body)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge"
+
 	"github.com/stewardml/steward/internal/local/files"
 	"github.com/stewardml/steward/internal/local/sqlite"
 	"github.com/stewardml/steward/internal/registry"
@@ -46,14 +48,14 @@ func TestServesARegisteredBundle(t *testing.T) {
 	src := &serving.RegistrySource{Registry: registry.New(db), Artifacts: arts}
 	cache := serving.NewCache(src, serving.CacheConfig{RefreshInterval: time.Millisecond, Inline: true})
 	h := serving.NewHandler(serving.DefaultConfig(), serving.Deps{Models: cache, Catalog: src, Feedback: db})
-	post := func(path, body string) (*serving.Response, map[string]any) {
+	post := func(path, body string) (*httpedge.Response, map[string]any) {
 		p, q, _ := strings.Cut(path, "?")
 		query := map[string][]string{}
 		if q != "" {
 			k, v, _ := strings.Cut(q, "=")
 			query[k] = []string{v}
 		}
-		r := h.Serve(ctx, &serving.Request{Method: "POST", Path: p, Query: query, ContentType: "application/json", Body: []byte(body), RequestID: "r"})
+		r, _ := h.Serve(ctx, &httpedge.Request{Method: "POST", Path: p, Query: query, Header: httpedge.Header{"Content-Type": {"application/json"}}, Body: []byte(body), RequestID: "r"})
 		var m map[string]any
 		json.Unmarshal(r.Body, &m)
 		return r, m
@@ -106,7 +108,7 @@ func TestServesARegisteredBundle(t *testing.T) {
 	if v := int(got["model"].(map[string]any)["version"].(float64)); v != v2 {
 		t.Errorf("after the move served version %d, want %d", v, v2)
 	}
-	gr := h.Serve(ctx, &serving.Request{Method: "GET", Path: "/v1/models/heart"})
+	gr, _ := h.Serve(ctx, &httpedge.Request{Method: "GET", Path: "/v1/models/heart"})
 	var d serving.ModelDetail
 	if err := json.Unmarshal(gr.Body, &d); err != nil || gr.Status != 200 {
 		t.Fatalf("GET /v1/models/heart = %d %s", gr.Status, gr.Body)
@@ -125,7 +127,7 @@ func TestServesARegisteredBundle(t *testing.T) {
 			t.Errorf("%s: %d %s, want 404 saying %s", tt.path, r.Status, r.Body, tt.says)
 		}
 	}
-	gr = h.Serve(ctx, &serving.Request{Method: "GET", Path: "/v1/models"})
+	gr, _ = h.Serve(ctx, &httpedge.Request{Method: "GET", Path: "/v1/models"})
 	if gr.Status != 200 || !strings.Contains(string(gr.Body), `"name":"heart"`) {
 		t.Errorf("GET /v1/models = %d %s", gr.Status, gr.Body)
 	}

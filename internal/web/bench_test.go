@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stewardml/steward/internal/approval"
@@ -227,14 +229,14 @@ func (approveNothing) SendTaskSuccess(context.Context, string, json.RawMessage) 
 // the session.
 func signInDirect(b testing.TB, h *web.Handler) string {
 	ctx := context.Background()
-	resp, err := h.Handle(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/signin", Headers: map[string]string{"Host": "127.0.0.1:8080"}})
+	resp, err := apigw.New(h).Handle(ctx, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/signin", Headers: map[string]string{"Host": "127.0.0.1:8080"}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	pre := strings.SplitN(resp.MultiValueHeaders["Set-Cookie"][0], ";", 2)[0]
 	m := csrfRE.FindStringSubmatch(resp.Body)
 	body := "csrf=" + m[1] + "&name=" + operator + "&password=" + strings.ReplaceAll(password, " ", "+") + "&next=%2Fmodels"
-	resp, err = h.Handle(ctx, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/signin", Body: body,
+	resp, err = apigw.New(h).Handle(ctx, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/signin", Body: body,
 		Headers: map[string]string{"Host": "127.0.0.1:8080", "Content-Type": "application/x-www-form-urlencoded", "Cookie": pre}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		b.Fatalf("sign-in: %d %v", resp.StatusCode, err)
@@ -276,7 +278,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 			ev.QueryStringParameters = map[string]string{k: v}
 		}
 		if pg.name == "decision" {
-			resp, _ := y.h.Handle(ctx, ev)
+			resp, _ := apigw.New(y.h).Handle(ctx, ev)
 			m := pendingRE.FindStringSubmatch(resp.Body)
 			if m == nil {
 				b.Fatal("no pending request on the approvals page")
@@ -286,12 +288,12 @@ func BenchmarkDashboardPages(b *testing.B) {
 		b.Run(pg.name, func(b *testing.B) {
 			// The first visit in a process reads the drift history and the
 			// bundles into memory; it is reported above, not here.
-			if resp, err := y.h.Handle(ctx, ev); err != nil || resp.StatusCode != http.StatusOK {
+			if resp, err := apigw.New(y.h).Handle(ctx, ev); err != nil || resp.StatusCode != http.StatusOK {
 				b.Fatalf("%s: %d %v", pg.name, resp.StatusCode, err)
 			}
 			var size int
 			for b.Loop() {
-				resp, err := y.h.Handle(ctx, ev)
+				resp, err := apigw.New(y.h).Handle(ctx, ev)
 				if err != nil || resp.StatusCode != http.StatusOK {
 					b.Fatalf("%s: %d %v\n%.300s", pg.name, resp.StatusCode, err, resp.Body)
 				}

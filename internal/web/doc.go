@@ -17,9 +17,9 @@
 // plus /reports/{kind}/{id} (renders a report on first use, see package
 // report) and /view/{key} (a stored rendered report).
 //
-// The Handler answers API Gateway proxy events, so the same code runs on
-// Lambda behind API Gateway (functions/dashboard) and in `steward serve`,
-// whose local gateway mounts it at /.
+// The Handler is an httpedge.Handler, so the same code runs on Lambda
+// behind API Gateway (functions/dashboard, through httpedge/apigw) and in
+// `steward serve`, whose local gateway mounts it at /.
 //
 // Nothing is anonymous. Operators sign in with a name and password; only
 // an argon2id hash of the password is stored (see Operators; argon2id is

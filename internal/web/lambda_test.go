@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -46,7 +48,7 @@ func TestLambdaJSONPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), payload)
+			out, err := lambda.NewHandler(apigw.New(h).Handle).Invoke(context.Background(), payload)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +90,7 @@ func FuzzHandle(f *testing.F) {
 		if k, v, ok := strings.Cut(query, "="); ok {
 			ev.QueryStringParameters = map[string]string{k: v}
 		}
-		resp, err := s.h.Handle(context.Background(), ev)
+		resp, err := apigw.New(s.h).Handle(context.Background(), ev)
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}

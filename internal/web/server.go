@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/stewardml/steward/internal/httpedge"
 
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
@@ -72,8 +71,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Handler serves the dashboard as API Gateway proxy events: on Lambda
-// behind API Gateway (functions/dashboard) and on the local gateway of
+// Handler serves the dashboard as an httpedge.Handler: on Lambda behind
+// API Gateway (functions/dashboard) and on the local gateway of
 // `steward serve` at /. It is safe for concurrent use.
 type Handler struct {
 	cfg     Config
@@ -181,10 +180,10 @@ func ago(now, t time.Time) string {
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 }
 
-// request is one proxy request with what the handler learned of it.
+// request is one request with what the handler learned of it.
 type request struct {
 	ctx      context.Context
-	ev       events.APIGatewayProxyRequest
+	in       *httpedge.Request
 	method   string
 	path     string // without the stage prefix
 	base     string // the stage prefix of links ("" or "/prod")
@@ -207,43 +206,39 @@ type response struct {
 // maxForm bounds POST bodies: forms here are a few hundred bytes.
 const maxForm = 16 << 10
 
-// Handle answers one API Gateway proxy request.
-func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	r := &request{ctx: ctx, ev: ev, method: ev.HTTPMethod, path: ev.Path, query: query(ev), cookies: cookies(ev)}
+// Serve answers one request. A failure of a page is answered with an
+// error page, so the error is always nil.
+func (h *Handler) Serve(ctx context.Context, in *httpedge.Request) (*httpedge.Response, error) {
+	r := &request{ctx: ctx, in: in, method: in.Method, path: in.Path, query: in.Query, cookies: in.Cookies()}
+	if r.query == nil {
+		r.query = url.Values{}
+	}
 	if r.path == "" {
 		r.path = "/"
 	}
 	// Behind API Gateway's own domain, links carry the stage.
-	if host := header(ev, "Host"); strings.HasSuffix(host, ".amazonaws.com") && ev.RequestContext.Stage != "" {
-		r.base = "/" + ev.RequestContext.Stage
+	host := in.Header.Get("Host")
+	if strings.HasSuffix(host, ".amazonaws.com") && in.Stage != "" {
+		r.base = "/" + in.Stage
 	}
-	r.insecure = h.cfg.InsecureLoopback && isLoopbackHost(header(ev, "Host")) && !strings.EqualFold(header(ev, "X-Forwarded-Proto"), "https")
+	r.insecure = h.cfg.InsecureLoopback && isLoopbackHost(host) && !strings.EqualFold(in.Header.Get("X-Forwarded-Proto"), "https")
 	resp, err := h.route(r)
 	if err != nil {
 		h.log.Error("web: request failed", "path", r.path, "err", err)
 		resp = h.errorPage(r, http.StatusInternalServerError, "Something went wrong", "The dashboard could not answer: "+err.Error())
 	}
-	out := events.APIGatewayProxyResponse{StatusCode: resp.status, Headers: map[string]string{
-		"Content-Type":            resp.ctype,
-		"Cache-Control":           "no-store",
-		"Referrer-Policy":         "no-referrer",
-		"X-Frame-Options":         "DENY",
-		"X-Content-Type-Options":  "nosniff",
-		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	out := &httpedge.Response{Status: resp.status, ContentType: resp.ctype, Body: resp.body, Header: httpedge.Header{
+		"Cache-Control":           {"no-store"},
+		"Referrer-Policy":         {"no-referrer"},
+		"X-Frame-Options":         {"DENY"},
+		"X-Content-Type-Options":  {"nosniff"},
+		"Content-Security-Policy": {"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
 	}}
 	for k, v := range resp.headers {
-		out.Headers[k] = v
+		out.SetHeader(k, v)
 	}
 	if len(r.setCook) > 0 {
-		out.MultiValueHeaders = map[string][]string{"Set-Cookie": r.setCook}
-	}
-	if strings.HasPrefix(resp.ctype, "text/") || strings.HasPrefix(resp.ctype, "application/json") {
-		out.Body = string(resp.body)
-	} else {
-		out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(resp.body), true
-	}
-	if r.method == http.MethodHead {
-		out.Body, out.IsBase64Encoded = "", false
+		out.Header["Set-Cookie"] = r.setCook
 	}
 	return out, nil
 }
@@ -273,13 +268,13 @@ func (h *Handler) route(r *request) (response, error) {
 			return h.errorPage(r, http.StatusForbidden, "Not signed in", "Sign in before changing anything."), nil
 		}
 		next := r.path
-		if q := r.ev.QueryStringParameters; len(q) > 0 {
+		if len(r.query) > 0 {
 			next += "?" + r.query.Encode()
 		}
 		return redirect(r.base + "/signin?next=" + url.QueryEscape(next)), nil
 	}
 	if post {
-		form, err := formValues(r.ev)
+		form, err := r.in.Form(maxForm)
 		if err != nil {
 			return h.errorPage(r, http.StatusBadRequest, "Bad request", err.Error()), nil
 		}
@@ -373,7 +368,7 @@ func (h *Handler) signInPage(r *request, msg string, status int) (response, erro
 }
 
 func (h *Handler) signIn(r *request) (response, error) {
-	form, err := formValues(r.ev)
+	form, err := r.in.Form(maxForm)
 	if err != nil {
 		return h.errorPage(r, http.StatusBadRequest, "Bad request", err.Error()), nil
 	}
@@ -389,7 +384,7 @@ func (h *Handler) signIn(r *request) (response, error) {
 	op, err := h.ops.Authenticate(r.ctx, name, password)
 	if errors.Is(err, ErrBadCredentials) {
 		h.limit.failed(name, now)
-		h.log.Warn("web: failed sign-in", "name", name, "source", r.ev.RequestContext.Identity.SourceIP)
+		h.log.Warn("web: failed sign-in", "name", name, "source", r.in.SourceIP)
 		return h.signInPage(r, "Wrong name or password.", http.StatusUnauthorized)
 	}
 	if err != nil {
@@ -432,75 +427,4 @@ func (h *Handler) errorPage(r *request, status int, title, msg string) response 
 		return response{status: status, ctype: "text/plain; charset=utf-8", body: []byte(title + ": " + msg)}
 	}
 	return resp
-}
-
-func query(ev events.APIGatewayProxyRequest) url.Values {
-	if len(ev.MultiValueQueryStringParameters) > 0 {
-		return url.Values(ev.MultiValueQueryStringParameters)
-	}
-	q := url.Values{}
-	for k, v := range ev.QueryStringParameters {
-		q.Set(k, v)
-	}
-	return q
-}
-
-func header(ev events.APIGatewayProxyRequest, name string) string {
-	for k, v := range ev.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	for k, v := range ev.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
-func cookies(ev events.APIGatewayProxyRequest) map[string]string {
-	var lines []string
-	for k, vs := range ev.MultiValueHeaders {
-		if strings.EqualFold(k, "Cookie") {
-			lines = append(lines, vs...)
-		}
-	}
-	if len(lines) == 0 {
-		if v := header(ev, "Cookie"); v != "" {
-			lines = []string{v}
-		}
-	}
-	out := map[string]string{}
-	for _, line := range lines {
-		cs, err := http.ParseCookie(line)
-		if err != nil {
-			continue
-		}
-		for _, c := range cs {
-			if _, dup := out[c.Name]; !dup {
-				out[c.Name] = c.Value
-			}
-		}
-	}
-	return out
-}
-
-func formValues(ev events.APIGatewayProxyRequest) (url.Values, error) {
-	ct := strings.ToLower(header(ev, "Content-Type"))
-	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		return nil, fmt.Errorf("content type %q: expected application/x-www-form-urlencoded", ct)
-	}
-	body := ev.Body
-	if ev.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			return nil, errors.New("body: invalid base64")
-		}
-		body = string(b)
-	}
-	if len(body) > maxForm {
-		return nil, fmt.Errorf("body larger than %d bytes", maxForm)
-	}
-	return url.ParseQuery(body)
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stewardml/steward/internal/approval"
@@ -145,7 +147,7 @@ func TestCookiesAreSecureUnlessLoopbackIsAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := h.Handle(context.Background(), proxyGet("/signin", "127.0.0.1:8080"))
+	resp, err := apigw.New(h).Handle(context.Background(), proxyGet("/signin", "127.0.0.1:8080"))
 	if err != nil {
 		t.Fatal(err)
 	}

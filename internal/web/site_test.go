@@ -166,7 +166,7 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 		t.Fatal(err)
 	}
 	gw := gateway.New(gateway.Config{Now: p.Clock.Now})
-	gw.Mount("/", s.h, gateway.Public(), gateway.Function("dashboard"))
+	gw.Mount("/", s.h, gateway.Public())
 	s.srv = httptest.NewServer(gw)
 	t.Cleanup(s.srv.Close)
 	return s

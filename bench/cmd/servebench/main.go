@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -155,7 +157,7 @@ func handlerCmd(args []string) error {
 		h = serving.NewHandler(withoutCapture(), serving.Deps{Models: s.Models})
 	}
 	body := []byte(`{"instances":[` + servingtest.Row + `]}`)
-	req := serving.Request{Method: "POST", Path: "/v1/models/heart/predict", ContentType: "application/json", Body: body, RequestID: "bench"}
+	req := httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: httpedge.Header{"Content-Type": {"application/json"}}, Body: body, RequestID: "bench"}
 	ev := events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/v1/models/heart/predict", Resource: "/{proxy+}",
 		Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body),
 		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "bench"}}
@@ -169,7 +171,7 @@ func handlerCmd(args []string) error {
 		name string
 		call func() (int, error)
 	}{
-		{"serving.Handler", func() (int, error) { r := h.Serve(ctx, &req); return r.Status, nil }},
+		{"serving.Handler", func() (int, error) { r, err := h.Serve(ctx, &req); return r.Status, err }},
 		{"apigw.Handler", func() (int, error) { r, err := s.APIGateway.Handle(ctx, ev); return r.StatusCode, err }},
 		{"lambda.Handler (event JSON in, response JSON out)", func() (int, error) {
 			out, err := lh.Invoke(ctx, payload)

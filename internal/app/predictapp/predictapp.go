@@ -15,7 +15,7 @@ import (
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
-	"github.com/stewardml/steward/internal/serving/apigw"
+	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/store"
 )
 
@@ -95,7 +95,7 @@ func Build(arts store.ArtifactStore, rs store.RecordStore, p *config.Project, op
 		deps.Capturer, deps.Metrics = w, m
 	}
 	out.Handler = serving.NewHandler(cfg, deps)
-	out.APIGateway = apigw.New(out.Handler, opts.Logger)
+	out.APIGateway = apigw.New(out.Handler)
 	return out
 }
 

@@ -1,9 +1,10 @@
 // Package gateway is the local stand-in for API Gateway: an HTTP server on
-// the loopback interface that turns each request into an
-// events.APIGatewayProxyRequest (REST API proxy integration, the shape a
-// "/{proxy+}" resource sends to Lambda), routes it by path prefix to a
-// Handler (the very handler the Lambda main runs), and writes the
-// events.APIGatewayProxyResponse back.
+// the loopback interface that turns each request into an httpedge.Request,
+// routes it by path prefix to an httpedge.Handler (the very handler the
+// Lambda main runs behind httpedge/apigw), and writes the
+// httpedge.Response back. It builds the neutral request directly: a proxy
+// event in between would cost two header maps and a body copy per request
+// for nothing.
 //
 // Handlers are mounted by path prefix, so the prediction API, the approval
 // links and the dashboard of one `steward serve` process share one port:

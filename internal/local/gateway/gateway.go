@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,25 +17,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/stewardml/steward/internal/httpedge"
 )
-
-// Handler answers API Gateway proxy events: the signature of an API
-// Gateway Lambda.
-type Handler interface {
-	Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-}
-
-// HandlerFunc adapts a function to Handler.
-type HandlerFunc func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-
-// Handle calls f.
-func (f HandlerFunc) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return f(ctx, req)
-}
 
 // KeyChecker decides whether an API key is accepted.
 //
@@ -52,7 +35,8 @@ type Config struct {
 	// Keys checks the x-api-key header of non-public routes; nil means
 	// every route is public.
 	Keys KeyChecker
-	// Stage is the stage name in the events' request context; default "local".
+	// Stage is the stage requests come through (httpedge.Request.Stage);
+	// default "local".
 	Stage string
 	// MaxBodyBytes is the largest request body; default 10 MiB, API
 	// Gateway's payload limit.
@@ -74,29 +58,21 @@ type MountOption func(*route)
 // Public mounts a route that needs no API key.
 func Public() MountOption { return func(r *route) { r.public = true } }
 
-// Function names the Lambda function the route stands for, as it appears
-// in the invoked ARN of the handler's lambdacontext.
-func Function(name string) MountOption { return func(r *route) { r.function = name } }
-
 type route struct {
-	prefix   string
-	h        Handler
-	public   bool
-	function string
-	arn      string // the invoked function ARN of the lambdacontext
+	prefix string
+	h      httpedge.Handler
+	public bool
 }
 
 // Gateway routes HTTP requests to Handlers. It implements http.Handler and
 // is safe for concurrent use once every Mount is done.
 type Gateway struct {
-	cfg         Config
-	stagePrefix string // "/" + stage, the request context's path prefix
-	mu          sync.RWMutex
-	routes      []route // longest prefix first
-	lastTime    atomic.Pointer[formattedTime]
-	lastIP      atomic.Pointer[formattedIP]
-	force       chan struct{} // closed by StopWaiting
-	forceOnce   sync.Once
+	cfg       Config
+	mu        sync.RWMutex
+	routes    []route // longest prefix first
+	lastIP    atomic.Pointer[formattedIP]
+	force     chan struct{} // closed by StopWaiting
+	forceOnce sync.Once
 }
 
 // New returns a gateway with no routes.
@@ -113,22 +89,21 @@ func New(cfg Config) *Gateway {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Gateway{cfg: cfg, stagePrefix: "/" + cfg.Stage, force: make(chan struct{})}
+	return &Gateway{cfg: cfg, force: make(chan struct{})}
 }
 
 // Mount routes requests whose path is prefix, or starts with prefix when
 // it ends in "/" (or with prefix + "/" otherwise), to h. The longest
 // matching prefix wins. Mounting the same prefix twice panics: that is a
 // wiring mistake.
-func (g *Gateway) Mount(prefix string, h Handler, opts ...MountOption) {
+func (g *Gateway) Mount(prefix string, h httpedge.Handler, opts ...MountOption) {
 	if !strings.HasPrefix(prefix, "/") {
 		panic(fmt.Sprintf("gateway: prefix %q must start with /", prefix))
 	}
-	r := route{prefix: prefix, h: h, function: "steward"}
+	r := route{prefix: prefix, h: h}
 	for _, o := range opts {
 		o(&r)
 	}
-	r.arn = "arn:aws:lambda:local:000000000000:function:" + r.function
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, old := range g.routes {
@@ -161,18 +136,15 @@ type request struct {
 	path       string // decoded, as url.URL.Path
 	rawQuery   string
 	host       string
-	proto      string
 	remoteAddr string
-	userAgent  string
 	apiKey     string
 }
 
 // source gives the parts of a request the gateway reads only when the
 // route and the key let it through.
 type source interface {
-	// headers fills the event's header maps: canonical names, every
-	// line in multi, the last of each name in single, Host left out.
-	headers(single map[string]string, multi map[string][]string)
+	// headers fills h: canonical names, every line, Host left out.
+	headers(h httpedge.Header)
 	// headerCount bounds the number of header lines, to size the maps.
 	headerCount() int
 	// body returns at most limit+1 bytes of the body.
@@ -184,10 +156,10 @@ type sink interface {
 	set(k, v string)
 	add(k, v string)
 	// write sends the status and, unless the request is HEAD, body.
-	write(status int, body string)
+	write(status int, body []byte)
 }
 
-// ServeHTTP turns the request into a proxy event, checks the API key,
+// ServeHTTP checks the API key, turns the request into an httpedge.Request,
 // calls the route's handler and writes its response. Serve answers the
 // same way, over fasthttp.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -197,9 +169,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path:       r.URL.Path,
 		rawQuery:   r.URL.RawQuery,
 		host:       r.Host,
-		proto:      r.Proto,
 		remoteAddr: r.RemoteAddr,
-		userAgent:  r.UserAgent(),
 		apiKey:     r.Header.Get("X-Api-Key"),
 	}
 	hs := &httpSide{w: w, r: r}
@@ -216,13 +186,12 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		g.answer(out, start, http.StatusNotFound, "Not Found", "")
 		return
 	}
-	var keyID string
 	if !rt.public && g.cfg.Keys != nil {
 		if req.apiKey == "" {
 			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
-		id, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
+		_, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
 		if err != nil {
 			g.cfg.Logger.Error("gateway: cannot check the API key", "requestId", reqID, "err", err)
 			g.answer(out, start, http.StatusServiceUnavailable, "Service Unavailable", "")
@@ -232,7 +201,6 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
 			return
 		}
-		keyID = id
 	}
 	body, err := src.body(g.cfg.MaxBodyBytes)
 	if err != nil {
@@ -254,121 +222,60 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		}
 		query = q
 	}
-	ev := g.event(req, src, body, query, reqID, keyID, start)
-	ctx := lambdacontext.NewContext(req.ctx, &lambdacontext.LambdaContext{
-		AwsRequestID:       reqID,
-		InvokedFunctionArn: rt.arn,
-	})
-	resp, herr := g.call(ctx, rt.h, ev)
+	hd := make(httpedge.Header, src.headerCount()+1)
+	src.headers(hd)
+	if req.host != "" {
+		hd["Host"] = []string{req.host}
+	}
+	in := &httpedge.Request{
+		Method:    req.method,
+		Path:      req.path,
+		Query:     query,
+		Header:    hd,
+		Body:      body,
+		RequestID: reqID,
+		Stage:     g.cfg.Stage,
+		SourceIP:  sourceIP(req.remoteAddr),
+	}
+	resp, herr := g.call(req.ctx, rt.h, in)
 	if herr != nil {
 		g.cfg.Logger.Error("gateway: handler failed", "requestId", reqID, "path", req.path, "err", herr)
 		g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
-	if resp.StatusCode < 100 || resp.StatusCode > 599 {
-		g.cfg.Logger.Error("gateway: malformed handler response", "requestId", reqID, "status", resp.StatusCode)
+	if resp == nil || resp.Status < 100 || resp.Status > 599 {
+		status := 0
+		if resp != nil {
+			status = resp.Status
+		}
+		g.cfg.Logger.Error("gateway: malformed handler response", "requestId", reqID, "status", status)
 		g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
 		return
 	}
-	outBody := resp.Body
-	if resp.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(resp.Body)
-		if err != nil {
-			g.cfg.Logger.Error("gateway: handler response is not base64", "requestId", reqID, "err", err)
-			g.answer(out, start, http.StatusBadGateway, "Internal server error", "")
-			return
-		}
-		outBody = string(b)
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		for _, v := range vs {
-			out.add(k, v)
+	for k, vs := range resp.Header {
+		for i, v := range vs {
+			if i == 0 {
+				out.set(k, v)
+			} else {
+				out.add(k, v)
+			}
 		}
 	}
-	for k, v := range resp.Headers {
-		out.set(k, v)
+	if resp.ContentType != "" {
+		out.set("Content-Type", resp.ContentType)
 	}
-	out.write(resp.StatusCode, outBody)
+	out.write(resp.Status, resp.Body)
 }
 
 // call runs the handler, turning a panic into an error as the Lambda
 // runtime does.
-func (g *Gateway) call(ctx context.Context, h Handler, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
+func (g *Gateway) call(ctx context.Context, h httpedge.Handler, r *httpedge.Request) (resp *httpedge.Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("gateway: handler panicked: %v", p)
 		}
 	}()
-	return h.Handle(ctx, ev)
-}
-
-// event builds the REST API proxy event of a request.
-func (g *Gateway) event(r *request, src source, body []byte, q url.Values, reqID, keyID string, start time.Time) events.APIGatewayProxyRequest {
-	n := src.headerCount() + 1
-	ev := events.APIGatewayProxyRequest{
-		Resource:          "/{proxy+}",
-		Path:              r.path,
-		HTTPMethod:        r.method,
-		Headers:           make(map[string]string, n),
-		MultiValueHeaders: make(map[string][]string, n),
-		PathParameters:    map[string]string{"proxy": strings.TrimPrefix(r.path, "/")},
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:        "000000000000",
-			ResourceID:       "local",
-			Stage:            g.cfg.Stage,
-			RequestID:        reqID,
-			ResourcePath:     "/{proxy+}",
-			HTTPMethod:       r.method,
-			APIID:            "local",
-			Path:             g.stagePrefix + r.path,
-			Protocol:         r.proto,
-			DomainName:       r.host,
-			RequestTime:      g.requestTime(start),
-			RequestTimeEpoch: start.UnixMilli(),
-			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  sourceIP(r.remoteAddr),
-				UserAgent: r.userAgent,
-				APIKey:    r.apiKey,
-				APIKeyID:  keyID,
-			},
-		},
-	}
-	src.headers(ev.Headers, ev.MultiValueHeaders)
-	if r.host != "" {
-		ev.Headers["Host"] = r.host
-		ev.MultiValueHeaders["Host"] = []string{r.host}
-	}
-	if len(q) > 0 {
-		ev.MultiValueQueryStringParameters = q
-		ev.QueryStringParameters = make(map[string]string, len(q))
-		for k, vs := range q {
-			ev.QueryStringParameters[k] = vs[len(vs)-1]
-		}
-	}
-	if utf8.Valid(body) {
-		ev.Body = string(body)
-	} else {
-		ev.Body = base64.StdEncoding.EncodeToString(body)
-		ev.IsBase64Encoded = true
-	}
-	return ev
-}
-
-// requestTime formats t as API Gateway's requestTime, reusing the string
-// of the last second asked for.
-func (g *Gateway) requestTime(t time.Time) string {
-	sec := t.Unix()
-	if c := g.lastTime.Load(); c != nil && c.sec == sec {
-		return c.text
-	}
-	c := &formattedTime{sec: sec, text: t.UTC().Format("02/Jan/2006:15:04:05 -0700")}
-	g.lastTime.Store(c)
-	return c.text
-}
-
-type formattedTime struct {
-	sec  int64
-	text string
+	return h.Serve(ctx, r)
 }
 
 // httpSide is a net/http request and its response writer.
@@ -379,10 +286,9 @@ type httpSide struct {
 
 func (s *httpSide) headerCount() int { return len(s.r.Header) }
 
-func (s *httpSide) headers(single map[string]string, multi map[string][]string) {
+func (s *httpSide) headers(h httpedge.Header) {
 	for k, vs := range s.r.Header {
-		multi[k] = vs
-		single[k] = vs[len(vs)-1]
+		h[k] = vs
 	}
 }
 
@@ -393,15 +299,15 @@ func (s *httpSide) body(limit int64) ([]byte, error) {
 func (s *httpSide) set(k, v string) { s.w.Header().Set(k, v) }
 func (s *httpSide) add(k, v string) { s.w.Header().Add(k, v) }
 
-func (s *httpSide) write(status int, body string) {
+func (s *httpSide) write(status int, body []byte) {
 	h := s.w.Header()
 	if _, ok := h["Content-Type"]; !ok && len(body) > 0 {
-		h.Set("Content-Type", http.DetectContentType([]byte(body[:min(len(body), 512)])))
+		h.Set("Content-Type", http.DetectContentType(body))
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	s.w.WriteHeader(status)
 	if s.r.Method != http.MethodHead {
-		io.WriteString(s.w, body)
+		s.w.Write(body)
 	}
 }
 
@@ -436,7 +342,7 @@ func message(out sink, status int, msg, errorType string) {
 	b, _ := json.Marshal(struct {
 		Message string `json:"message"`
 	}{msg}) // a string always marshals
-	out.write(status, string(b))
+	out.write(status, b)
 }
 
 // newRequestID returns a random UUID (version 4), as API Gateway's request

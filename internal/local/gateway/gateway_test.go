@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -16,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/stewardml/steward/internal/httpedge"
 )
 
 // keys accepts "good" and fails on "down".
@@ -33,11 +31,17 @@ func (keys) Check(ctx context.Context, key string) (string, bool, error) {
 	return "", false, nil
 }
 
+// handlerFunc adapts a function to httpedge.Handler.
+type handlerFunc func(ctx context.Context, r *httpedge.Request) (*httpedge.Response, error)
+
+func (f handlerFunc) Serve(ctx context.Context, r *httpedge.Request) (*httpedge.Response, error) {
+	return f(ctx, r)
+}
+
 // echo answers with what it received.
-func echo(name string) HandlerFunc {
-	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		lc, _ := lambdacontext.FromContext(ctx)
-		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"X-Route": name, "X-Lambda-Request": lc.AwsRequestID}, Body: req.Path}, nil
+func echo(name string) handlerFunc {
+	return func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
+		return &httpedge.Response{Status: 200, Header: httpedge.Header{"X-Route": {name}}, Body: []byte(req.Path)}, nil
 	}
 }
 
@@ -194,15 +198,13 @@ func TestAPIKeysAnswerLikeAPIGateway(t *testing.T) {
 	}
 }
 
-func TestEventCarriesTheRequest(t *testing.T) {
-	var got events.APIGatewayProxyRequest
-	var lc *lambdacontext.LambdaContext
-	g := New(Config{Keys: keys{}, Stage: "dev", Now: func() time.Time { return time.UnixMilli(1764000000000) }})
-	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+func TestRequestCarriesTheRequest(t *testing.T) {
+	var got *httpedge.Request
+	g := New(Config{Keys: keys{}, Stage: "dev"})
+	g.Mount("/v1/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
 		got = req
-		lc, _ = lambdacontext.FromContext(ctx)
-		return events.APIGatewayProxyResponse{StatusCode: 201}, nil
-	}), Function("predict"))
+		return &httpedge.Response{Status: 201}, nil
+	}))
 	for _, s := range senders(t, g) {
 		t.Run(s.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/v1/models/heart/predict?alias=challenger&x=1&x=2", strings.NewReader(`{"a":1}`))
@@ -214,80 +216,71 @@ func TestEventCarriesTheRequest(t *testing.T) {
 			if resp.StatusCode != 201 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
-			rc := got.RequestContext
 			checks := []struct {
 				what      string
 				got, want any
 			}{
-				{"method", got.HTTPMethod, "POST"},
+				{"method", got.Method, "POST"},
 				{"path", got.Path, "/v1/models/heart/predict"},
-				{"resource", got.Resource, "/{proxy+}"},
-				{"proxy", got.PathParameters["proxy"], "v1/models/heart/predict"},
-				{"body", got.Body, `{"a":1}`},
-				{"base64", got.IsBase64Encoded, false},
-				{"query", got.QueryStringParameters["alias"], "challenger"},
-				{"multi query", strings.Join(got.MultiValueQueryStringParameters["x"], ","), "1,2"},
-				{"content type", got.Headers["Content-Type"], "application/json"},
-				{"multi header", strings.Join(got.MultiValueHeaders["X-Multi"], ","), "one,two"},
-				{"single header is the last", got.Headers["X-Multi"], "two"},
-				{"api key header", got.Headers["X-Api-Key"], "good"},
-				{"host header", got.Headers["Host"], rc.DomainName},
-				{"stage", rc.Stage, "dev"},
-				{"context path", rc.Path, "/dev/v1/models/heart/predict"},
-				{"protocol", rc.Protocol, "HTTP/1.1"},
-				{"api key", rc.Identity.APIKey, "good"},
-				{"api key id", rc.Identity.APIKeyID, "key_1"},
-				{"source ip", rc.Identity.SourceIP, s.sourceIP},
-				{"request time", rc.RequestTimeEpoch, int64(1764000000000)},
-				{"request time text", rc.RequestTime, "24/Nov/2025:16:00:00 +0000"},
-				{"request id header", resp.Header.Get("X-Amzn-Requestid"), rc.RequestID},
-				{"lambda request id", lc.AwsRequestID, rc.RequestID},
-				{"function", lc.InvokedFunctionArn, "arn:aws:lambda:local:000000000000:function:predict"},
+				{"body", string(got.Body), `{"a":1}`},
+				{"query", got.Query.Get("alias"), "challenger"},
+				{"multi query", strings.Join(got.Query["x"], ","), "1,2"},
+				{"content type", got.Header.Get("Content-Type"), "application/json"},
+				{"content type in any case", got.Header.Get("content-type"), "application/json"},
+				{"multi header", strings.Join(got.Header["X-Multi"], ","), "one,two"},
+				{"single value is the last", got.Header.Get("X-Multi"), "two"},
+				{"api key header", got.Header.Get("X-Api-Key"), "good"},
+				{"stage", got.Stage, "dev"},
+				{"source ip", got.SourceIP, s.sourceIP},
+				{"request id header", resp.Header.Get("X-Amzn-Requestid"), got.RequestID},
 			}
 			for _, c := range checks {
 				if c.got != c.want {
 					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
 				}
 			}
-			if len(rc.RequestID) != 36 {
-				t.Errorf("request id %q is not a UUID", rc.RequestID)
+			if len(got.RequestID) != 36 {
+				t.Errorf("request id %q is not a UUID", got.RequestID)
 			}
-			if rc.DomainName == "" {
-				t.Error("no domain name")
+			if got.Header.Get("Host") == "" {
+				t.Error("no Host header")
 			}
 		})
 	}
 }
 
-func TestBinaryBodiesAreBase64(t *testing.T) {
-	var got events.APIGatewayProxyRequest
+func TestBinaryBodiesPassAsTheyAre(t *testing.T) {
+	var got *httpedge.Request
 	g := New(Config{})
-	g.Mount("/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	g.Mount("/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
 		got = req
-		return events.APIGatewayProxyResponse{StatusCode: 200, IsBase64Encoded: true, Body: base64.StdEncoding.EncodeToString([]byte{0xff, 0x00})}, nil
+		return &httpedge.Response{Status: 200, Body: []byte{0xff, 0x00}}, nil
 	}))
 	for _, s := range senders(t, g) {
-		got = events.APIGatewayProxyRequest{}
+		got = nil
 		r := s.send(t, newRequest("POST", "/x", "", "\xff\xfe"))
-		if !got.IsBase64Encoded || got.Body != base64.StdEncoding.EncodeToString([]byte("\xff\xfe")) {
-			t.Errorf("%s: event body %q base64 %v", s.name, got.Body, got.IsBase64Encoded)
+		if got == nil || string(got.Body) != "\xff\xfe" {
+			t.Errorf("%s: request body %v", s.name, got)
 		}
 		if b := readBody(t, r); b != "\xff\x00" {
-			t.Errorf("%s: response body %q, want the decoded bytes", s.name, b)
+			t.Errorf("%s: response body %q, want the bytes", s.name, b)
 		}
 	}
 }
 
 func TestFailuresBecomeAPIGatewayAnswers(t *testing.T) {
 	g := New(Config{MaxBodyBytes: 10})
-	g.Mount("/error", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{}, errors.New("boom")
+	g.Mount("/error", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return nil, errors.New("boom")
 	}))
-	g.Mount("/panic", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	g.Mount("/panic", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
 		panic("boom")
 	}))
-	g.Mount("/nostatus", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{Body: "x"}, nil
+	g.Mount("/nostatus", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return &httpedge.Response{Body: []byte("x")}, nil
+	}))
+	g.Mount("/noresponse", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return nil, nil
 	}))
 	g.Mount("/ok", echo("ok"))
 	tests := []struct {
@@ -298,6 +291,7 @@ func TestFailuresBecomeAPIGatewayAnswers(t *testing.T) {
 		{"/error", "", 502, `{"message":"Internal server error"}`},
 		{"/panic", "", 502, `{"message":"Internal server error"}`},
 		{"/nostatus", "", 502, `{"message":"Internal server error"}`},
+		{"/noresponse", "", 502, `{"message":"Internal server error"}`},
 		{"/ok", strings.Repeat("x", 11), 413, `{"message":"Request Too Long"}`},
 		{"/ok", strings.Repeat("x", 10), 200, "/ok"},
 	}
@@ -328,11 +322,11 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	started := make(chan struct{})
 	var finished atomic.Bool
 	g := New(Config{})
-	g.Mount("/slow", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	g.Mount("/slow", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
 		close(started)
 		time.Sleep(200 * time.Millisecond)
 		finished.Store(true)
-		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "done"}, nil
+		return &httpedge.Response{Status: 200, Body: []byte("done")}, nil
 	}))
 	addr, cancel, served := startServe(t, g, 5*time.Second)
 	resp := make(chan string, 1)
@@ -365,30 +359,30 @@ func TestServeShutsDownGracefully(t *testing.T) {
 // TestTargetsAreReadAsNetHTTPReadsThem holds both ways in to the decoded
 // path and the raw query of url.ParseRequestURI.
 func TestTargetsAreReadAsNetHTTPReadsThem(t *testing.T) {
-	var got events.APIGatewayProxyRequest
+	var got *httpedge.Request
 	g := New(Config{})
-	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	g.Mount("/v1/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
 		got = req
-		return events.APIGatewayProxyResponse{StatusCode: 200, Body: "ok"}, nil
+		return &httpedge.Response{Status: 200, Body: []byte("ok")}, nil
 	}))
 	tests := []struct {
 		target, path, query string
 	}{
 		{"/v1/models/heart/predict", "/v1/models/heart/predict", ""},
 		{"/v1/models/he%61rt/predict?alias=%63hallenger", "/v1/models/heart/predict", "challenger"},
-		{"/v1/a%20b?alias=x&alias=y", "/v1/a b", "y"},
+		{"/v1/a%20b?alias=x&alias=y", "/v1/a b", "x,y"},
 		{"/v1/x?alias", "/v1/x", ""},
 	}
 	for _, s := range senders(t, g) {
 		for _, tt := range tests {
-			got = events.APIGatewayProxyRequest{}
+			got = nil
 			r := s.send(t, newRequest("GET", tt.target, "", ""))
 			if r.StatusCode != 200 {
 				t.Errorf("%s: %s = %d, want 200", s.name, tt.target, r.StatusCode)
 				continue
 			}
-			if got.Path != tt.path || got.QueryStringParameters["alias"] != tt.query {
-				t.Errorf("%s: %s read as path %q alias %q, want %q %q", s.name, tt.target, got.Path, got.QueryStringParameters["alias"], tt.path, tt.query)
+			if alias := strings.Join(got.Query["alias"], ","); got.Path != tt.path || alias != tt.query {
+				t.Errorf("%s: %s read as path %q alias %q, want %q %q", s.name, tt.target, got.Path, alias, tt.path, tt.query)
 			}
 			if ct := r.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 				t.Errorf("%s: untyped body sent as %q, want it sniffed as text/plain", s.name, ct)
@@ -402,11 +396,11 @@ func TestTargetsAreReadAsNetHTTPReadsThem(t *testing.T) {
 // body.
 func TestResponseHeadersReachTheClient(t *testing.T) {
 	g := New(Config{})
-	g.Mount("/login", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{StatusCode: 303,
-			Headers:           map[string]string{"Location": "/home", "X-Custom": "a b"},
-			MultiValueHeaders: map[string][]string{"Set-Cookie": {"session=abc; Path=/; HttpOnly", "csrf=xyz; Path=/; SameSite=Strict"}},
-		}, nil
+	g.Mount("/login", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return &httpedge.Response{Status: 303, Header: httpedge.Header{
+			"Location": {"/home"}, "X-Custom": {"a b"},
+			"Set-Cookie": {"session=abc; Path=/; HttpOnly", "csrf=xyz; Path=/; SameSite=Strict"},
+		}}, nil
 	}), Public())
 	for _, s := range senders(t, g) {
 		r := s.send(t, newRequest("POST", "/login", "", "user=x"))
@@ -424,9 +418,9 @@ func TestResponseHeadersReachTheClient(t *testing.T) {
 func TestMalformedQueryIsRefusedNotDropped(t *testing.T) {
 	g := New(Config{Keys: keys{}})
 	var called atomic.Int32
-	g.Mount("/v1/", HandlerFunc(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	g.Mount("/v1/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
 		called.Add(1)
-		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		return &httpedge.Response{Status: 200}, nil
 	}))
 	for _, s := range senders(t, g) {
 		for _, q := range []string{"version=2;x", "version=%zz", "alias=chal%zzlenger", "version=2&version=%zz"} {
@@ -465,8 +459,8 @@ func TestServeReturnsWhenStoppedBeforeItStarts(t *testing.T) {
 
 func TestStopWaitingAbandonsAStalledUpload(t *testing.T) {
 	g := New(Config{})
-	g.Mount("/", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+	g.Mount("/", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return &httpedge.Response{Status: 200}, nil
 	}))
 	addr, cancel, done := startServe(t, g, time.Minute)
 	c, err := net.Dial("tcp", addr)
@@ -545,8 +539,8 @@ func TestObserveCountsTheGatewaysOwnAnswers(t *testing.T) {
 		mu.Unlock()
 	}})
 	g.Mount("/ok", echo("ok"))
-	g.Mount("/fail", HandlerFunc(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{}, errors.New("boom")
+	g.Mount("/fail", handlerFunc(func(context.Context, *httpedge.Request) (*httpedge.Response, error) {
+		return nil, errors.New("boom")
 	}))
 	for _, s := range senders(t, g) {
 		for _, tc := range []struct {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/stewardml/steward/internal/httpedge"
+
 	"github.com/valyala/fasthttp"
 )
 
@@ -99,9 +101,7 @@ func (g *Gateway) serveFast(base context.Context, c *fasthttp.RequestCtx) {
 		path:       path,
 		rawQuery:   rawQuery,
 		host:       string(h.Host()),
-		proto:      protoString(h.Protocol()),
 		remoteAddr: g.remoteIP(c.RemoteAddr()),
-		userAgent:  string(h.UserAgent()),
 		apiKey:     string(h.Peek("X-Api-Key")),
 	}
 	fs := (*fastSide)(c)
@@ -182,18 +182,8 @@ func methodString(m []byte) string {
 	return string(m)
 }
 
-func protoString(p []byte) string {
-	switch string(p) {
-	case "HTTP/1.1":
-		return "HTTP/1.1"
-	case "HTTP/1.0":
-		return "HTTP/1.0"
-	}
-	return string(p)
-}
-
-// commonHeaders are header names kept as constants, so that building an
-// event does not allocate a copy of each.
+// commonHeaders are header names kept as constants, so that building a
+// request does not allocate a copy of each.
 var commonHeaders = [...]string{"Accept", "Accept-Encoding", "Connection", "Content-Length",
 	"Content-Type", "User-Agent", "X-Api-Key", "Authorization", "Cookie"}
 
@@ -213,7 +203,7 @@ func (s *fastSide) ctx() *fasthttp.RequestCtx { return (*fasthttp.RequestCtx)(s)
 
 func (s *fastSide) headerCount() int { return s.ctx().Request.Header.Len() }
 
-func (s *fastSide) headers(single map[string]string, multi map[string][]string) {
+func (s *fastSide) headers(hd httpedge.Header) {
 	h := &s.ctx().Request.Header
 	vals := make([]string, 0, h.Len()+4)
 	for k, v := range h.All() {
@@ -221,13 +211,12 @@ func (s *fastSide) headers(single map[string]string, multi map[string][]string) 
 			continue // the gateway adds it, as net/http keeps it apart
 		}
 		key, val := headerName(k), string(v)
-		single[key] = val
-		if vs, ok := multi[key]; ok {
-			multi[key] = append(vs, val)
+		if vs, ok := hd[key]; ok {
+			hd[key] = append(vs, val)
 			continue
 		}
 		vals = append(vals, val)
-		multi[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		hd[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 }
 
@@ -239,15 +228,15 @@ func (s *fastSide) body(int64) ([]byte, error) {
 func (s *fastSide) set(k, v string) { s.ctx().Response.Header.Set(k, v) }
 func (s *fastSide) add(k, v string) { s.ctx().Response.Header.Add(k, v) }
 
-func (s *fastSide) write(status int, body string) {
+func (s *fastSide) write(status int, body []byte) {
 	c := s.ctx()
 	c.SetStatusCode(status)
 	if len(body) > 0 && len(c.Response.Header.ContentType()) == 0 {
 		// As net/http does for a response without a Content-Type.
-		c.Response.Header.SetContentType(http.DetectContentType([]byte(body[:min(len(body), 512)])))
+		c.Response.Header.SetContentType(http.DetectContentType(body))
 	}
-	// fasthttp sends no body to a HEAD request (the handlers give none).
-	c.SetBodyString(body)
+	// fasthttp sends no body to a HEAD request.
+	c.SetBody(body)
 }
 
 // fastLogger passes fasthttp's messages (connection errors) to the

@@ -15,7 +15,7 @@ import (
 	"github.com/stewardml/steward/internal/local/sqlite"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
-	"github.com/stewardml/steward/internal/serving/apigw"
+	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/serving/servingtest"
 )
 
@@ -43,7 +43,7 @@ func TestEventsThroughTheLambdaJSONPath(t *testing.T) {
 		Models: serving.NewCache(src, serving.CacheConfig{}), Catalog: src, Feedback: db,
 		Capturer: serving.NewLogCapturer(&captured),
 	})
-	invoke := lambda.NewHandler(apigw.New(h, nil).Handle)
+	invoke := lambda.NewHandler(apigw.New(h).Handle)
 	tests := []struct {
 		event  string
 		status int
@@ -93,7 +93,7 @@ func TestEventsThroughTheLambdaJSONPath(t *testing.T) {
 }
 
 func TestBadBase64AndHead(t *testing.T) {
-	h := apigw.New(serving.NewHandler(serving.DefaultConfig(), serving.Deps{Models: serving.NewCache(nil, serving.CacheConfig{})}), nil)
+	h := apigw.New(serving.NewHandler(serving.DefaultConfig(), serving.Deps{Models: serving.NewCache(nil, serving.CacheConfig{})}))
 	resp, err := h.Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/v1/feedback", Body: "!!", IsBase64Encoded: true})
 	if err != nil || resp.StatusCode != 400 {
 		t.Errorf("bad base64 = %d %v", resp.StatusCode, err)
