@@ -13,9 +13,9 @@ import (
 	"github.com/stewardml/steward/internal/app/adapters/records"
 	"github.com/stewardml/steward/internal/app/projectsource"
 	"github.com/stewardml/steward/internal/config"
+	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
-	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/store"
 )
 

@@ -11,11 +11,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/local/files"
 	"github.com/stewardml/steward/internal/local/sqlite"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
-	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/serving/servingtest"
 )
 
