@@ -11,6 +11,7 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/local/scheduler"
+	"github.com/stewardml/steward/internal/metrics"
 	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/web"
 )
@@ -92,7 +93,7 @@ func (a *App) NewServer(ctx context.Context, opts ServerOptions) (_ *Server, err
 	rec := s.Serving.Metrics
 	s.gw = gateway.New(gateway.Config{Keys: apikeys.NewChecker(s.Keys, 5*time.Second), Logger: logger, Now: a.Now,
 		Observe: func(status int, d time.Duration) {
-			rec.Observe(&serving.Observation{Route: serving.RouteGateway, Status: status, Latency: d})
+			rec.Observe(&metrics.Observation{Route: metrics.RouteGateway, Status: status, Latency: d})
 		}})
 	api := s.Serving.Handler
 	s.gw.Mount("/v1", api) // /v1 and /v1/...: JSON answers, never the dashboard

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/config"
-	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/serving/servingtest"
 )
 
@@ -188,11 +188,11 @@ func TestServeCapturesEveryAcknowledgedPrediction(t *testing.T) {
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
-			var l serving.CaptureLine
+			var l capture.Line
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 				t.Errorf("%s: %v", info.Key, err)
 			}
-			if !strings.HasPrefix(info.Key, serving.CapturePrefix("heart", l.Time)) {
+			if !strings.HasPrefix(info.Key, capture.Prefix("heart", l.Time)) {
 				t.Errorf("line of %v in %s", l.Time, info.Key)
 			}
 			captured = append(captured, l.ID)

@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/approval"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/cloudtwin"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/monitor/monitortest"
 	"github.com/stewardml/steward/internal/registry"
-	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/serving/capturefn"
 	"github.com/stewardml/steward/internal/serving/servingtest"
 	"github.com/stewardml/steward/internal/train"
@@ -299,7 +299,7 @@ func TestCloudTwin(t *testing.T) {
 		if err := json.Unmarshal(del.Result.Payload, &out); err != nil {
 			t.Fatal(err)
 		}
-		prefix := serving.CapturePrefix("heart", time.Now())
+		prefix := capture.Prefix("heart", time.Now())
 		if out.Captured != 1 || len(out.Files) != 1 || !strings.HasPrefix(out.Files[0], prefix) {
 			t.Fatalf("capture wrote %+v, want one file under %s", out, prefix)
 		}

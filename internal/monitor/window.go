@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
-	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
 
 // Window is a current window with what was learnt reading it.
@@ -33,7 +34,7 @@ type Window struct {
 	Duplicates int
 }
 
-// captureLine is the part of a serving.CaptureLine a check reads.
+// captureLine is the part of a capture.Line a check reads.
 type captureLine struct {
 	ID          string              `json:"id"`
 	Time        time.Time           `json:"time"`
@@ -221,11 +222,11 @@ func readLabels(ctx context.Context, rs store.RecordStore, ids []string) (map[st
 	wanted := make(map[string]bool, len(ids))
 	days := map[string]bool{}
 	for _, id := range ids {
-		u, err := serving.ParseUUID(id)
+		u, err := uuidv7.Parse(id)
 		if err != nil {
 			continue
 		}
-		pk, _ := serving.FeedbackKey(u)
+		pk, _ := capture.FeedbackKey(u)
 		days[pk] = true
 		wanted[id] = true
 	}
@@ -244,7 +245,7 @@ func readLabels(ctx context.Context, rs store.RecordStore, ids []string) (map[st
 			if !wanted[r.SK] {
 				continue
 			}
-			var fb serving.Feedback
+			var fb capture.Feedback
 			if err := json.Unmarshal(r.Body, &fb); err != nil || (fb.Label != 0 && fb.Label != 1) {
 				continue // not a label this check can use
 			}

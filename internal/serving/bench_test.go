@@ -2,11 +2,12 @@ package serving
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
+	"github.com/stewardml/steward/internal/metrics"
 )
 
 // BenchmarkPredictOneRow is the in-process hot path: a one-row JSON body
@@ -16,9 +17,9 @@ func BenchmarkPredictOneRow(b *testing.B) {
 	src.add(newLinear("heart", 1))
 	src.set("heart", "champion", 1)
 	st := newMemArtifacts()
-	w := NewBatchWriter(st, BatchWriterConfig{FlushInterval: 10 * time.Millisecond})
+	w := capture.NewBatchWriter(st, capture.BatchWriterConfig{FlushInterval: 10 * time.Millisecond})
 	defer w.Close(context.Background())
-	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(src, CacheConfig{}), Capturer: w, Metrics: NewPromRecorder()})
+	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(src, CacheConfig{}), Capturer: w, Metrics: metrics.NewPromRecorder()})
 	req := &httpedge.Request{Method: "POST", Path: "/v1/models/heart/predict", Header: jsonHeader, Body: []byte(`{"instances":[` + heartRow + `]}`)}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -46,15 +47,5 @@ func BenchmarkDecodePredict(b *testing.B) {
 		if _, err := DecodePredict(body, fs, Limits{}); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkLogCapturer writes one capture line per call.
-func BenchmarkLogCapturer(b *testing.B) {
-	l := NewLogCapturer(io.Discard)
-	c := &Capture{Model: "heart", Version: 1, Time: time.Now(), Features: heartSet(b), Rows: make([]float64, 13), IDs: make([]UUID, 1), Probs: []float64{0.5}}
-	b.ReportAllocs()
-	for b.Loop() {
-		l.Capture(c)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
 )
 
@@ -29,7 +30,7 @@ func TestChampionSwapUnderLoad(t *testing.T) {
 		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) {
 			src.set("heart", "champion", 1)
 			cache := NewCache(src, CacheConfig{RefreshInterval: time.Millisecond, Inline: inline})
-			h := NewHandler(DefaultConfig(), Deps{Models: cache, Capturer: NewLogCapturer(io.Discard)})
+			h := NewHandler(DefaultConfig(), Deps{Models: cache, Capturer: capture.NewLogCapturer(io.Discard)})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if !inline {

@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/stewardml/steward/internal/jsonappend"
 )
 
 // maxDepth bounds the nesting of JSON values; deeper input is malformed.
@@ -46,7 +49,7 @@ func NewFeatureSet(features []Feature) (*FeatureSet, error) {
 		}
 		fs.index[f.Name] = i
 		fs.expected[i] = f.Expected()
-		fs.keys[i] = string(appendJSONString(nil, f.Name)) + ":"
+		fs.keys[i] = string(jsonappend.String(nil, f.Name)) + ":"
 		names[i] = f.Name
 	}
 	fs.names = strings.Join(names, ", ")
@@ -55,6 +58,11 @@ func NewFeatureSet(features []Feature) (*FeatureSet, error) {
 
 // Len returns the number of features.
 func (fs *FeatureSet) Len() int { return len(fs.Features) }
+
+// JSONKeys returns each feature's name as a JSON object key with its colon
+// ("age":), in row order, as capture.Capture.Keys wants them. The slice is
+// shared: callers must not change it.
+func (fs *FeatureSet) JSONKeys() []string { return fs.keys }
 
 // Limits bound what DecodePredict accepts.
 type Limits struct {
@@ -663,17 +671,13 @@ func (s *scanner) hex4() (rune, bool) {
 		s.fail("4 hex digits after \\u", "end of input")
 		return 0, false
 	}
-	var r rune
-	for _, c := range s.data[s.pos : s.pos+4] {
-		v, ok := unhex(c)
-		if !ok {
-			s.fail("4 hex digits after \\u", s.charAt())
-			return 0, false
-		}
-		r = r<<4 | rune(v)
+	var v [2]byte
+	if _, err := hex.Decode(v[:], s.data[s.pos:s.pos+4]); err != nil {
+		s.fail("4 hex digits after \\u", s.charAt())
+		return 0, false
 	}
 	s.pos += 4
-	return r, true
+	return rune(v[0])<<8 | rune(v[1]), true
 }
 
 // number reads a number literal and returns it.

@@ -9,7 +9,7 @@
 //	GET  /v1/models/{name}           one model: versions, aliases, metrics
 //	POST /v1/feedback                ground truth for a prediction id
 //	GET  /health                     liveness and the versions being served
-//	GET  /metrics                    Prometheus text (when the Recorder can expose it)
+//	GET  /metrics                    Prometheus text (when the metrics.Recorder can expose it)
 //
 // Request bodies are decoded strictly against the model's schema by a
 // hand-written scanner (DecodePredict) that reports every problem with its
@@ -22,15 +22,15 @@
 // only once the new version is loaded, so no request fails during a swap and
 // every response names the version that produced it.
 //
-// Every prediction (sampled at Config.CaptureRate) is handed to a Capturer:
-// locally a BatchWriter that formats each capture's JSON lines on the
-// request path (a microsecond or two), buffers them, and writes them off it
-// to captures/{model}/dt=YYYY-MM-DD/hour=HH/ in the artifact store,
-// flushing on Close; on Lambda a LogCapturer that writes
-// the same lines to the function's log stream before the response returns.
-// Metrics go to a Recorder: Prometheus counters and histograms locally
-// (PromRecorder), CloudWatch Embedded Metric Format lines on Lambda
-// (EMFRecorder).
+// Every prediction (sampled at Config.CaptureRate) is handed to a
+// capture.Capturer (package capture: the batch writer locally, log lines on
+// Lambda) and every request to a metrics.Recorder (package metrics:
+// Prometheus locally, Embedded Metric Format on Lambda); prediction ids
+// come from package uuidv7 and the JSON bytes of answers from package
+// jsonappend. Those are packages of their own because the drift monitor,
+// the local alarms and the capture function read them without the
+// prediction service. The strict JSON scanner stays here: only the
+// request decoders use it.
 //
 // The package does not know API Gateway: package httpedge/apigw converts
 // proxy events to httpedge.Request and back, and the local gateway builds

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
 
 	"github.com/stewardml/steward/internal/store"
@@ -273,11 +274,11 @@ func (fakeCatalog) Describe(ctx context.Context, name string) (ModelDetail, erro
 // captureSink collects captures in memory.
 type captureSink struct {
 	mu   sync.Mutex
-	caps []*Capture
+	caps []*capture.Capture
 	err  error
 }
 
-func (c *captureSink) Capture(cp *Capture) error {
+func (c *captureSink) Capture(cp *capture.Capture) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {

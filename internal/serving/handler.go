@@ -13,8 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
+	"github.com/stewardml/steward/internal/jsonappend"
+	"github.com/stewardml/steward/internal/metrics"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
 
 // ContentTypeJSON is the content type of every JSON answer.
@@ -62,9 +66,9 @@ type Deps struct {
 	Models   *Cache
 	Catalog  Catalog
 	Feedback store.RecordStore
-	Capturer Capturer
-	Metrics  Recorder
-	IDs      *IDGen           // nil means NewIDGen(Now, nil)
+	Capturer capture.Capturer
+	Metrics  metrics.Recorder
+	IDs      *uuidv7.Gen      // nil means uuidv7.NewGen(Now, nil)
 	Now      func() time.Time // nil means time.Now
 	Rand     func() float64   // capture sampling; nil means math/rand/v2
 	Logger   *slog.Logger     // nil discards
@@ -74,7 +78,7 @@ type Deps struct {
 type Handler struct {
 	cfg    Config
 	d      Deps
-	expose Exposer
+	expose metrics.Exposer
 }
 
 // NewHandler returns a handler. Limits left at zero take their defaults.
@@ -91,7 +95,7 @@ func NewHandler(cfg Config, d Deps) *Handler {
 		d.Now = time.Now
 	}
 	if d.IDs == nil {
-		d.IDs = NewIDGen(d.Now, nil)
+		d.IDs = uuidv7.NewGen(d.Now, nil)
 	}
 	if d.Rand == nil {
 		d.Rand = rand.Float64
@@ -100,7 +104,7 @@ func NewHandler(cfg Config, d Deps) *Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, d: d}
-	h.expose, _ = d.Metrics.(Exposer)
+	h.expose, _ = d.Metrics.(metrics.Exposer)
 	return h
 }
 
@@ -116,7 +120,7 @@ func (h *Handler) Serve(ctx context.Context, r *httpedge.Request) (resp *httpedg
 		}
 	}()
 	start := h.d.Now()
-	o := Observation{Route: RouteOther}
+	o := metrics.Observation{Route: metrics.RouteOther}
 	resp = h.route(ctx, r, &o, start)
 	if r.Method == http.MethodHead {
 		resp.Body = nil // nor a length of one
@@ -129,29 +133,29 @@ func (h *Handler) Serve(ctx context.Context, r *httpedge.Request) (resp *httpedg
 	return resp, nil
 }
 
-func (h *Handler) route(ctx context.Context, r *httpedge.Request, o *Observation, start time.Time) *httpedge.Response {
+func (h *Handler) route(ctx context.Context, r *httpedge.Request, o *metrics.Observation, start time.Time) *httpedge.Response {
 	p := r.Path
 	switch {
 	case p == "/health":
-		o.Route = RouteHealth
+		o.Route = metrics.RouteHealth
 		if !h.method(r, http.MethodGet) {
 			return h.notAllowed(r, "GET, HEAD")
 		}
 		return h.health()
 	case p == "/metrics" && h.expose != nil:
-		o.Route = RouteMetrics
+		o.Route = metrics.RouteMetrics
 		if !h.method(r, http.MethodGet) {
 			return h.notAllowed(r, "GET, HEAD")
 		}
 		return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypePrometheus, Body: h.expose.AppendPrometheus(nil)}
 	case p == "/v1/feedback":
-		o.Route = RouteFeedback
+		o.Route = metrics.RouteFeedback
 		if r.Method != http.MethodPost {
 			return h.notAllowed(r, "POST")
 		}
 		return h.feedback(ctx, r)
 	case p == "/v1/models":
-		o.Route = RouteModels
+		o.Route = metrics.RouteModels
 		if !h.method(r, http.MethodGet) {
 			return h.notAllowed(r, "GET, HEAD")
 		}
@@ -161,7 +165,7 @@ func (h *Handler) route(ctx context.Context, r *httpedge.Request, o *Observation
 		name, action, _ := strings.Cut(rest, "/")
 		switch action {
 		case "predict":
-			o.Route = RoutePredict
+			o.Route = metrics.RoutePredict
 			if r.Method != http.MethodPost {
 				return h.notAllowed(r, "POST")
 			}
@@ -170,7 +174,7 @@ func (h *Handler) route(ctx context.Context, r *httpedge.Request, o *Observation
 			if strings.HasSuffix(rest, "/") {
 				break
 			}
-			o.Route = RouteModel
+			o.Route = metrics.RouteModel
 			if !h.method(r, http.MethodGet) {
 				return h.notAllowed(r, "GET, HEAD")
 			}
@@ -305,7 +309,7 @@ func (h *Handler) parseQuery(q map[string][]string) (selector, *RequestError) {
 	return sel, nil
 }
 
-func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string, o *Observation, start time.Time) *httpedge.Response {
+func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string, o *metrics.Observation, start time.Time) *httpedge.Response {
 	if !validName(name) {
 		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
 			Message: "no model named " + strconv.Quote(shorten(name, 64)) + nameRule})
@@ -342,7 +346,7 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 				Message: "the model produced an invalid score"})
 		}
 	}
-	ids := make([]UUID, n)
+	ids := make([]uuidv7.UUID, n)
 	if err := h.d.IDs.Fill(ids); err != nil {
 		return h.failErr(r, err)
 	}
@@ -350,8 +354,8 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 	o.Model, o.Version, o.Alias, o.Probs = name, m.Version(), sel.alias, probs
 
 	if h.d.Capturer != nil && h.cfg.CaptureRate > 0 {
-		c := &Capture{Model: name, Version: m.Version(), Alias: sel.alias, RequestID: r.RequestID,
-			Time: scored, Latency: scored.Sub(start), Features: m.Features, Threshold: m.Model.Threshold(),
+		c := &capture.Capture{Model: name, Version: m.Version(), Alias: sel.alias, RequestID: r.RequestID,
+			Time: scored, Latency: scored.Sub(start), Keys: m.Features.keys, Threshold: m.Model.Threshold(),
 			Rows: in.Rows, IDs: ids, Probs: probs}
 		if h.cfg.CaptureRate < 1 {
 			c = h.sample(c, nf)
@@ -366,12 +370,12 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 
 	b := make([]byte, 0, 64+n*96)
 	b = append(b, `{"model":{"name":`...)
-	b = appendJSONString(b, name)
+	b = jsonappend.String(b, name)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, int64(m.Version()), 10)
 	if sel.alias != "" {
 		b = append(b, `,"alias":`...)
-		b = appendJSONString(b, sel.alias)
+		b = jsonappend.String(b, sel.alias)
 	}
 	b = append(b, `},"predictions":[`...)
 	thr := m.Model.Threshold()
@@ -386,7 +390,7 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 		b = append(b, `{"id":"`...)
 		b = ids[i].Append(b)
 		b = append(b, `","probability":`...)
-		b = appendJSONFloat(b, probs[i])
+		b = jsonappend.Float(b, probs[i])
 		b = append(b, `,"label":`...)
 		if probs[i] >= thr {
 			b = append(b, '1')
@@ -400,16 +404,16 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 				margin += c
 			}
 			b = append(b, `,"baseValue":`...)
-			b = appendJSONFloat(b, base)
+			b = jsonappend.Float(b, base)
 			b = append(b, `,"margin":`...)
-			b = appendJSONFloat(b, margin)
+			b = jsonappend.Float(b, margin)
 			b = append(b, `,"contributions":{`...)
 			for j, c := range contrib {
 				if j > 0 {
 					b = append(b, ',')
 				}
 				b = append(b, m.Features.keys[j]...)
-				b = appendJSONFloat(b, c)
+				b = jsonappend.Float(b, c)
 			}
 			b = append(b, '}')
 		}
@@ -420,7 +424,7 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 }
 
 // sample keeps each prediction of c with probability CaptureRate.
-func (h *Handler) sample(c *Capture, nf int) *Capture {
+func (h *Handler) sample(c *capture.Capture, nf int) *capture.Capture {
 	out := *c
 	out.IDs, out.Probs, out.Rows = nil, nil, nil
 	for i := range c.IDs {
@@ -501,21 +505,6 @@ func (h *Handler) ok(r *httpedge.Request, v any) *httpedge.Response {
 	return &httpedge.Response{Status: http.StatusOK, ContentType: ContentTypeJSON, Body: b}
 }
 
-// Feedback is the ground truth recorded for one prediction.
-type Feedback struct {
-	ID         string    `json:"id"`
-	Label      int       `json:"label"`
-	ReceivedAt time.Time `json:"receivedAt"`
-}
-
-// FeedbackKey returns the record-store key of the feedback for prediction
-// id: the partition is the UTC day of the id's timestamp (the day of the
-// prediction, so a monitor joins one day of captures with one Query), the
-// sort key the id itself.
-func FeedbackKey(id UUID) (pk, sk string) {
-	return "FEEDBACK#" + id.Time().UTC().Format(time.DateOnly), id.String()
-}
-
 func (h *Handler) feedback(ctx context.Context, r *httpedge.Request) *httpedge.Response {
 	if len(r.Query) > 0 {
 		return h.fail(r, h.noQuery(r.Query))
@@ -530,12 +519,12 @@ func (h *Handler) feedback(ctx context.Context, r *httpedge.Request) *httpedge.R
 	if h.d.Feedback == nil {
 		return h.failErr(r, errors.New("serving: no feedback store configured"))
 	}
-	fb := Feedback{ID: id.String(), Label: label, ReceivedAt: h.d.Now().UTC()}
+	fb := capture.Feedback{ID: id.String(), Label: label, ReceivedAt: h.d.Now().UTC()}
 	body, err := json.Marshal(fb)
 	if err != nil {
 		return h.failErr(r, err)
 	}
-	pk, sk := FeedbackKey(id)
+	pk, sk := capture.FeedbackKey(id)
 	// A later label for the same prediction replaces the earlier one: the
 	// latest ground truth wins.
 	if err := h.d.Feedback.Write(ctx, store.Write{Record: store.Record{PK: pk, SK: sk, Body: body}}); err != nil {
@@ -551,10 +540,10 @@ func (h *Handler) feedback(ctx context.Context, r *httpedge.Request) *httpedge.R
 // DecodeFeedback decodes {"id": "<UUIDv7>", "label": 0|1} strictly. An id
 // whose timestamp is after notAfter cannot have been issued yet and is
 // refused.
-func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (UUID, int, *RequestError) {
+func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (uuidv7.UUID, int, *RequestError) {
 	s := scanner{data: body}
 	probs := problems{limit: max(maxProblems, 1)}
-	var id UUID
+	var id uuidv7.UUID
 	label := -1
 	sawID, sawLabel := false, false
 	const wantID = "a prediction id (a UUIDv7 string)"
@@ -600,12 +589,12 @@ func DecodeFeedback(body []byte, notAfter time.Time, maxProblems int) (UUID, int
 						break
 					}
 					sawID = true
-					u, err := ParseUUID(string(raw))
+					u, err := uuidv7.Parse(string(raw))
 					switch {
 					case kind != "string" || err != nil:
 						probs.add(-1, "id", wantID, describe(kind, raw))
 					case u.Version() != 7 || u[8]&0xc0 != 0x80:
-						probs.add(-1, "id", wantID, "a UUID of version "+strconv.Itoa(u.Version()))
+						probs.add(-1, "id", wantID, "a uuidv7.UUID of version "+strconv.Itoa(u.Version()))
 					case u.Time().After(notAfter):
 						probs.add(-1, "id", "an id issued by this service (its time is in the future)", describe(kind, raw))
 					default:

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
+	"github.com/stewardml/steward/internal/metrics"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
 
 type testEnv struct {
@@ -17,7 +20,7 @@ type testEnv struct {
 	src     *fakeSource
 	sink    *captureSink
 	records *memRecords
-	prom    *PromRecorder
+	prom    *metrics.PromRecorder
 	now     time.Time
 }
 
@@ -28,7 +31,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 	src.add(newLinear("heart", 2))
 	src.set("heart", "champion", 1)
 	src.set("heart", "challenger", 2)
-	env := &testEnv{src: src, sink: &captureSink{}, records: newMemRecords(), prom: NewPromRecorder(),
+	env := &testEnv{src: src, sink: &captureSink{}, records: newMemRecords(), prom: metrics.NewPromRecorder(),
 		now: time.Date(2026, 11, 25, 13, 4, 5, 0, time.UTC)}
 	clock := func() time.Time { return env.now }
 	env.h = NewHandler(cfg, Deps{
@@ -110,7 +113,7 @@ func TestPredictScoresWithTheChampion(t *testing.T) {
 		if wantLabel := 0; p.Label != wantLabel { // p = 0.28 < threshold 0.5
 			t.Errorf("prediction %d label = %d, want %d (p=%v)", i, p.Label, wantLabel, p.Probability)
 		}
-		u, err := ParseUUID(p.ID)
+		u, err := uuidv7.Parse(p.ID)
 		if err != nil || u.Version() != 7 || !u.Time().Equal(env.now.Truncate(time.Millisecond)) {
 			t.Errorf("prediction %d id %q: version %d time %v, err %v; want a UUIDv7 of %v", i, p.ID, u.Version(), u.Time(), err, env.now)
 		}
@@ -261,8 +264,8 @@ func TestFeedbackIsStoredByPredictionID(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("feedback status %d: %s", r.Status, r.Body)
 	}
-	u, _ := ParseUUID(id)
-	pk, sk := FeedbackKey(u)
+	u, _ := uuidv7.Parse(id)
+	pk, sk := capture.FeedbackKey(u)
 	if pk != "FEEDBACK#2026-11-25" || sk != id {
 		t.Errorf("key = %s/%s, want FEEDBACK#2026-11-25/%s", pk, sk, id)
 	}
@@ -270,7 +273,7 @@ func TestFeedbackIsStoredByPredictionID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fb Feedback
+	var fb capture.Feedback
 	if err := json.Unmarshal(rec.Body, &fb); err != nil || fb.ID != id || fb.Label != 0 || !fb.ReceivedAt.Equal(env.now) {
 		t.Errorf("stored %s (%v), want id %s label 0 at %v", rec.Body, err, id, env.now)
 	}
@@ -316,7 +319,7 @@ func TestReadRoutes(t *testing.T) {
 }
 
 func TestMetricsRouteNeedsAnExposer(t *testing.T) {
-	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(newFakeSource(), CacheConfig{}), Metrics: NewEMFRecorder(&strings.Builder{}, "X", nil)})
+	h := NewHandler(DefaultConfig(), Deps{Models: NewCache(newFakeSource(), CacheConfig{}), Metrics: metrics.NewEMFRecorder(&strings.Builder{}, "X", nil)})
 	r, _ := h.Serve(context.Background(), &httpedge.Request{Method: "GET", Path: "/metrics"})
 	if r.Status != 404 {
 		t.Errorf("GET /metrics with an EMF recorder = %d, want 404", r.Status)
@@ -344,7 +347,7 @@ func TestCaptureReceivesEveryPrediction(t *testing.T) {
 
 func TestCaptureFailureIsNotAcknowledged(t *testing.T) {
 	env := newTestEnv(t, DefaultConfig())
-	env.sink.err = ErrClosed
+	env.sink.err = capture.ErrClosed
 	r := env.do("POST", "/v1/models/heart/predict", "application/json", `{"instances":[`+heartRow+`]}`)
 	if r.Status != 503 {
 		t.Errorf("status %d with a failing capturer, want 503", r.Status)

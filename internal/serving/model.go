@@ -22,8 +22,6 @@ var (
 	// for a reason that is not the client's (a store outage, a corrupt
 	// bundle). The handler answers 503.
 	ErrUnavailable = errors.New("serving: unavailable")
-	// ErrClosed reports a capture after the capturer was closed.
-	ErrClosed = errors.New("serving: capturer closed")
 )
 
 // FeatureKind says how a feature's numbers are meant and checked: the

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stewardml/steward/internal/serving"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/store"
 )
 
@@ -240,7 +240,7 @@ func (t *Trends) files(ctx context.Context, model string, from, to time.Time) (m
 	out := map[time.Time][]string{}
 	if !from.IsZero() && to.Sub(from) <= 48*time.Hour {
 		for h := from; h.Before(to); h = h.Add(time.Hour) {
-			objs, err := t.Artifacts.List(ctx, serving.CapturePrefix(model, h))
+			objs, err := t.Artifacts.List(ctx, capture.Prefix(model, h))
 			if err != nil {
 				return nil, fmt.Errorf("web: list captures of %s: %w", model, err)
 			}
@@ -364,7 +364,7 @@ func (t *Trends) Series(ctx context.Context, model string, from, to time.Time, d
 		end = n
 	}
 	for h := live.Truncate(time.Hour); h.Before(end); h = h.Add(time.Hour) {
-		objs, err := t.Artifacts.List(ctx, serving.CapturePrefix(model, h))
+		objs, err := t.Artifacts.List(ctx, capture.Prefix(model, h))
 		if err != nil {
 			return nil, fmt.Errorf("web: list captures of %s: %w", model, err)
 		}

@@ -28,7 +28,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge"
+	"github.com/stewardml/steward/internal/uuidv7"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -230,21 +232,21 @@ func captureCmd(args []string) error {
 		return err
 	}
 	defer a.Close()
-	w := serving.NewBatchWriter(a.Artifacts, serving.BatchWriterConfig{})
+	w := capture.NewBatchWriter(a.Artifacts, capture.BatchWriterConfig{})
 	feats, err := serving.NewFeatureSet(serving.FeaturesOf(servingtest.HeartSchema().Features(), true))
 	if err != nil {
 		return err
 	}
 	nf := feats.Len()
-	ids := serving.NewIDGen(nil, nil)
+	ids := uuidv7.NewGen(nil, nil)
 	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
 	results := make(chan []time.Duration, *workers)
 	for range *workers {
 		go func() {
 			var d []time.Duration
 			for time.Now().Before(deadline) {
-				c := &serving.Capture{Model: "heart", Version: 1, Alias: "champion", RequestID: "bench", Time: time.Now(),
-					Features: feats, Threshold: 0.5, Rows: make([]float64, *rows*nf), IDs: make([]serving.UUID, *rows), Probs: make([]float64, *rows)}
+				c := &capture.Capture{Model: "heart", Version: 1, Alias: "champion", RequestID: "bench", Time: time.Now(),
+					Keys: feats.JSONKeys(), Threshold: 0.5, Rows: make([]float64, *rows*nf), IDs: make([]uuidv7.UUID, *rows), Probs: make([]float64, *rows)}
 				ids.Fill(c.IDs)
 				t0 := time.Now()
 				if err := w.Capture(c); err != nil {

@@ -12,8 +12,10 @@ import (
 	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/adapters/records"
 	"github.com/stewardml/steward/internal/app/projectsource"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/httpedge/apigw"
+	"github.com/stewardml/steward/internal/metrics"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/store"
@@ -50,9 +52,9 @@ type Serving struct {
 	Models     *serving.Cache
 	// Captures is the local batch writer (nil on Lambda); close it after
 	// the server stops, to write what is buffered.
-	Captures *serving.BatchWriter
+	Captures *capture.BatchWriter
 	// Metrics is the local Prometheus recorder (nil on Lambda).
-	Metrics *serving.PromRecorder
+	Metrics *metrics.PromRecorder
 }
 
 // Build wires the prediction service over the stores and the project's
@@ -83,11 +85,11 @@ func Build(arts store.ArtifactStore, rs store.RecordStore, p *config.Project, op
 	})}
 	deps := serving.Deps{Models: out.Models, Catalog: src, Feedback: rs, Now: opts.Now, Logger: opts.Logger}
 	if opts.Lambda {
-		deps.Capturer = serving.NewLogCapturer(opts.Stdout)
-		deps.Metrics = serving.NewEMFRecorder(opts.Stdout, "Steward/Serving", opts.Now)
+		deps.Capturer = capture.NewLogCapturer(opts.Stdout)
+		deps.Metrics = metrics.NewEMFRecorder(opts.Stdout, "Steward/Serving", opts.Now)
 	} else {
-		w := serving.NewBatchWriter(arts, serving.BatchWriterConfig{FlushInterval: opts.FlushInterval, Now: opts.Now, Logger: opts.Logger})
-		m := serving.NewPromRecorder()
+		w := capture.NewBatchWriter(arts, capture.BatchWriterConfig{FlushInterval: opts.FlushInterval, Now: opts.Now, Logger: opts.Logger})
+		m := metrics.NewPromRecorder()
 		m.AddCounterFunc("steward_captured_predictions_total", "Predictions written to the artifact store.", func() float64 { return float64(w.Stats().Written) })
 		m.AddGaugeFunc("steward_capture_pending", "Captured predictions waiting to be written.", func() float64 { return float64(w.Stats().Pending) })
 		m.AddCounterFunc("steward_capture_write_failures_total", "Failed capture writes (each retried).", func() float64 { return float64(w.Stats().Failures) })

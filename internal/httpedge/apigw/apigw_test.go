@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/httpedge/apigw"
 	"github.com/stewardml/steward/internal/local/files"
 	"github.com/stewardml/steward/internal/local/sqlite"
@@ -41,7 +42,7 @@ func TestEventsThroughTheLambdaJSONPath(t *testing.T) {
 	var captured strings.Builder
 	h := serving.NewHandler(serving.DefaultConfig(), serving.Deps{
 		Models: serving.NewCache(src, serving.CacheConfig{}), Catalog: src, Feedback: db,
-		Capturer: serving.NewLogCapturer(&captured),
+		Capturer: capture.NewLogCapturer(&captured),
 	})
 	invoke := lambda.NewHandler(apigw.New(h).Handle)
 	tests := []struct {

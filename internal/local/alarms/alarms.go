@@ -13,14 +13,14 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/bus"
-	"github.com/stewardml/steward/internal/serving"
+	"github.com/stewardml/steward/internal/metrics"
 )
 
-// Source is the metrics registry; *serving.PromRecorder implements it.
+// Source is the metrics registry; *metrics.PromRecorder implements it.
 // Snapshot returns what was counted since the registry was made and is
 // safe for concurrent use.
 type Source interface {
-	Snapshot() serving.MetricsSnapshot
+	Snapshot() metrics.Snapshot
 }
 
 // The alarm names' suffixes, as the stack names its CloudWatch alarms
@@ -57,7 +57,7 @@ type Config struct {
 	// requests were answered with a 5xx; in (0, 1).
 	ErrorRate float64
 	// LatencyP99: a period breaches when the p99 of its request latencies
-	// is above it (exact when it is one of serving.LatencyBuckets; 1 s is).
+	// is above it (exact when it is one of metrics.LatencyBuckets; 1 s is).
 	LatencyP99 time.Duration
 	// MinRequests is the fewest requests a period needs for a datapoint;
 	// default DefaultMinRequests.
@@ -126,7 +126,7 @@ type Evaluator struct {
 	cfg Config
 
 	mu     sync.Mutex
-	prev   serving.MetricsSnapshot
+	prev   metrics.Snapshot
 	alarms []*alarm
 }
 
@@ -135,7 +135,7 @@ type alarm struct {
 	name, description string
 	threshold         float64
 	format            func(float64) string
-	measure           func(w serving.MetricsSnapshot, minRequests int) (float64, bool)
+	measure           func(w metrics.Snapshot, minRequests int) (float64, bool)
 
 	points  []point // the last Periods datapoints, oldest first
 	state   string
@@ -338,10 +338,10 @@ type configuration struct {
 
 // counted reports whether a route's requests count: the API's, not the
 // scrapes of /metrics.
-func counted(route string) bool { return route != serving.RouteMetrics }
+func counted(route string) bool { return route != metrics.RouteMetrics }
 
 // errorRate is the share of the window's requests answered with a 5xx.
-func errorRate(w serving.MetricsSnapshot, minRequests int) (float64, bool) {
+func errorRate(w metrics.Snapshot, minRequests int) (float64, bool) {
 	var total, failed uint64
 	for k, n := range w.Requests {
 		if !counted(k.Route) {
@@ -360,14 +360,14 @@ func errorRate(w serving.MetricsSnapshot, minRequests int) (float64, bool) {
 
 // latencyP99 is the p99 of the window's request latencies, in
 // milliseconds.
-func latencyP99(w serving.MetricsSnapshot, minRequests int) (float64, bool) {
-	var all serving.HistogramSnapshot
+func latencyP99(w metrics.Snapshot, minRequests int) (float64, bool) {
+	var all metrics.HistogramSnapshot
 	for route, h := range w.Latency {
 		if !counted(route) {
 			continue
 		}
 		if all.Counts == nil {
-			all = serving.HistogramSnapshot{Bounds: h.Bounds, Counts: make([]uint64, len(h.Counts))}
+			all = metrics.HistogramSnapshot{Bounds: h.Bounds, Counts: make([]uint64, len(h.Counts))}
 		}
 		if len(h.Counts) != len(all.Counts) {
 			continue // another bucket layout; the recorder has one
@@ -387,7 +387,7 @@ func formatRate(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 func formatMillis(v float64) string {
 	if math.IsInf(v, 1) {
-		return fmt.Sprintf("> %g", serving.LatencyBuckets[len(serving.LatencyBuckets)-1]*1000)
+		return fmt.Sprintf("> %g", metrics.LatencyBuckets[len(metrics.LatencyBuckets)-1]*1000)
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }

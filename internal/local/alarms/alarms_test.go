@@ -11,7 +11,7 @@ import (
 
 	"github.com/stewardml/steward/internal/agent"
 	"github.com/stewardml/steward/internal/bus"
-	"github.com/stewardml/steward/internal/serving"
+	"github.com/stewardml/steward/internal/metrics"
 )
 
 var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
@@ -43,7 +43,7 @@ func (r *recorder) take() []bus.Event {
 }
 
 type fixture struct {
-	m     *serving.PromRecorder
+	m     *metrics.PromRecorder
 	e     *Evaluator
 	rec   *recorder
 	clock time.Time
@@ -51,7 +51,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
-	f := &fixture{m: serving.NewPromRecorder(), rec: &recorder{}, clock: t0}
+	f := &fixture{m: metrics.NewPromRecorder(), rec: &recorder{}, clock: t0}
 	var b bus.Local
 	b.Subscribe(bus.AlarmStateChange, f.rec.handle)
 	if cfg.Prefix == "" {
@@ -74,7 +74,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 
 func (f *fixture) serve(route string, status int, latency time.Duration, n int) {
 	for range n {
-		f.m.Observe(&serving.Observation{Route: route, Status: status, Latency: latency})
+		f.m.Observe(&metrics.Observation{Route: route, Status: status, Latency: latency})
 	}
 }
 
@@ -105,8 +105,8 @@ func parse(t *testing.T, e bus.Event) agent.Trigger {
 
 func TestErrorBurstRaisesOnceAndRecoveryClears(t *testing.T) {
 	f := newFixture(t, Config{MinRequests: 10})
-	f.serve(serving.RoutePredict, 200, time.Millisecond, 90)
-	f.serve(serving.RoutePredict, 503, time.Millisecond, 10)
+	f.serve(metrics.RoutePredict, 200, time.Millisecond, 90)
+	f.serve(metrics.RoutePredict, 503, time.Millisecond, 10)
 	if ch := f.period(t); len(ch) != 1 || ch[0].To != StateAlarm || ch[0].Alarm != "steward-local-predict-5xx" {
 		t.Fatalf("changes %+v, want the 5xx alarm raised", ch)
 	}
@@ -123,7 +123,7 @@ func TestErrorBurstRaisesOnceAndRecoveryClears(t *testing.T) {
 	}
 
 	// Still failing: the state holds, nothing is published.
-	f.serve(serving.RoutePredict, 500, time.Millisecond, 20)
+	f.serve(metrics.RoutePredict, 500, time.Millisecond, 20)
 	if ch := f.period(t); len(ch) != 0 {
 		t.Errorf("changes %+v while the alarm holds", ch)
 	}
@@ -135,8 +135,8 @@ func TestErrorBurstRaisesOnceAndRecoveryClears(t *testing.T) {
 	}
 
 	// Recovery: 4xx are the client's, not errors.
-	f.serve(serving.RoutePredict, 200, time.Millisecond, 50)
-	f.serve(serving.RoutePredict, 422, time.Millisecond, 50)
+	f.serve(metrics.RoutePredict, 200, time.Millisecond, 50)
+	f.serve(metrics.RoutePredict, 422, time.Millisecond, 50)
 	if ch := f.period(t); len(ch) != 1 || ch[0].To != StateOK || ch[0].From != StateAlarm {
 		t.Fatalf("changes %+v, want the 5xx alarm cleared", ch)
 	}
@@ -166,8 +166,8 @@ func TestLatencyP99AgainstItsThreshold(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, Config{})
-			f.serve(serving.RoutePredict, 200, 2*time.Second, c.slow)
-			f.serve(serving.RoutePredict, 200, 800*time.Millisecond, c.fast)
+			f.serve(metrics.RoutePredict, 200, 2*time.Second, c.slow)
+			f.serve(metrics.RoutePredict, 200, 800*time.Millisecond, c.fast)
 			ch := f.period(t)
 			if len(ch) != c.want {
 				t.Fatalf("changes %+v, want %d", ch, c.want)
@@ -185,7 +185,7 @@ func TestLatencyP99AgainstItsThreshold(t *testing.T) {
 	}
 	t.Run("above every bucket", func(t *testing.T) {
 		f := newFixture(t, Config{LatencyP99: 20 * time.Second})
-		f.serve(serving.RoutePredict, 200, 30*time.Second, 5)
+		f.serve(metrics.RoutePredict, 200, 30*time.Second, 5)
 		if ch := f.period(t); len(ch) != 1 || !strings.Contains(ch[0].Reason, "[> 10000 (") {
 			t.Fatalf("changes %+v", ch)
 		}
@@ -194,8 +194,8 @@ func TestLatencyP99AgainstItsThreshold(t *testing.T) {
 
 func TestDatapointsOutOfPeriods(t *testing.T) {
 	f := newFixture(t, Config{Datapoints: 2, Periods: 3})
-	bad := func() { f.serve(serving.RoutePredict, 503, time.Millisecond, 5) }
-	good := func() { f.serve(serving.RoutePredict, 200, time.Millisecond, 5) }
+	bad := func() { f.serve(metrics.RoutePredict, 503, time.Millisecond, 5) }
+	good := func() { f.serve(metrics.RoutePredict, 200, time.Millisecond, 5) }
 	steps := []struct {
 		traffic func()
 		want    string
@@ -229,13 +229,13 @@ func TestDatapointsOutOfPeriods(t *testing.T) {
 
 func TestTooFewRequestsAndMetricsScrapesAreNoData(t *testing.T) {
 	f := newFixture(t, Config{MinRequests: 10})
-	f.serve(serving.RoutePredict, 503, 5*time.Second, 9)
-	f.serve(serving.RouteMetrics, 200, time.Millisecond, 100)
+	f.serve(metrics.RoutePredict, 503, 5*time.Second, 9)
+	f.serve(metrics.RouteMetrics, 200, time.Millisecond, 100)
 	if ch := f.period(t); len(ch) != 0 {
 		t.Errorf("changes %+v from 9 requests (and scrapes of /metrics)", ch)
 	}
-	f.serve(serving.RouteMetrics, 503, 5*time.Second, 100)
-	f.serve(serving.RouteHealth, 200, time.Millisecond, 10)
+	f.serve(metrics.RouteMetrics, 503, 5*time.Second, 100)
+	f.serve(metrics.RouteHealth, 200, time.Millisecond, 10)
 	if ch := f.period(t); len(ch) != 0 {
 		t.Errorf("changes %+v from failing scrapes of /metrics", ch)
 	}
@@ -244,7 +244,7 @@ func TestTooFewRequestsAndMetricsScrapesAreNoData(t *testing.T) {
 func TestARefusedChangeIsPublishedAgainUnchanged(t *testing.T) {
 	f := newFixture(t, Config{Datapoints: 1, Periods: 3})
 	f.rec.refuse = errors.New("the agent's record store is down")
-	f.serve(serving.RoutePredict, 503, time.Millisecond, 5)
+	f.serve(metrics.RoutePredict, 503, time.Millisecond, 5)
 	f.clock = f.clock.Add(time.Minute)
 	ch, err := f.e.Evaluate(context.Background())
 	if err == nil || len(ch) != 0 || !strings.Contains(err.Error(), "record store is down") {
@@ -269,7 +269,7 @@ func TestARefusedChangeIsPublishedAgainUnchanged(t *testing.T) {
 
 func TestRunEvaluatesEveryPeriod(t *testing.T) {
 	f := newFixture(t, Config{Period: 5 * time.Millisecond})
-	f.serve(serving.RoutePredict, 500, time.Millisecond, 3)
+	f.serve(metrics.RoutePredict, 500, time.Millisecond, 3)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); f.e.Run(ctx) }()
@@ -285,7 +285,7 @@ func TestRunEvaluatesEveryPeriod(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
-	m := serving.NewPromRecorder()
+	m := metrics.NewPromRecorder()
 	_, err := New(m, &bus.Local{}, Config{ErrorRate: 1.5, LatencyP99: time.Microsecond, Datapoints: 3, Periods: 2, MinRequests: -1})
 	if !errors.Is(err, ErrConfig) {
 		t.Fatalf("err %v", err)

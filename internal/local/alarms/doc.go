@@ -1,7 +1,7 @@
 // Package alarms raises Steward's operational alarms locally, the part
 // CloudWatch alarms play on AWS: `steward serve` evaluates, once a period,
 // the share of requests answered 5xx and the p99 latency of the prediction
-// API from its metrics registry (serving.PromRecorder), and publishes each
+// API from its metrics registry (metrics.PromRecorder), and publishes each
 // alarm's state change as a "CloudWatch Alarm State Change" event on the
 // local bus — the shape EventBridge delivers to functions/agent — so that
 // the agent diagnoses and acts on it as it does on AWS.

@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/registry"
-	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
 
 // Predictor loads the predictor of a version of "heart".
@@ -31,7 +32,7 @@ func Predictor(ctx context.Context, arts store.ArtifactStore, rs store.RecordSto
 // are left out, as serving answers them 422). It returns the prediction ids
 // of the rows written and the indexes of those rows.
 func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predictor, version int, at time.Time, rows []map[string]float64) ([]string, []int, error) {
-	gen := serving.NewIDGen(func() time.Time { return at }, nil)
+	gen := uuidv7.NewGen(func() time.Time { return at }, nil)
 	var body []byte
 	var ids []string
 	var kept []int
@@ -44,7 +45,7 @@ func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predic
 		if err != nil {
 			continue
 		}
-		var id [1]serving.UUID
+		var id [1]uuidv7.UUID
 		if err := gen.Fill(id[:]); err != nil {
 			return nil, nil, err
 		}
@@ -57,7 +58,7 @@ func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predic
 				in[k] = nil
 			}
 		}
-		line, err := json.Marshal(serving.CaptureLine{Kind: "capture", ID: id[0].String(), Time: at.UTC(), RequestID: "test",
+		line, err := json.Marshal(capture.Line{Kind: "capture", ID: id[0].String(), Time: at.UTC(), RequestID: "test",
 			Model: "heart", Version: version, Alias: "champion", Inputs: in, Probability: p.Probability, Label: p.Label})
 		if err != nil {
 			return nil, nil, err
@@ -69,7 +70,7 @@ func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predic
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	key := serving.CaptureKey("heart", at, "test-"+ids[0])
+	key := capture.Key("heart", at, "test-"+ids[0])
 	if _, err := arts.Put(ctx, key, body, "application/x-ndjson"); err != nil {
 		return nil, nil, err
 	}
@@ -80,15 +81,15 @@ func Captures(ctx context.Context, arts store.ArtifactStore, pred *bundle.Predic
 // does.
 func Feedback(ctx context.Context, rs store.RecordStore, ids []string, labels []int, at time.Time) error {
 	for i, id := range ids {
-		u, err := serving.ParseUUID(id)
+		u, err := uuidv7.Parse(id)
 		if err != nil {
 			return err
 		}
-		body, err := json.Marshal(serving.Feedback{ID: id, Label: labels[i], ReceivedAt: at.UTC()})
+		body, err := json.Marshal(capture.Feedback{ID: id, Label: labels[i], ReceivedAt: at.UTC()})
 		if err != nil {
 			return err
 		}
-		pk, sk := serving.FeedbackKey(u)
+		pk, sk := capture.FeedbackKey(u)
 		if err := rs.Write(ctx, store.Write{Record: store.Record{PK: pk, SK: sk, Body: body}}); err != nil {
 			return err
 		}

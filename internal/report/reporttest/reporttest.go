@@ -20,6 +20,7 @@ import (
 
 	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/monitor"
@@ -27,6 +28,7 @@ import (
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/train"
+	"github.com/stewardml/steward/internal/uuidv7"
 	"github.com/stewardml/steward/internal/validation"
 )
 
@@ -286,12 +288,12 @@ func (p *Platform) Capture(ctx context.Context, v int, cur *Current, from, to ti
 	var seedBytes [32]byte
 	seedBytes[0], seedBytes[1] = byte(seed), byte(seed>>8)
 	var idTime time.Time
-	ids := serving.NewIDGen(func() time.Time { return idTime }, rand.NewChaCha8(seedBytes))
+	ids := uuidv7.NewGen(func() time.Time { return idTime }, rand.NewChaCha8(seedBytes))
 	total := 0
 	var buf []byte
 	for h := from.UTC().Truncate(time.Hour); h.Before(to); h = h.Add(time.Hour) {
-		c := &serving.Capture{Model: model, Version: v, Alias: registry.Champion, RequestID: fmt.Sprintf("req-%d", h.Unix()),
-			Time: h.Add(30 * time.Minute), Features: fs, Threshold: pred.Threshold()}
+		c := &capture.Capture{Model: model, Version: v, Alias: registry.Champion, RequestID: fmt.Sprintf("req-%d", h.Unix()),
+			Time: h.Add(30 * time.Minute), Keys: fs.JSONKeys(), Threshold: pred.Threshold()}
 		buf = buf[:0]
 		n := perHour + int(math.Round(float64(perHour)*0.5*math.Sin(2*math.Pi*float64(h.Hour()-9)/24)))
 		for i := 0; i < n; i++ {
@@ -299,14 +301,14 @@ func (p *Platform) Capture(ctx context.Context, v int, cur *Current, from, to ti
 			c.Rows = append(c.Rows[:0], cur.Rows[k]...)
 			c.Probs = append(c.Probs[:0], cur.Probs[k])
 			idTime = h.Add(time.Duration(i) * time.Millisecond)
-			c.IDs = append(c.IDs[:0], serving.UUID{})
+			c.IDs = append(c.IDs[:0], uuidv7.UUID{})
 			if err := ids.Fill(c.IDs); err != nil {
 				return total, err
 			}
 			c.Latency = time.Duration(math.Exp(rng.NormFloat64()*0.5+math.Log(3)) * float64(time.Millisecond))
-			buf = serving.AppendCaptureLines(buf, c)
+			buf = capture.AppendLines(buf, c)
 		}
-		if _, err := p.App.Artifacts.Put(ctx, serving.CaptureKey(model, h, "fixture"), buf, "application/x-ndjson"); err != nil {
+		if _, err := p.App.Artifacts.Put(ctx, capture.Key(model, h, "fixture"), buf, "application/x-ndjson"); err != nil {
 			return total, err
 		}
 		total += n

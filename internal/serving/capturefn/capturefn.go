@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/registry"
-	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/store"
 )
 
@@ -124,7 +124,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) (*O
 				out.Skipped = append(out.Skipped, Skip{EventID: le.ID, Line: n + 1, Reason: err.Error()})
 				continue
 			}
-			prefix := serving.CapturePrefix(c.Model, c.Time)
+			prefix := capture.Prefix(c.Model, c.Time)
 			f := byPrefix[prefix]
 			if f == nil {
 				f = &file{prefix: prefix}
@@ -181,8 +181,8 @@ var ErrLine = errors.New("not a capture line")
 // JSON object with kind "capture", an id, a valid model name and a time)
 // and returns it. Fields it does not know are kept in the line as they
 // are. Errors wrap ErrLine and name the field.
-func ParseLine(line []byte) (serving.CaptureLine, error) {
-	var c serving.CaptureLine
+func ParseLine(line []byte) (capture.Line, error) {
+	var c capture.Line
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%w: JSON: %v", ErrLine, strings.TrimPrefix(err.Error(), "json: "))

@@ -1,6 +1,6 @@
 // Package capturefn is the Lambda handler of functions/capture, the AWS
 // half of capture delivery. On Lambda the predict function writes each
-// captured prediction as one JSON line to its log (serving.LogCapturer)
+// captured prediction as one JSON line to its log (capture.LogCapturer)
 // before it answers; a CloudWatch Logs subscription filter on its log
 // group ({ $.kind = "capture" }) sends those lines, in batches, to this
 // handler, which writes them to the artifact store under

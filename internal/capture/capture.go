@@ -1,4 +1,4 @@
-package serving
+package capture
 
 import (
 	"context"
@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/stewardml/steward/internal/jsonappend"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
+
+// ErrClosed reports a capture after the capturer was closed.
+var ErrClosed = errors.New("capture: capturer closed")
 
 // Capture is one request's captured predictions, as a Capturer receives
 // them. The capturer takes ownership of the slices.
@@ -25,15 +28,32 @@ type Capture struct {
 	RequestID string
 	Time      time.Time     // when the predictions were made
 	Latency   time.Duration // request start to scores ready
-	Features  *FeatureSet
+	// Keys are the model's input features in order, each as a JSON object
+	// key with its colon ("age":), encoded once per model by the caller.
+	Keys      []string
 	Threshold float64
-	Rows      []float64 // len(IDs) rows of Features.Len() values
-	IDs       []UUID
+	Rows      []float64 // len(IDs) rows of len(Keys) values
+	IDs       []uuidv7.UUID
 	Probs     []float64
 }
 
 // Len returns the number of predictions.
 func (c *Capture) Len() int { return len(c.IDs) }
+
+// Feedback is the ground truth recorded for one prediction.
+type Feedback struct {
+	ID         string    `json:"id"`
+	Label      int       `json:"label"`
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// FeedbackKey returns the record-store key of the feedback for prediction
+// id: the partition is the UTC day of the id's timestamp (the day of the
+// prediction, so a monitor joins one day of captures with one Query), the
+// sort key the id itself.
+func FeedbackKey(id uuidv7.UUID) (pk, sk string) {
+	return "FEEDBACK#" + id.Time().UTC().Format(time.DateOnly), id.String()
+}
 
 // Capturer records predictions for drift checks, reports and performance
 // monitoring. Capture must return quickly (it is on the request path) and
@@ -45,22 +65,22 @@ type Capturer interface {
 	Capture(c *Capture) error
 }
 
-// CaptureKey returns the artifact key of a capture file:
+// Key returns the artifact key of a capture file:
 // captures/{model}/dt=YYYY-MM-DD/hour=HH/{file}.jsonl, with the date and
 // hour of t in UTC.
-func CaptureKey(model string, t time.Time, file string) string {
-	return CapturePrefix(model, t) + file + ".jsonl"
+func Key(model string, t time.Time, file string) string {
+	return Prefix(model, t) + file + ".jsonl"
 }
 
-// CapturePrefix returns captures/{model}/dt=YYYY-MM-DD/hour=HH/ for t in UTC.
-func CapturePrefix(model string, t time.Time) string {
+// Prefix returns captures/{model}/dt=YYYY-MM-DD/hour=HH/ for t in UTC.
+func Prefix(model string, t time.Time) string {
 	t = t.UTC()
 	return "captures/" + model + "/dt=" + t.Format(time.DateOnly) + "/hour=" + fmt.Sprintf("%02d", t.Hour()) + "/"
 }
 
-// CaptureLine is one line of a capture file, for readers (drift checks,
-// reports); AppendCaptureLines writes the same fields.
-type CaptureLine struct {
+// Line is one line of a capture file, for readers (drift checks,
+// reports); AppendLines writes the same fields.
+type Line struct {
 	Kind        string              `json:"kind"` // always "capture"
 	ID          string              `json:"id"`
 	Time        time.Time           `json:"time"`
@@ -74,9 +94,9 @@ type CaptureLine struct {
 	Label       int                 `json:"label"`
 }
 
-// AppendCaptureLines appends one JSON line per prediction of c to b.
-func AppendCaptureLines(b []byte, c *Capture) []byte {
-	nf := c.Features.Len()
+// AppendLines appends one JSON line per prediction of c to b.
+func AppendLines(b []byte, c *Capture) []byte {
+	nf := len(c.Keys)
 	ts := c.Time.UTC()
 	for i := range c.IDs {
 		b = append(b, `{"kind":"capture","id":"`...)
@@ -84,14 +104,14 @@ func AppendCaptureLines(b []byte, c *Capture) []byte {
 		b = append(b, `","time":"`...)
 		b = ts.AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
 		b = append(b, `","requestId":`...)
-		b = appendJSONString(b, c.RequestID)
+		b = jsonappend.String(b, c.RequestID)
 		b = append(b, `,"model":`...)
-		b = appendJSONString(b, c.Model)
+		b = jsonappend.String(b, c.Model)
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, int64(c.Version), 10)
 		if c.Alias != "" {
 			b = append(b, `,"alias":`...)
-			b = appendJSONString(b, c.Alias)
+			b = jsonappend.String(b, c.Alias)
 		}
 		b = append(b, `,"latencyMs":`...)
 		b = strconv.AppendFloat(b, float64(c.Latency.Microseconds())/1000, 'f', -1, 64)
@@ -101,11 +121,11 @@ func AppendCaptureLines(b []byte, c *Capture) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, c.Features.keys[j]...)
-			b = appendJSONFloat(b, v)
+			b = append(b, c.Keys[j]...)
+			b = jsonappend.Float(b, v)
 		}
 		b = append(b, `},"probability":`...)
-		b = appendJSONFloat(b, c.Probs[i])
+		b = jsonappend.Float(b, c.Probs[i])
 		b = append(b, `,"label":`...)
 		if c.Probs[i] >= c.Threshold {
 			b = append(b, '1')
@@ -115,65 +135,6 @@ func AppendCaptureLines(b []byte, c *Capture) []byte {
 		b = append(b, "}\n"...)
 	}
 	return b
-}
-
-// appendJSONFloat appends v, or null when it is not finite (a missing input).
-//
-// Whole numbers under a million, most inputs of a tabular model, take a
-// shortcut: strconv.AppendInt writes the very digits AppendFloat's 'g'
-// format would (it switches to an exponent only from 1e6 on), several
-// times faster.
-func appendJSONFloat(b []byte, v float64) []byte {
-	if v > -1e6 && v < 1e6 && v == math.Trunc(v) && (v != 0 || !math.Signbit(v)) {
-		return strconv.AppendInt(b, int64(v), 10)
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return append(b, "null"...)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			i++
-			continue
-		}
-		if c >= 0x80 { // keep valid UTF-8, replace invalid bytes
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // LogCapturer writes capture lines to a log stream (on Lambda, stdout,
@@ -194,9 +155,9 @@ func NewLogCapturer(w io.Writer) *LogCapturer { return &LogCapturer{w: w} }
 func (l *LogCapturer) Capture(c *Capture) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = AppendCaptureLines(l.buf[:0], c)
+	l.buf = AppendLines(l.buf[:0], c)
 	if _, err := l.w.Write(l.buf); err != nil {
-		return fmt.Errorf("serving: write captures to the log: %w", err)
+		return fmt.Errorf("capture: write captures to the log: %w", err)
 	}
 	return nil
 }
@@ -212,8 +173,8 @@ type BatchWriterConfig struct {
 	// MaxPendingRows bounds memory: Capture blocks (it never drops) while
 	// that many predictions are not yet written; 0 means 200000.
 	MaxPendingRows int
-	// IDs names the capture files; nil means a fresh NewIDGen(Now, nil).
-	IDs *IDGen
+	// IDs names the capture files; nil means a fresh uuidv7.NewGen(Now, nil).
+	IDs *uuidv7.Gen
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives write failures; nil discards them.
@@ -293,7 +254,7 @@ func NewBatchWriter(st store.ArtifactStore, cfg BatchWriterConfig) *BatchWriter 
 		cfg.Now = time.Now
 	}
 	if cfg.IDs == nil {
-		cfg.IDs = NewIDGen(cfg.Now, nil)
+		cfg.IDs = uuidv7.NewGen(cfg.Now, nil)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -314,7 +275,7 @@ func (w *BatchWriter) Capture(c *Capture) error {
 		return nil
 	}
 	lp := lineBufs.Get().(*[]byte)
-	lines := AppendCaptureLines((*lp)[:0], c)
+	lines := AppendLines((*lp)[:0], c)
 	defer func() {
 		if cap(lines) <= 64<<10 {
 			*lp = lines[:0]
@@ -332,7 +293,7 @@ func (w *BatchWriter) Capture(c *Capture) error {
 	}
 	f := w.pending[k]
 	if f == nil {
-		f = &pendingFile{key: k, prefix: CapturePrefix(c.Model, c.Time)}
+		f = &pendingFile{key: k, prefix: Prefix(c.Model, c.Time)}
 		if len(w.free) > 0 {
 			f.buf = w.free[len(w.free)-1]
 			w.free = w.free[:len(w.free)-1]
@@ -368,7 +329,7 @@ func (w *BatchWriter) loop() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 4*w.cfg.FlushInterval+10*time.Second)
 		if err := w.Flush(ctx); err != nil {
-			w.cfg.Logger.Warn("serving: capture flush failed; will retry", "err", err)
+			w.cfg.Logger.Warn("capture: capture flush failed; will retry", "err", err)
 		}
 		cancel()
 	}
@@ -430,7 +391,7 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 
 // put writes one file, retrying with backoff until ctx is done.
 func (w *BatchWriter) put(ctx context.Context, prefix string, body []byte) error {
-	var id [1]UUID
+	var id [1]uuidv7.UUID
 	if err := w.cfg.IDs.Fill(id[:]); err != nil {
 		return err
 	}
@@ -442,10 +403,10 @@ func (w *BatchWriter) put(ctx context.Context, prefix string, body []byte) error
 			return nil
 		}
 		w.failures.Add(1)
-		w.cfg.Logger.Warn("serving: capture write failed", "key", k, "attempt", attempt, "err", err)
+		w.cfg.Logger.Warn("capture: capture write failed", "key", k, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("serving: write captures %s: %w", k, err)
+			return fmt.Errorf("capture: write captures %s: %w", k, err)
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
@@ -476,14 +437,14 @@ func (w *BatchWriter) Close(ctx context.Context) error {
 			w.mu.Lock()
 			lost := w.rows
 			w.mu.Unlock()
-			return fmt.Errorf("serving: %d captured predictions not written: %w", lost, err)
+			return fmt.Errorf("capture: %d captured predictions not written: %w", lost, err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-// CaptureStats counts a BatchWriter's work.
-type CaptureStats struct {
+// Stats counts a BatchWriter's work.
+type Stats struct {
 	Accepted uint64 // predictions queued
 	Written  uint64 // predictions written to the artifact store
 	Files    uint64 // files written
@@ -492,9 +453,9 @@ type CaptureStats struct {
 }
 
 // Stats returns the counters so far.
-func (w *BatchWriter) Stats() CaptureStats {
+func (w *BatchWriter) Stats() Stats {
 	w.mu.Lock()
 	p := w.rows
 	w.mu.Unlock()
-	return CaptureStats{Accepted: w.accepted.Load(), Written: w.written.Load(), Files: w.files.Load(), Failures: w.failures.Load(), Pending: p}
+	return Stats{Accepted: w.accepted.Load(), Written: w.written.Load(), Files: w.files.Load(), Failures: w.failures.Load(), Pending: p}
 }

@@ -1,11 +1,11 @@
-package serving
+package metrics
 
 import (
 	"math"
 	"sync/atomic"
 )
 
-// RouteStatus keys the request counts of a MetricsSnapshot.
+// RouteStatus keys the request counts of a Snapshot.
 type RouteStatus struct {
 	Route  string
 	Status int
@@ -30,10 +30,10 @@ func (h HistogramSnapshot) Total() uint64 {
 	return n
 }
 
-// MetricsSnapshot is what a PromRecorder has counted since it was made:
+// Snapshot is what a PromRecorder has counted since it was made:
 // the figures GET /metrics shows, readable in Go. Two snapshots taken a
 // period apart give that period's figures (see Sub).
-type MetricsSnapshot struct {
+type Snapshot struct {
 	// Requests counts the requests answered, by route template and status.
 	Requests map[RouteStatus]uint64
 	// Latency is the request latency histogram (seconds, LatencyBuckets)
@@ -45,8 +45,8 @@ type MetricsSnapshot struct {
 // is read atomically, the set of them is not: a request observed during
 // the call may be in its count and not yet in its histogram. It is safe
 // for concurrent use with Observe.
-func (p *PromRecorder) Snapshot() MetricsSnapshot {
-	s := MetricsSnapshot{Requests: map[RouteStatus]uint64{}, Latency: map[string]HistogramSnapshot{}}
+func (p *PromRecorder) Snapshot() Snapshot {
+	s := Snapshot{Requests: map[RouteStatus]uint64{}, Latency: map[string]HistogramSnapshot{}}
 	p.requests.Range(func(k, v any) bool {
 		rk := k.(reqKey)
 		s.Requests[RouteStatus{rk.route, rk.status}] = v.(*atomic.Uint64).Load()
@@ -67,8 +67,8 @@ func (p *PromRecorder) Snapshot() MetricsSnapshot {
 // Sub returns the figures counted since prev, an earlier snapshot of the
 // same recorder. A figure smaller than in prev (another recorder, a
 // restart) counts from zero.
-func (s MetricsSnapshot) Sub(prev MetricsSnapshot) MetricsSnapshot {
-	out := MetricsSnapshot{Requests: make(map[RouteStatus]uint64, len(s.Requests)), Latency: make(map[string]HistogramSnapshot, len(s.Latency))}
+func (s Snapshot) Sub(prev Snapshot) Snapshot {
+	out := Snapshot{Requests: make(map[RouteStatus]uint64, len(s.Requests)), Latency: make(map[string]HistogramSnapshot, len(s.Latency))}
 	for k, n := range s.Requests {
 		if p := prev.Requests[k]; p <= n {
 			n -= p

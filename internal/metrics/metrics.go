@@ -1,4 +1,4 @@
-package serving
+package metrics
 
 import (
 	"io"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stewardml/steward/internal/jsonappend"
 )
 
 // Route templates, the "route" label of the request metrics.
@@ -380,7 +382,7 @@ func (e *EMFRecorder) Observe(o *Observation) {
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-	b = appendJSONString(b, e.Namespace)
+	b = jsonappend.String(b, e.Namespace)
 	b = append(b, `,"Dimensions":[["Route","Status"]],"Metrics":[{"Name":"Requests","Unit":"Count"},{"Name":"Latency","Unit":"Milliseconds"}]}`...)
 	probs := o.Probs
 	first := probs
@@ -390,18 +392,18 @@ func (e *EMFRecorder) Observe(o *Observation) {
 	withModel := o.Model != "" && len(probs) > 0
 	if withModel {
 		b = append(b, `,{"Namespace":`...)
-		b = appendJSONString(b, e.Namespace)
+		b = jsonappend.String(b, e.Namespace)
 		b = append(b, `,"Dimensions":[["Model"]],"Metrics":[{"Name":"Probability","Unit":"None"},{"Name":"ModelVersion","Unit":"None"},{"Name":"Predictions","Unit":"Count"}]}`...)
 	}
 	b = append(b, `]},"Route":`...)
-	b = appendJSONString(b, o.Route)
+	b = jsonappend.String(b, o.Route)
 	b = append(b, `,"Status":"`...)
 	b = strconv.AppendInt(b, int64(o.Status), 10)
 	b = append(b, `","Requests":1,"Latency":`...)
 	b = strconv.AppendFloat(b, float64(o.Latency.Microseconds())/1000, 'f', -1, 64)
 	if withModel {
 		b = append(b, `,"Model":`...)
-		b = appendJSONString(b, o.Model)
+		b = jsonappend.String(b, o.Model)
 		b = append(b, `,"ModelVersion":`...)
 		b = strconv.AppendInt(b, int64(o.Version), 10)
 		b = append(b, `,"Predictions":`...)
@@ -416,9 +418,9 @@ func (e *EMFRecorder) Observe(o *Observation) {
 		b = append(b, `{"_aws":{"Timestamp":`...)
 		b = strconv.AppendInt(b, ts, 10)
 		b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-		b = appendJSONString(b, e.Namespace)
+		b = jsonappend.String(b, e.Namespace)
 		b = append(b, `,"Dimensions":[["Model"]],"Metrics":[{"Name":"Probability","Unit":"None"}]}]},"Model":`...)
-		b = appendJSONString(b, o.Model)
+		b = jsonappend.String(b, o.Model)
 		b = appendProbArray(b, chunk)
 		b = append(b, "}\n"...)
 	}
@@ -432,7 +434,7 @@ func appendProbArray(b []byte, probs []float64) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONFloat(b, v)
+		b = jsonappend.Float(b, v)
 	}
 	return append(b, ']')
 }

@@ -1,4 +1,4 @@
-package serving
+package uuidv7
 
 import (
 	"crypto/rand"
@@ -41,12 +41,12 @@ func (u UUID) Time() time.Time {
 	return time.UnixMilli(int64(binary.BigEndian.Uint64(b[:])))
 }
 
-// errBadUUID is returned by ParseUUID.
-var errBadUUID = errors.New("serving: not a UUID")
+// errBadUUID is returned by Parse.
+var errBadUUID = errors.New("uuidv7: not a UUID")
 
-// ParseUUID parses the canonical 36-character form (hex digits in either
+// Parse parses the canonical 36-character form (hex digits in either
 // case).
-func ParseUUID(s string) (UUID, error) {
+func Parse(s string) (UUID, error) {
 	var u UUID
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, errBadUUID
@@ -81,12 +81,12 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// IDGen issues UUIDv7 prediction ids: 48 bits of Unix milliseconds, a
+// Gen issues UUIDv7 prediction ids: 48 bits of Unix milliseconds, a
 // 12-bit counter that keeps ids issued within one millisecond increasing
 // (RFC 9562 §6.2, method 1), and 62 random bits.
 //
 // It is safe for concurrent use.
-type IDGen struct {
+type Gen struct {
 	now  func() time.Time
 	rand io.Reader // nil means crypto/rand
 
@@ -95,13 +95,13 @@ type IDGen struct {
 	seq    uint16 // 12 bits
 }
 
-// NewIDGen returns a generator reading the clock from now and random bits
+// NewGen returns a generator reading the clock from now and random bits
 // from r; nil means time.Now and crypto/rand.
-func NewIDGen(now func() time.Time, r io.Reader) *IDGen {
+func NewGen(now func() time.Time, r io.Reader) *Gen {
 	if now == nil {
 		now = time.Now
 	}
-	return &IDGen{now: now, rand: r}
+	return &Gen{now: now, rand: r}
 }
 
 // Fill writes len(ids) fresh, strictly increasing ids. It returns an error
@@ -110,7 +110,7 @@ func NewIDGen(now func() time.Time, r io.Reader) *IDGen {
 // The random bits are read before the lock is taken (into a stack buffer
 // for the usual few ids), so that requests wait on one another only for
 // the counter.
-func (g *IDGen) Fill(ids []UUID) error {
+func (g *Gen) Fill(ids []UUID) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -127,7 +127,7 @@ func (g *IDGen) Fill(ids []UUID) error {
 	default:
 		b := make([]byte, need)
 		if _, err := io.ReadFull(g.rand, b); err != nil {
-			return errors.Join(errors.New("serving: read random bits"), err)
+			return errors.Join(errors.New("uuidv7: read random bits"), err)
 		}
 		buf = b
 	}
