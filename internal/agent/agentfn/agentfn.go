@@ -21,17 +21,14 @@ type Handler struct {
 
 // Invoke implements lambda.Handler.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambdaerr.Handler("agentfn", h.handle, Rules...)(ctx, payload)
+}
+
+// handle parses the event the agent understands and lets it act.
+func (h *Handler) handle(ctx context.Context, payload json.RawMessage) (*agent.Entry, error) {
 	tr, err := agent.ParseEvent(payload, h.Agent.Model)
 	if err != nil {
-		return nil, lambdaerr.Map(err, Rules...)
+		return nil, err
 	}
-	e, err := h.Agent.Handle(ctx, tr, agent.Options{})
-	if err != nil {
-		return nil, lambdaerr.Map(err, Rules...)
-	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, lambdaerr.Map(err)
-	}
-	return b, nil
+	return h.Agent.Handle(ctx, tr, agent.Options{})
 }

@@ -60,15 +60,7 @@ type Handler struct {
 // Invoke implements lambda.Handler: the JSON event in, the check's Summary
 // out.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	s, err := h.handle(ctx, payload)
-	if err != nil {
-		return nil, lambdaerr.Map(err, Rules...)
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, lambdaerr.Map(err)
-	}
-	return b, nil
+	return lambdaerr.Handler("driftfn", h.handle, Rules...)(ctx, payload)
 }
 
 func (h *Handler) handle(ctx context.Context, payload []byte) (*monitor.Summary, error) {

@@ -109,13 +109,5 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (Output, error) {
 // Invoke implements lambda.Handler: the JSON path of the function, with
 // errors under their stable names.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := h.Handle(ctx, payload)
-	if err != nil {
-		return nil, lambdaerr.Map(err, Rules...)
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, lambdaerr.Map(fmt.Errorf("reportfn: encode result: %w", err), Rules...)
-	}
-	return b, nil
+	return lambdaerr.Handler("reportfn", h.Handle, Rules...)(ctx, payload)
 }

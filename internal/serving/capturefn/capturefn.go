@@ -67,19 +67,17 @@ type Skip struct {
 // Invoke implements lambda.Handler: the subscription event's JSON in, the
 // Output's JSON out, errors named by Rules.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambdaerr.Handler("capturefn", h.decodeAndHandle, Rules...)(ctx, payload)
+}
+
+// decodeAndHandle reads the subscription event as the runtime would (not
+// strictly: CloudWatch Logs may add fields) and handles it.
+func (h *Handler) decodeAndHandle(ctx context.Context, payload json.RawMessage) (*Output, error) {
 	var ev events.CloudwatchLogsEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, lambdaerr.Map(fmt.Errorf("%w: event: %v", ErrPayload, strings.TrimPrefix(err.Error(), "json: ")), Rules...)
+		return nil, fmt.Errorf("%w: event: %v", ErrPayload, strings.TrimPrefix(err.Error(), "json: "))
 	}
-	out, err := h.Handle(ctx, ev)
-	if err != nil {
-		return nil, lambdaerr.Map(err, Rules...)
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, lambdaerr.Map(err)
-	}
-	return b, nil
+	return h.Handle(ctx, ev)
 }
 
 // file is the capture lines of one model and hour within a batch.

@@ -1,9 +1,7 @@
 package tasks
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -47,27 +45,11 @@ func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, a...)...)
 }
 
-// invoke is the Lambda JSON path of every handler: payload is decoded
-// strictly into E (unknown fields and trailing data are InvalidInput),
-// handle runs, its error is renamed by rules (unmatched errors become
-// InternalError) and its result is encoded.
+// invoke is the Lambda JSON path of every handler (lambdaerr.Handler):
+// payload is decoded strictly into E (unknown fields and trailing data are
+// InvalidInput), handle runs, its error is renamed by rules and then
+// commonRules (unmatched errors become InternalError) and its result is
+// encoded.
 func invoke[E, R any](ctx context.Context, payload []byte, rules []lambdaerr.Rule, handle func(context.Context, E) (R, error)) ([]byte, error) {
-	var ev E
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		return nil, lambdaerr.New(lambdaerr.InvalidInput, fmt.Sprintf("tasks: decode event: %v", err))
-	}
-	if dec.More() {
-		return nil, lambdaerr.New(lambdaerr.InvalidInput, "tasks: decode event: more than one JSON value")
-	}
-	out, err := handle(ctx, ev)
-	if err != nil {
-		return nil, lambdaerr.Map(err, append(append([]lambdaerr.Rule(nil), rules...), commonRules...)...)
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: encode result: %v", err))
-	}
-	return b, nil
+	return lambdaerr.Handler("tasks", handle, append(append([]lambdaerr.Rule(nil), rules...), commonRules...)...)(ctx, payload)
 }

@@ -92,15 +92,7 @@ func (h *Train) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 // Invoke implements lambda.Handler: the payload reaches Handle as it
 // arrived, so even malformed JSON is answered as InvalidInput.
 func (h *Train) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := h.Handle(ctx, payload)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: train: encode result: %v", err))
-	}
-	return b, nil
+	return lambdaerr.Handler("tasks: train", h.Handle)(ctx, payload)
 }
 
 // TrainRules map the errors of a training invocation to stable names.

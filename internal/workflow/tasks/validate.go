@@ -106,15 +106,7 @@ func (h *Validate) Handle(ctx context.Context, raw json.RawMessage) (*ValidateOu
 // Invoke implements lambda.Handler, so that even a payload that is not
 // JSON is answered as InvalidInput.
 func (h *Validate) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := h.Handle(ctx, payload)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, lambdaerr.New(lambdaerr.Internal, fmt.Sprintf("tasks: validate: encode result: %v", err))
-	}
-	return b, nil
+	return lambdaerr.Handler("tasks: validate", h.Handle)(ctx, payload)
 }
 
 func (h *Validate) handle(ctx context.Context, raw json.RawMessage) (*ValidateOutput, error) {
