@@ -597,6 +597,11 @@ func (m *Model) readTree(td any) (*xtree, error) {
 			}
 			continue
 		}
+		if r != l+1 {
+			// XGBoost's prediction takes the right child to be the left
+			// one plus one, as it always allocates them
+			return nil, fmt.Errorf("%w: node %d has children %d and %d, which XGBoost would not read as written (they must be adjacent)", ErrMalformed, i, l, r)
+		}
 		for _, c := range []int32{l, r} {
 			if c <= int32(i) || int(c) >= n || parent[c] {
 				return nil, fmt.Errorf("%w: node %d has child %d", ErrMalformed, i, c)

@@ -83,9 +83,10 @@ def edge_rows(booster, X):
     return np.vstack([on, below, under, one, none])
 
 
-def write(name, booster, X, feature_names, feature_types=None):
-    booster.save_model(os.path.join(HERE, name + ".json"))
-    booster.save_model(os.path.join(HERE, name + ".ubj"))
+def write(name, booster, X, feature_names, feature_types=None, save=True):
+    if save:
+        booster.save_model(os.path.join(HERE, name + ".json"))
+        booster.save_model(os.path.join(HERE, name + ".ubj"))
     rows = np.vstack([X, edge_rows(booster, X)])
     dm = xgb.DMatrix(rows, missing=np.nan, feature_names=feature_names,
                      feature_types=feature_types, enable_categorical=feature_types is not None)
@@ -129,8 +130,21 @@ def libm():
                 f.write("%s %s %s\n" % (name, f32(x), f32(fn(x))))
 
 
+def steward_export():
+    """XGBoost's answers for a model Steward exported (steward_gbdt.json,
+    written with Steward's probabilities by the xgboost package's test
+    TestWriteExportFixture -update): the round trip Steward -> XGBoost."""
+    path = os.path.join(HERE, "steward_gbdt.json")
+    with open(os.path.join(HERE, "steward_gbdt.steward.json")) as f:
+        rows = json.load(f)["rows"]
+    X = np.array([[struct.unpack(">d", struct.pack(">Q", int(h, 16)))[0] for h in r] for r in rows])
+    b = xgb.Booster(model_file=path)
+    write("steward_gbdt", b, X, b.feature_names, save=False)
+
+
 def main():
     libm()
+    steward_export()
     X, y, names = heart()
     b = train(X, y, names, {"objective": "binary:logistic", "max_depth": 4, "eta": 0.1}, 60)
     write("heart_logistic", b, X, names)
