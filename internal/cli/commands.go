@@ -13,6 +13,7 @@ func commands() []command {
 		{"validate", "check a data file against a Great Expectations suite", runValidate},
 		{"train", "search, cross-validate, select and register a model", runTrain},
 		{"import", "register a model trained elsewhere (XGBoost JSON or UBJSON) as a new version", runImport},
+		{"export", "write a registered model in another library's format (XGBoost JSON)", runExport},
 		{"predict", "score a CSV file with a registered model", runPredict},
 		{"serve", "run the prediction API locally behind an API-key gateway", runServe},
 		{"keys", "create, list or revoke API keys of the local gateway", runKeys},

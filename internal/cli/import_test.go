@@ -83,3 +83,29 @@ func TestImportRefusalsExitOneAndRegisterNothing(t *testing.T) {
 		t.Errorf("models after refused imports (exit %d):\n%s", code, out)
 	}
 }
+
+func TestTrainThenExportForXGBoost(t *testing.T) {
+	cfg, data := smallProject(t, `training:
+  seed: 3
+  folds: 2
+  repeats: 1
+  families:
+    - family: gbdt
+      params: {n_trees: 30, max_depth: 2}
+`)
+	dir := t.TempDir()
+	if code, out, errs := steward(t, dir, "train", "--config", cfg, "--data", data); code != ExitOK {
+		t.Fatalf("train exit %d\n%s%s", code, out, errs)
+	}
+	file := filepath.Join(t.TempDir(), "model.json")
+	code, out, errs := steward(t, dir, "export", "heart:1", "--format", "xgboost-json", "--out", file)
+	if code != ExitOK || !strings.Contains(out, "wrote heart:1 (gbdt) as xgboost-json to") {
+		t.Fatalf("export exit %d\n%s%s", code, out, errs)
+	}
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), `"binary:logistic"`) {
+		t.Errorf("exported file: %v", err)
+	}
+	if code, _, errs := steward(t, dir, "export", "heart:1", "--format", "onnx", "--out", file); code != ExitFailed || !strings.Contains(errs, "cannot export") {
+		t.Errorf("export as onnx: exit %d, %s", code, errs)
+	}
+}
