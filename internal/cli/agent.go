@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"errors"
 	"fmt"
@@ -15,32 +17,11 @@ import (
 	"github.com/stewardml/steward/internal/audit"
 )
 
-const agentUsage = `usage: steward agent COMMAND [FLAGS]
-
-commands:
-  diagnose  gather the evidence about a model and say what the policy decides
-            (--act makes it a trigger: the decision is carried out and recorded)
-  decide    run the decision on a saved event (EventBridge JSON) and say what
-            it does and why (--dry-run: decide only)
-  log       the agent's recorded decisions, trigger → rule → action → outcome`
-
-func runAgent(ctx context.Context, e *Env, args []string) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.Stdout, agentUsage)
-		if len(args) == 0 {
-			return Usagef("agent: a command is required (diagnose, decide or log)")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "diagnose":
-		return runAgentDiagnose(ctx, e, args[1:])
-	case "decide":
-		return runAgentDecide(ctx, e, args[1:])
-	case "log":
-		return runAgentLog(ctx, e, args[1:])
-	}
-	return Usagef("agent: unknown command %q (diagnose, decide or log)", args[0])
+func newAgentCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "agent", Short: "diagnose a model, decide on a saved event, or read the agent's decisions", GroupID: "serve", Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+	c.AddCommand(newAgentDiagnoseCmd(e), newAgentDecideCmd(e), newAgentLogCmd(e))
+	return c
 }
 
 // agentFor opens the app and its agent, with a policy file if given.
@@ -68,7 +49,7 @@ func agentFor(ctx context.Context, e *Env, model, policyFile string) (closeFn fu
 	}
 	if model != "" && model != ag.Model {
 		a.Close()
-		return nil, nil, Usagef("agent: --model %q: the project (%s) manages %q", model, e.ConfigPath, ag.Model)
+		return nil, nil, Failed(fmt.Errorf("no model named %q: the project (%s) manages %q", model, e.ConfigPath, ag.Model))
 	}
 	if pol != nil {
 		ag.Policy = pol
@@ -76,64 +57,66 @@ func agentFor(ctx context.Context, e *Env, model, policyFile string) (closeFn fu
 	return a.Close, ag, nil
 }
 
-func runAgentDiagnose(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("agent diagnose")
+func newAgentDiagnoseCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "diagnose", Short: "gather the evidence about a model and say what the policy decides (--act carries it out)", Args: noArgs,
+		Example: "  steward agent diagnose --model heart\n  steward agent diagnose --model heart --act"}
+	fs := c.Flags()
 	model := fs.String("model", "", "model to diagnose (default: the project's model)")
 	act := fs.Bool("act", false, "act on the decision and record it, as any other trigger")
 	policy := fs.String("policy", "", "decide with this policy (JSON) instead of the project's")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("agent diagnose: unexpected argument %q", pos[0])
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		closeApp, ag, err := agentFor(ctx, e, *model, *policy)
+		if err != nil {
+			return err
+		}
+		defer closeApp()
+		who := e.Getenv("USER")
+		if who == "" {
+			who = "cli"
+		}
+		tr := agent.Trigger{Kind: agent.TriggerManual, ID: "manual:" + uuid.NewString(), Model: ag.Model, Time: time.Now().UTC(), RequestedBy: who}
+		entry, err := ag.Handle(ctx, tr, agent.Options{DryRun: !*act})
+		if err != nil {
+			return agentErr(err)
+		}
+		return printEntry(e, entry)
 	}
-	closeApp, ag, err := agentFor(ctx, e, *model, *policy)
-	if err != nil {
-		return err
-	}
-	defer closeApp()
-	who := e.Getenv("USER")
-	if who == "" {
-		who = "cli"
-	}
-	tr := agent.Trigger{Kind: agent.TriggerManual, ID: "manual:" + uuid.NewString(), Model: ag.Model, Time: time.Now().UTC(), RequestedBy: who}
-	entry, err := ag.Handle(ctx, tr, agent.Options{DryRun: !*act})
-	if err != nil {
-		return agentErr(err)
-	}
-	return printEntry(e, entry)
+	return c
 }
 
-func runAgentDecide(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("agent decide")
+func newAgentDecideCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "decide --event FILE", Short: "run the decision on a saved event (EventBridge JSON) and say what it does and why", Args: noArgs,
+		Example: "  steward agent decide --event testdata/events/agent/drift-checked.json --dry-run"}
+	fs := c.Flags()
 	event := fs.String("event", "", "the event file (an EventBridge event: DriftChecked, an alarm state change, ValidationFailed)")
 	dry := fs.Bool("dry-run", false, "decide and explain, but do not act or record")
 	policy := fs.String("policy", "", "decide with this policy (JSON) instead of the project's")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("agent decide: unexpected argument %q", pos[0])
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *event == "" {
+			return Usagef("agent decide: --event FILE is required")
+		}
+		raw, err := os.ReadFile(*event)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("agent decide: %w", err))
+		}
+		closeApp, ag, err := agentFor(ctx, e, "", *policy)
+		if err != nil {
+			return err
+		}
+		defer closeApp()
+		tr, err := agent.ParseEvent(raw, ag.Model)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("%s: %w", *event, err))
+		}
+		entry, err := ag.Handle(ctx, tr, agent.Options{DryRun: *dry})
+		if err != nil {
+			return agentErr(err)
+		}
+		return printEntry(e, entry)
 	}
-	if *event == "" {
-		return Usagef("agent decide: --event FILE is required")
-	}
-	raw, err := os.ReadFile(*event)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("agent decide: %w", err))
-	}
-	closeApp, ag, err := agentFor(ctx, e, "", *policy)
-	if err != nil {
-		return err
-	}
-	defer closeApp()
-	tr, err := agent.ParseEvent(raw, ag.Model)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("%s: %w", *event, err))
-	}
-	entry, err := ag.Handle(ctx, tr, agent.Options{DryRun: *dry})
-	if err != nil {
-		return agentErr(err)
-	}
-	return printEntry(e, entry)
+	return c
 }
 
 func agentErr(err error) error {
@@ -181,53 +164,59 @@ func writeEntry(w io.Writer, entry *agent.Entry) {
 	}
 }
 
-func runAgentLog(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("agent log")
+func newAgentLogCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "log", Short: "the agent's recorded decisions: trigger, rule, action, outcome", Args: noArgs,
+		Example: "  steward agent log --model heart --since 24h"}
+	fs := c.Flags()
 	model := fs.String("model", "", "only this model's decisions")
 	since := fs.Duration("since", 0, "only decisions of the last DURATION (e.g. 24h)")
 	from := fs.String("from", "", "only decisions at or after this RFC 3339 time")
 	to := fs.String("to", "", "only decisions at or before this RFC 3339 time")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("agent log: unexpected argument %q (use --model)", pos[0])
-	}
-	if *since < 0 {
-		return Usagef("agent log: --since must not be negative")
-	}
-	f := audit.Filter{Model: *model}
-	if err := parseRange("agent log: ", *from, *to, &f); err != nil {
-		return err
-	}
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *since > 0 {
-		f.From = a.Now().Add(-*since)
-	}
-	entries, err := agent.ReadLog(ctx, a.Audit(), f)
-	if err != nil {
-		return WithCode(ExitUsage, err)
-	}
-	if e.JSON {
-		if entries == nil {
-			entries = []agent.LogEntry{}
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *since < 0 {
+			return Usagef("agent log: --since must not be negative")
 		}
-		return e.PrintJSON(entries)
-	}
-	if len(entries) == 0 {
-		fmt.Fprintln(e.Stdout, "no agent decisions match")
+		f := audit.Filter{Model: *model}
+		if err := parseRange("agent log: ", *from, *to, &f); err != nil {
+			return err
+		}
+		a, err := e.App(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if *model != "" {
+			if _, err := knownModel(ctx, a.Registry(), *model); err != nil {
+				return err
+			}
+		}
+		if *since > 0 {
+			f.From = a.Now().Add(-*since)
+		}
+		entries, err := agent.ReadLog(ctx, a.Audit(), f)
+		if err != nil {
+			return WithCode(ExitUsage, err)
+		}
+		if e.JSON {
+			if entries == nil {
+				entries = []agent.LogEntry{}
+			}
+			return e.PrintJSON(entries)
+		}
+		if len(entries) == 0 {
+			fmt.Fprintln(e.Stdout, "no agent decisions match")
+			return nil
+		}
+		for _, le := range entries {
+			fmt.Fprintf(e.Stdout, "%s  %s  %s\n", le.Time.UTC().Format(time.RFC3339), le.Model, le.Line)
+			if ids := linkIDs(le); ids != "" {
+				fmt.Fprintf(e.Stdout, "    %s\n", ids)
+			}
+		}
 		return nil
 	}
-	for _, le := range entries {
-		fmt.Fprintf(e.Stdout, "%s  %s  %s\n", le.Time.UTC().Format(time.RFC3339), le.Model, le.Line)
-		if ids := linkIDs(le); ids != "" {
-			fmt.Fprintf(e.Stdout, "    %s\n", ids)
-		}
-	}
-	return nil
+	return c
 }
 
 // linkIDs lists the ids that tie a decision's chain together.

@@ -1,17 +1,19 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/stewardml/steward/internal/audit"
 )
 
-func runAudit(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("audit")
+func newAuditCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "audit", Short: "read the audit log in time order", GroupID: "serve", Args: noArgs,
+		Example: "  steward audit --model heart\n  steward audit --since 24h --newest --limit 20\n  steward audit --correlation <drift check id>"}
+	fs := c.Flags()
 	model := fs.String("model", "", "only this model's events")
 	since := fs.Duration("since", 0, "only events of the last DURATION (e.g. 24h)")
 	from := fs.String("from", "", "only events at or after this RFC 3339 time")
@@ -19,57 +21,59 @@ func runAudit(ctx context.Context, e *Env, args []string) error {
 	limit := fs.Int("limit", 0, "at most N events (newest when --newest)")
 	newest := fs.Bool("newest", false, "newest first")
 	corr := fs.String("correlation", "", "only events of this correlation id (one decision chain)")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return Usagef("audit: unexpected argument %q (use --model)", pos[0])
-	}
-	f := audit.Filter{Model: *model, Limit: *limit, Newest: *newest}
-	if *since < 0 || *limit < 0 {
-		return Usagef("audit: --since and --limit must not be negative")
-	}
-	if err := parseRange("", *from, *to, &f); err != nil {
-		return err
-	}
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *since > 0 {
-		f.From = a.Now().Add(-*since)
-	}
-	events, err := a.Audit().List(ctx, f)
-	if err != nil {
-		return WithCode(ExitUsage, err)
-	}
-	if *corr != "" {
-		kept := events[:0]
-		for _, ev := range events {
-			if ev.CorrelationID == *corr {
-				kept = append(kept, ev)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		f := audit.Filter{Model: *model, Limit: *limit, Newest: *newest}
+		if *since < 0 || *limit < 0 {
+			return Usagef("audit: --since and --limit must not be negative")
+		}
+		if err := parseRange("", *from, *to, &f); err != nil {
+			return err
+		}
+		a, err := e.App(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if *model != "" {
+			if _, err := knownModel(ctx, a.Registry(), *model); err != nil {
+				return err
 			}
 		}
-		events = kept
-	}
-	if e.JSON {
-		if events == nil {
-			events = []audit.Event{}
+		if *since > 0 {
+			f.From = a.Now().Add(-*since)
 		}
-		return e.PrintJSON(events)
+		events, err := a.Audit().List(ctx, f)
+		if err != nil {
+			return WithCode(ExitUsage, err)
+		}
+		if *corr != "" {
+			kept := events[:0]
+			for _, ev := range events {
+				if ev.CorrelationID == *corr {
+					kept = append(kept, ev)
+				}
+			}
+			events = kept
+		}
+		if e.JSON {
+			if events == nil {
+				events = []audit.Event{}
+			}
+			return e.PrintJSON(events)
+		}
+		if len(events) == 0 {
+			fmt.Fprintln(e.Stdout, "no audit events match")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tSUBJECT\tREASON")
+		for _, ev := range events {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(time.RFC3339), ev.Actor, ev.Action, subject(ev.Subject), oneLine(ev.Reason, 80))
+		}
+		return tw.Flush()
 	}
-	if len(events) == 0 {
-		fmt.Fprintln(e.Stdout, "no audit events match")
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACTOR\tACTION\tSUBJECT\tREASON")
-	for _, ev := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(time.RFC3339), ev.Actor, ev.Action, subject(ev.Subject), oneLine(ev.Reason, 80))
-	}
-	return tw.Flush()
+	return c
 }
 
 func subject(s audit.Subject) string {

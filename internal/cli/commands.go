@@ -1,31 +1,34 @@
 package cli
 
-// commands lists every subcommand. Each run function lives in the file named
-// after its command.
-func commands() []command {
-	return []command{
-		{"version", "print the version of this build", runVersion},
-		{"models", "list models, or show one model's versions and aliases", runModels},
-		{"history", "show an alias's moves, or which version held it at a time", runHistory},
-		{"promote", "move champion (or --alias) to a version, by compare-and-set", runPromote},
-		{"rollback", "move champion back to its previous holder", runRollback},
-		{"audit", "read the audit log in time order", runAudit},
-		{"validate", "check a data file against a Great Expectations suite", runValidate},
-		{"train", "search, cross-validate, select and register a model", runTrain},
-		{"import", "register a model trained elsewhere (XGBoost JSON or UBJSON) as a new version", runImport},
-		{"export", "write a registered model in another library's format (XGBoost JSON)", runExport},
-		{"predict", "score a CSV file with a registered model", runPredict},
-		{"serve", "run the prediction API locally behind an API-key gateway", runServe},
-		{"keys", "create, list or revoke API keys of the local gateway", runKeys},
-		{"retrain", "start the retraining workflow: validate, train, compare, ask, promote", runRetrain},
-		{"executions", "list retraining executions of the local runner", runExecutions},
-		{"execution", "show one execution and its history, state by state", runExecution},
-		{"approvals", "list approval requests, or retry a decision's callback", runApprovals},
-		{"approve", "approve a pending request as one of its approvers", runApprove},
-		{"reject", "reject a pending request as one of its approvers", runReject},
-		{"drift", "check the captured traffic (or a file) for drift against the model's training data", runDrift},
-		{"agent", "diagnose a model, decide on a saved event, or read the agent's decisions", runAgent},
-		{"report", "render a training, drift or deployment report as HTML or PDF", runReport},
-		{"operators", "create, list or delete the dashboard's operators", runOperators},
+import "github.com/spf13/cobra"
+
+// commands returns every top-level command, in the order help lists them
+// within their groups.
+func commands(e *Env) []*cobra.Command {
+	return []*cobra.Command{
+		newInitCmd(e),
+		newValidateCmd(e),
+		newTrainCmd(e),
+		legacy(e, "import --from FILE", "register a model trained elsewhere (XGBoost JSON or UBJSON) as a new version", "model", func(c *cobra.Command, args []string) error { return runImport(c.Context(), e, args) }),
+		legacy(e, "export MODEL:VERSION --format F --out FILE", "write a registered model in another library's format (XGBoost JSON)", "model", func(c *cobra.Command, args []string) error { return runExport(c.Context(), e, args) }),
+		newModelsCmd(e),
+		newHistoryCmd(e),
+		newPromoteCmd(e),
+		newRollbackCmd(e),
+		newPredictCmd(e),
+		newReportCmd(e),
+		legacy(e, "serve [flags]", "run the prediction API locally behind an API-key gateway", "serve", func(c *cobra.Command, args []string) error { return runServe(c.Context(), e, args) }),
+		legacy(e, "drift [flags]", "check the captured traffic (or a file) for drift against the model's training data", "serve", func(c *cobra.Command, args []string) error { return runDrift(c.Context(), e, args) }),
+		newAgentCmd(e),
+		newAuditCmd(e),
+		legacy(e, "retrain [flags]", "start the retraining workflow: validate, train, compare, ask, promote", "workflow", func(c *cobra.Command, args []string) error { return runRetrain(c.Context(), e, args) }),
+		legacy(e, "executions [flags]", "list retraining executions of the local runner", "workflow", func(c *cobra.Command, args []string) error { return runExecutions(c.Context(), e, args) }),
+		legacy(e, "execution NAME", "show one execution and its history, state by state", "workflow", func(c *cobra.Command, args []string) error { return runExecution(c.Context(), e, args) }),
+		legacy(e, "approvals [retry ID]", "list approval requests, or retry a decision's callback", "workflow", func(c *cobra.Command, args []string) error { return runApprovals(c.Context(), e, args) }),
+		legacy(e, "approve ID", "approve a pending request as one of its approvers", "workflow", func(c *cobra.Command, args []string) error { return runApprove(c.Context(), e, args) }),
+		legacy(e, "reject ID", "reject a pending request as one of its approvers", "workflow", func(c *cobra.Command, args []string) error { return runReject(c.Context(), e, args) }),
+		newKeysCmd(e),
+		newOperatorsCmd(e),
+		newVersionCmd(e),
 	}
 }

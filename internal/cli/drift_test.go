@@ -168,10 +168,16 @@ func TestAgentCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &entries); err != nil || code != ExitOK || len(entries) != 1 {
 		t.Errorf("log --json: exit %d %v\n%s", code, err, out)
 	}
-	for _, args := range [][]string{{"agent"}, {"agent", "explode"}, {"agent", "decide"}, {"agent", "log", "--from", "monday"}, {"agent", "diagnose", "--model", "lungs"}} {
+	for _, args := range [][]string{{"agent", "explode"}, {"agent", "decide"}, {"agent", "log", "--from", "monday"}} {
 		if code, _, _ := runIn(t, dir, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitUsage)
 		}
+	}
+	if code, _, errs := runIn(t, dir, "agent", "diagnose", "--model", "lungs"); code != ExitFailed || !strings.Contains(errs, `no model named "lungs"`) {
+		t.Errorf("an unknown model: exit %d %q, want %d naming it", code, errs, ExitFailed)
+	}
+	if code, out, _ := runIn(t, dir, "agent"); code != ExitOK || !strings.Contains(out, "diagnose") {
+		t.Errorf("agent without a command: exit %d, want its help\n%s", code, out)
 	}
 }
 

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
 	"context"
 	"errors"
 	"fmt"
@@ -10,27 +14,24 @@ import (
 	"github.com/stewardml/steward/internal/apikeys"
 )
 
-func runKeys(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("keys")
-	fs.Usage = func() {
-		fmt.Fprintln(e.Stderr, "usage: steward keys create NAME | list | revoke NAME|ID")
+func newKeysCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "keys", Short: "create, list or revoke API keys of the local gateway", GroupID: "admin", Args: noArgs,
+		Example: "  steward keys create ci\n  steward keys list\n  steward keys revoke ci",
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runKeys(cmd.Context(), e, "list", nil) }}
+	sub := func(use, short string, args cobra.PositionalArgs) *cobra.Command {
+		name := strings.Fields(use)[0]
+		return &cobra.Command{Use: use, Short: short, Args: args,
+			RunE: func(cmd *cobra.Command, pos []string) error { return runKeys(cmd.Context(), e, name, pos) }}
 	}
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return Usagef("keys: want a subcommand: create NAME, list, or revoke NAME|ID")
-	}
-	sub, rest := pos[0], pos[1:]
-	want := map[string]int{"create": 1, "list": 0, "revoke": 1}
-	n, ok := want[sub]
-	if !ok {
-		return Usagef("keys: unknown subcommand %q (create, list, revoke)", sub)
-	}
-	if len(rest) != n {
-		return Usagef("keys %s: want %d argument(s), got %d", sub, n, len(rest))
-	}
+	c.AddCommand(
+		sub("create NAME", "create a key (printed once) for a caller named NAME", exactArgs(1, "NAME")),
+		sub("list", "list the keys, live and revoked", noArgs),
+		sub("revoke NAME|ID", "revoke a key by its name or id", exactArgs(1, "NAME|ID")),
+	)
+	return c
+}
+
+func runKeys(ctx context.Context, e *Env, sub string, rest []string) error {
 	a, err := e.App(ctx)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"bufio"
 	"context"
 	"errors"
@@ -15,36 +17,41 @@ import (
 	"github.com/stewardml/steward/internal/web"
 )
 
+func newOperatorsCmd(e *Env) *cobra.Command {
+	var email string
+	c := &cobra.Command{Use: "operators", Short: "create, list or delete the dashboard's operators", GroupID: "admin", Args: noArgs,
+		Example: "  echo 'a long passphrase' | steward operators create alice --email cardiology-ml@example.com\n  steward operators list\n  steward operators delete alice",
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runOperators(cmd.Context(), e, "list", nil, "") }}
+	create := &cobra.Command{Use: "create NAME [--email ADDR]", Short: "create an operator; the password is read from stdin (or prompted for twice on a terminal)",
+		Long: `Create a dashboard operator. The password is the first line of standard input,
+or prompted for twice without echo on a terminal. An operator approves
+retraining requests as --email, which must be one of the project's approvers
+(approval.approvers in steward.yaml) for the Approve button to be offered.`,
+		Args: exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			return runOperators(cmd.Context(), e, "create", pos, email)
+		}}
+	create.Flags().StringVar(&email, "email", "", "address the operator approves as (default: NAME)")
+	c.AddCommand(create,
+		&cobra.Command{Use: "list", Short: "list the operators", Args: noArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return runOperators(cmd.Context(), e, "list", nil, "") }},
+		&cobra.Command{Use: "delete NAME", Short: "delete an operator and end their sessions", Args: exactArgs(1, "NAME"),
+			RunE: func(cmd *cobra.Command, pos []string) error { return runOperators(cmd.Context(), e, "delete", pos, "") }},
+	)
+	return c
+}
+
 // runOperators manages the dashboard's operators: create NAME [--email
 // ADDR], list, delete NAME. The password of create is read from stdin
 // (one line) or, on a terminal, prompted for twice without echo; nothing
 // secret is printed.
-func runOperators(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("operators")
-	email := fs.String("email", "", "address the operator approves as (default: NAME)")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		pos = []string{"list"}
-	}
-	sub, rest := pos[0], pos[1:]
-	switch sub {
-	case "create", "delete":
-		if len(rest) != 1 {
-			return Usagef("usage: steward operators %s NAME", sub)
-		}
+func runOperators(ctx context.Context, e *Env, sub string, rest []string, email string) error {
+	if sub != "list" {
 		if err := web.ValidateName(rest[0]); err != nil {
-			return Usagef("%v", err)
+			return usagef("%v", err)
 		}
-	case "list":
-		if len(rest) != 0 {
-			return Usagef("operators list takes no arguments")
-		}
-	default:
-		return Usagef("operators: unknown subcommand %q (create, list or delete)", sub)
 	}
+	var err error
 	var password string
 	if sub == "create" {
 		if password, err = readPassword(e); err != nil {
@@ -59,7 +66,7 @@ func runOperators(ctx context.Context, e *Env, args []string) error {
 	ops := &web.Operators{Records: a.Records, Now: a.Now}
 	switch sub {
 	case "create":
-		op, err := ops.Create(ctx, rest[0], *email, password)
+		op, err := ops.Create(ctx, rest[0], email, password)
 		switch {
 		case errors.Is(err, web.ErrInvalidOperator):
 			return WithCode(ExitUsage, err)

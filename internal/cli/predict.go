@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml"
@@ -19,90 +19,97 @@ import (
 	"github.com/stewardml/steward/internal/registry"
 )
 
-func runPredict(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("predict")
+func newPredictCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "predict --model MODEL --data FILE", Short: "score a CSV file with a registered model", GroupID: "model", Args: noArgs,
+		Example: "  steward predict --model heart --data testdata/heart/processed.cleveland.data --out out/scores.csv\n  steward predict --model heart:2 --data new.csv --format jsonl --skip-invalid"}
+	fs := c.Flags()
 	model := fs.String("model", "", "model to score with: NAME (its champion), NAME@ALIAS or NAME:VERSION")
 	data := fs.String("data", "", "CSV file to score: a header naming the features (the target column may be present), or the training file's layout")
 	format := fs.String("format", "csv", "output format: csv or jsonl")
 	out := fs.String("out", "", "output file (default: standard output)")
 	skip := fs.Bool("skip-invalid", false, "score the rows that fit the model's schema and list the others on standard error, instead of refusing the file")
-	if _, err := Parse(fs, args); err != nil {
-		return err
-	}
-	if *model == "" || *data == "" {
-		return Usagef("--model and --data are required (steward predict --model heart[@alias|:version] --data FILE)")
-	}
-	if *format != "csv" && *format != "jsonl" {
-		return Usagef("--format %q, want csv or jsonl", *format)
-	}
-	ref, err := registry.ParseRef(*model)
-	if err != nil {
-		return Usagef("--model: %v", err)
-	}
-	raw, err := os.ReadFile(*data)
-	if err != nil {
-		return Usagef("--data: %v", err)
-	}
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	v, err := registry.New(a.Records).Resolve(ctx, ref)
-	if errors.Is(err, registry.ErrNotFound) {
-		return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, err, ref.Model))
-	}
-	if err != nil {
-		return err
-	}
-	body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
-	if err != nil {
-		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-	}
-	p, err := bundle.Open(body)
-	if err != nil {
-		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-	}
-	res, err := scoreFile(p, raw, *skip)
-	if err != nil {
-		return Usagef("%s: %v", *data, err)
-	}
-	if len(res.Rejected) > 0 {
-		fmt.Fprintf(e.Stderr, "skipped rows outside the schema of %s:%d: %d of %d\n%s",
-			ref.Model, v.Number, len(res.Rejected), len(res.Rejected)+len(res.Rows), "  "+listProblems(res.Rejected, "\n  ")+"\n")
-	}
-
-	w := e.Stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return Usagef("--out: %v", err)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *model == "" || *data == "" {
+			return Usagef("--model and --data are required (steward predict --model heart[@alias|:version] --data FILE)")
 		}
-		defer f.Close()
-		w = f
-	}
-	bw := bufio.NewWriter(w)
-	if err := res.Write(bw, *format); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write predictions: %w", err)
-	}
-	if *out != "" {
-		if err := w.(*os.File).Close(); err != nil {
+		if *format != "csv" && *format != "jsonl" {
+			return Usagef("--format %q, want csv or jsonl", *format)
+		}
+		ref, err := registry.ParseRef(*model)
+		if err != nil {
+			return Usagef("--model: %v", err)
+		}
+		raw, err := os.ReadFile(*data)
+		if err != nil {
+			return Usagef("--data: %v", err)
+		}
+		a, err := e.App(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		reg := a.Registry()
+		if _, err := knownModel(ctx, reg, ref.Model); err != nil {
+			return err
+		}
+		v, err := reg.Resolve(ctx, ref)
+		if errors.Is(err, registry.ErrNotFound) {
+			return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, plain(err), ref.Model))
+		}
+		if err != nil {
+			return err
+		}
+		body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
+		if err != nil {
+			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+		}
+		p, err := bundle.Open(body)
+		if err != nil {
+			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+		}
+		res, err := scoreFile(p, raw, *skip)
+		if err != nil {
+			return Usagef("%s: %v", *data, err)
+		}
+		if len(res.Rejected) > 0 {
+			fmt.Fprintf(e.Stderr, "skipped rows outside the schema of %s:%d: %d of %d\n%s",
+				ref.Model, v.Number, len(res.Rejected), len(res.Rejected)+len(res.Rows), "  "+listProblems(res.Rejected, "\n  ")+"\n")
+		}
+
+		w := e.Stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return Usagef("--out: %v", err)
+			}
+			defer f.Close()
+			w = f
+		}
+		bw := bufio.NewWriter(w)
+		if err := res.Write(bw, *format); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
 			return fmt.Errorf("write predictions: %w", err)
 		}
+		if *out != "" {
+			if err := w.(*os.File).Close(); err != nil {
+				return fmt.Errorf("write predictions: %w", err)
+			}
+		}
+		fmt.Fprintf(e.Stderr, "scored %d rows with %s:%d (%s)\n", len(res.Prob), ref.Model, v.Number, p.Family())
+		if res.Metrics != nil {
+			m := res.Metrics
+			fmt.Fprintf(e.Stderr, "the file carries the target %q; on its %d rows: accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  (threshold %g: tp %d fp %d tn %d fn %d)\n",
+				p.Manifest().Schema.Target.String(), m.N, m.Accuracy, m.Precision, m.Recall, m.F1, m.ROCAUC, m.PRAUC, m.LogLoss, m.Brier,
+				m.Threshold, m.Confusion.TP, m.Confusion.FP, m.Confusion.TN, m.Confusion.FN)
+		} else if res.MetricsNote != "" {
+			fmt.Fprintln(e.Stderr, res.MetricsNote)
+		}
+		return nil
 	}
-	fmt.Fprintf(e.Stderr, "scored %d rows with %s:%d (%s)\n", len(res.Prob), ref.Model, v.Number, p.Family())
-	if res.Metrics != nil {
-		m := res.Metrics
-		fmt.Fprintf(e.Stderr, "the file carries the target %q; on its %d rows: accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f  roc_auc %.4f  pr_auc %.4f  log_loss %.4f  brier %.4f  (threshold %g: tp %d fp %d tn %d fn %d)\n",
-			p.Manifest().Schema.Target.String(), m.N, m.Accuracy, m.Precision, m.Recall, m.F1, m.ROCAUC, m.PRAUC, m.LogLoss, m.Brier,
-			m.Threshold, m.Confusion.TP, m.Confusion.FP, m.Confusion.TN, m.Confusion.FN)
-	} else if res.MetricsNote != "" {
-		fmt.Fprintln(e.Stderr, res.MetricsNote)
-	}
-	return nil
+	return c
 }
 
 // scored is the outcome of scoring a file.

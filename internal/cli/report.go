@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"errors"
 	"fmt"
@@ -12,26 +14,41 @@ import (
 	"github.com/stewardml/steward/internal/report"
 )
 
-// runReport renders a report: steward report training|drift|deployment ID
-// --format html|pdf --out FILE. Without --out HTML goes to stdout; a PDF
-// needs --out. --store also keeps it in the artifact store and prints its
-// link.
-func runReport(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("report")
-	format := fs.String("format", "html", "html or pdf")
-	out := fs.String("out", "", "file to write (default: stdout, for html)")
-	keep := fs.Bool("store", false, "also store the report in the artifact store and print its link")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
+func newReportCmd(e *Env) *cobra.Command {
+	var o reportOpts
+	c := &cobra.Command{Use: "report", Short: "render a training, drift or deployment report as HTML or PDF", GroupID: "model", Args: noArgs,
+		Example: "  steward report training heart:1 --format pdf --out out/training.pdf\n  steward report drift heart/<check id> --out out/drift.html\n  steward report deployment heart --store"}
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	pf := c.PersistentFlags()
+	pf.StringVar(&o.format, "format", "html", "html or pdf")
+	pf.StringVar(&o.out, "out", "", "file to write (default: stdout, for html; a pdf needs --out)")
+	pf.BoolVar(&o.keep, "store", false, "also store the report in the artifact store and print its link")
+	for _, k := range []struct{ use, short, arg string }{
+		{"training RUN_ID|MODEL:VERSION|MODEL@ALIAS", "the training report of a run (or of the run that made a version)", "RUN_ID|MODEL:VERSION|MODEL@ALIAS"},
+		{"drift MODEL/CHECK_ID", "the report of one drift check (ids: steward drift, the dashboard's Drift page)", "MODEL/CHECK_ID"},
+		{"deployment MODEL[:SEQ]", "the deployment report of a champion move (default: the latest)", "MODEL[:SEQ]"},
+	} {
+		kind := strings.Fields(k.use)[0]
+		c.AddCommand(&cobra.Command{Use: k.use, Short: k.short, Args: exactArgs(1, k.arg),
+			RunE: func(cmd *cobra.Command, pos []string) error { return runReport(cmd.Context(), e, kind, pos[0], o) }})
 	}
-	if len(pos) != 2 {
-		return Usagef("usage: steward report training|drift|deployment ID [--format html|pdf] [--out FILE] [--store]\n" +
-			"  training RUN_ID|MODEL:VERSION|MODEL@ALIAS · drift MODEL/CHECK_ID · deployment MODEL[:SEQ]")
-	}
-	kind, err := report.ParseKind(pos[0])
+	return c
+}
+
+// reportOpts are the report command's flags.
+type reportOpts struct {
+	format, out string
+	keep        bool
+}
+
+// runReport renders a report of kind for id: without --out HTML goes to
+// stdout; a PDF needs --out. --store also keeps it in the artifact store
+// and prints its link.
+func runReport(ctx context.Context, e *Env, kindName, id string, o reportOpts) error {
+	format, out, keep := &o.format, &o.out, &o.keep
+	kind, err := report.ParseKind(kindName)
 	if err != nil {
-		return Usagef("%v", err)
+		return usagef("%v", err)
 	}
 	f, err := report.ParseFormat(*format)
 	if err != nil {
@@ -45,12 +62,14 @@ func runReport(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	id := pos[1]
 	if kind == report.KindTraining && strings.ContainsAny(id, ":@") {
 		// A model version names the run that trained it.
 		r, err := registry.ParseRef(id)
 		if err != nil {
-			return Usagef("%v", err)
+			return usagef("%v", plain(err))
+		}
+		if _, err := knownModel(ctx, a.Registry(), r.Model); err != nil {
+			return err
 		}
 		v, err := a.Registry().Resolve(ctx, r)
 		if err != nil {

@@ -34,7 +34,7 @@ func runRetrain(ctx context.Context, e *Env, args []string) error {
 	if *timeout < 0 || (*timeout > 0 && *timeout < time.Minute) {
 		return Usagef("--approval-timeout %s: expected at least 1m", *timeout)
 	}
-	a, err := e.App(ctx)
+	a, err := e.AppCreating(ctx)
 	if err != nil {
 		return err
 	}

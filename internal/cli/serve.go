@@ -48,7 +48,7 @@ func runServe(ctx context.Context, e *Env, args []string) error {
 	if *refresh <= 0 || *grace <= 0 || *flush <= 0 {
 		return Usagef("--refresh, --grace and --flush must be positive")
 	}
-	a, err := e.App(ctx)
+	a, err := e.AppCreating(ctx)
 	if err != nil {
 		return err
 	}

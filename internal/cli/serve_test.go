@@ -258,7 +258,7 @@ func TestKeysCommands(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(js), &rows) != nil || len(rows) != 1 || rows[0]["revokedAt"] == nil {
 		t.Errorf("json list: %d %s", code, js)
 	}
-	for _, args := range [][]string{{"keys"}, {"keys", "rotate"}, {"keys", "create"}, {"keys", "list", "x"}} {
+	for _, args := range [][]string{{"keys", "rotate"}, {"keys", "create"}, {"keys", "list", "x"}} {
 		if _, _, code := run(args...); code != ExitUsage {
 			t.Errorf("%v exit %d, want %d", args, code, ExitUsage)
 		}

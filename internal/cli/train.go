@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,78 +10,80 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/train"
 )
 
-func runTrain(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("train")
+func newTrainCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "train", Short: "search, cross-validate, select and register a model", GroupID: "model", Args: noArgs,
+		Example: "  steward train\n  steward train --data testdata/heart/processed.cleveland.data --seed 7 -v\n  steward train --force   # register even a bundle identical to an existing version"}
+	fs := c.Flags()
 	model := fs.String("model", "", "model to train (default: the project's model)")
 	data := fs.String("data", "", "training data file (default: the project's data source)")
-	cfgPath := fs.String("config", e.ConfigPath, "project configuration file")
 	seed := fs.Int64("seed", 0, "random seed (default: the configuration's training.seed)")
-	verbose := fs.Bool("v", false, "print a progress line per fold, not only per candidate")
+	verbose := fs.BoolP("verbose", "v", false, "print a progress line per fold, not only per candidate")
 	force := fs.Bool("force", false, "register the bundle even when a version with the identical bundle exists")
-	if _, err := Parse(fs, args); err != nil {
-		return err
-	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
-	p, err := config.Load(*cfgPath)
-	if err != nil {
-		return WithCode(ExitUsage, err)
-	}
-	if *model != "" && *model != p.Model.Name {
-		return Usagef("--model %q: %s describes model %q", *model, *cfgPath, p.Model.Name)
-	}
-	path := p.DataPath()
-	if *data != "" {
-		path = *data
-	}
-	frame, raw, err := dataset.ReadFile(path, p.Schema(), dataset.Options{Format: p.DataFormat()})
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("%s: %w", path, err))
-	}
-	cfg := p.Training
-	if seedSet {
-		cfg.Seed = *seed
-	}
-
-	e.ConfigPath = *cfgPath
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ref, err := dataset.Store(ctx, a.Artifacts, raw)
-	if err != nil {
-		return err
-	}
-	svc := a.TrainService("cli")
-	prog := newProgress(e.Stderr, *verbose)
-	rec, err := svc.Train(ctx, train.Request{
-		Model:    p.Model.Name,
-		Data:     train.Data{Schema: p.Schema(), Frame: frame, Digest: ref.Digest},
-		Config:   cfg,
-		Progress: prog.event,
-		Force:    *force,
-	})
-	prog.done()
-	if err != nil {
-		switch {
-		case errors.Is(err, train.ErrInvalidConfig):
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		seedSet := fs.Changed("seed")
+		cfgPath := &e.ConfigPath
+		p, err := config.Load(*cfgPath)
+		if err != nil {
 			return WithCode(ExitUsage, err)
-		case errors.Is(err, train.ErrInvalidData), errors.Is(err, train.ErrTrainingFailed):
-			return Failed(err)
 		}
-		return err
+		if *model != "" && *model != p.Model.Name {
+			return Failed(fmt.Errorf("no model named %q in %s (it describes %q)", *model, *cfgPath, p.Model.Name))
+		}
+		path := p.DataPath()
+		if *data != "" {
+			path = *data
+		}
+		frame, raw, err := dataset.ReadFile(path, p.Schema(), dataset.Options{Format: p.DataFormat()})
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("%s: %w", path, err))
+		}
+		cfg := p.Training
+		if seedSet {
+			cfg.Seed = *seed
+		}
+
+		a, err := e.AppCreating(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ref, err := dataset.Store(ctx, a.Artifacts, raw)
+		if err != nil {
+			return err
+		}
+		svc := a.TrainService("cli")
+		prog := newProgress(e.Stderr, *verbose)
+		rec, err := svc.Train(ctx, train.Request{
+			Model:    p.Model.Name,
+			Data:     train.Data{Schema: p.Schema(), Frame: frame, Digest: ref.Digest},
+			Config:   cfg,
+			Progress: prog.event,
+			Force:    *force,
+		})
+		prog.done()
+		if err != nil {
+			switch {
+			case errors.Is(err, train.ErrInvalidConfig):
+				return WithCode(ExitUsage, err)
+			case errors.Is(err, train.ErrInvalidData), errors.Is(err, train.ErrTrainingFailed):
+				return Failed(err)
+			}
+			return err
+		}
+		if e.JSON {
+			return e.PrintJSON(rec)
+		}
+		printRun(e.Stdout, rec)
+		return nil
 	}
-	if e.JSON {
-		return e.PrintJSON(rec)
-	}
-	printRun(e.Stdout, rec)
-	return nil
+	return c
 }
 
 // progress renders training progress on stderr: a line per candidate (and

@@ -177,7 +177,7 @@ func TestTrainThenPredict(t *testing.T) {
 		{"bad reference", []string{"predict", "--model", "Heart!", "--data", data}, ExitUsage, "--model"},
 		{"no data", []string{"predict", "--model", "heart"}, ExitUsage, "--model and --data are required"},
 		{"bad format", []string{"predict", "--model", "heart", "--data", data, "--format", "xml"}, ExitUsage, `--format "xml"`},
-		{"other model", []string{"train", "--config", cfg, "--model", "diabetes"}, ExitUsage, `describes model "heart"`},
+		{"other model", []string{"train", "--config", cfg, "--model", "diabetes"}, ExitFailed, `no model named "diabetes" in ` + cfg + ` (it describes "heart")`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := steward(t, dir, tc.args...)

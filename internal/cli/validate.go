@@ -2,15 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/validation"
@@ -24,108 +23,101 @@ import (
 // The data's columns come from the project configuration when there is one
 // (--config, default steward.yaml); without it the file needs a header.
 // --data and --suite default to the configuration's data source and suite.
-func runValidate(ctx context.Context, e *Env, args []string) error {
-	fl := e.NewFlags("validate")
+func newValidateCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "validate", Short: "check a data file against a Great Expectations suite", GroupID: "model", Args: noArgs,
+		Example: "  steward validate --data testdata/heart/processed.cleveland.data\n  steward validate --data other.csv --header --suite suite.json --format COMPLETE\n  steward validate --list"}
+	fl := c.Flags()
 	data := fl.String("data", "", "data file (default: the project's data source)")
 	suitePath := fl.String("suite", "", "expectation suite JSON (default: the project's suite)")
-	cfgPath := fl.String("config", e.ConfigPath, "project configuration file (for the data's schema)")
 	format := fl.String("format", "", "result format: BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE (default: the project's, else SUMMARY)")
 	list := fl.Bool("list", false, "list the supported expectation types and exit")
 	header := fl.Bool("header", false, "take the columns from the data's header, not from the project schema")
-	fl.Usage = func() {
-		fmt.Fprintln(fl.Output(), "usage: steward validate [--data FILE] [--suite FILE] [--config FILE] [--header] [--format F] [--json]")
-		fl.PrintDefaults()
-	}
-	pos, err := Parse(fl, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return Usagef("unexpected argument %q (use --data and --suite)", pos[0])
-	}
-	if *list {
-		for _, t := range validation.SupportedTypes() {
-			fmt.Fprintln(e.Stdout, t)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *list {
+			for _, t := range validation.SupportedTypes() {
+				fmt.Fprintln(e.Stdout, t)
+			}
+			return nil
+		}
+
+		explicitConfig := cmd.Flags().Changed("config")
+		cfgPath := &e.ConfigPath
+		proj, err := config.Load(*cfgPath)
+		switch {
+		case err == nil:
+		case errors.Is(err, fs.ErrNotExist) && !explicitConfig && *data != "" && *suitePath != "":
+			proj = nil // no project here: the data must name its columns in a header
+		default:
+			return WithCode(ExitUsage, err)
+		}
+
+		var schema *dataset.Schema
+		dformat := dataset.FormatAuto
+		resultFormat := "SUMMARY"
+		if proj != nil {
+			if !*header {
+				schema = proj.Schema()
+				dformat = proj.DataFormat()
+			}
+			resultFormat = proj.Validation.ResultFormat
+			if *data == "" {
+				*data = proj.DataPath()
+			}
+			if *suitePath == "" {
+				*suitePath = proj.SuitePath()
+			}
+			if *data != proj.DataPath() {
+				dformat = dataset.FormatAuto // another file may well have a header
+			}
+		}
+		if *format != "" {
+			resultFormat = strings.ToUpper(*format)
+			if !validResultFormat(resultFormat) {
+				return Usagef("--format %q: expected BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE", *format)
+			}
+		}
+		if *data == "" {
+			return Usagef("--data is required (no project configuration names a data source)")
+		}
+		if *suitePath == "" {
+			return Usagef("--suite is required (the project configuration names no suite)")
+		}
+
+		suiteRaw, err := os.ReadFile(*suitePath)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("suite: %w", err))
+		}
+		suite, err := validation.ParseSuite(suiteRaw)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("%s: %w", *suitePath, err))
+		}
+		frame, raw, err := dataset.ReadFile(*data, schema, dataset.Options{Format: dformat})
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("%s: %w", *data, err))
+		}
+		digest := dataset.Digest(raw)
+		res := validation.Validate(suite, frame, validation.Options{
+			ResultFormat: resultFormat,
+			BatchKwargs:  validation.Object{{Key: "path", Value: *data}, {Key: "dataset_sha256", Value: digest}, {Key: "rows", Value: frame.Rows}},
+		})
+
+		if e.JSON {
+			out, err := res.MarshalIndent()
+			if err != nil {
+				return err
+			}
+			if _, err := e.Stdout.Write(out); err != nil {
+				return WithCode(ExitUsage, err)
+			}
+		} else {
+			printValidation(e, res, *data, *suitePath, digest, frame.Rows)
+		}
+		if !res.Success {
+			return Failed(errors.New(validation.Summarize(res).String()))
 		}
 		return nil
 	}
-
-	explicitConfig := false
-	fl.Visit(func(f *flag.Flag) { explicitConfig = explicitConfig || f.Name == "config" })
-	proj, err := config.Load(*cfgPath)
-	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist) && !explicitConfig && *data != "" && *suitePath != "":
-		proj = nil // no project here: the data must name its columns in a header
-	default:
-		return WithCode(ExitUsage, err)
-	}
-
-	var schema *dataset.Schema
-	dformat := dataset.FormatAuto
-	resultFormat := "SUMMARY"
-	if proj != nil {
-		if !*header {
-			schema = proj.Schema()
-			dformat = proj.DataFormat()
-		}
-		resultFormat = proj.Validation.ResultFormat
-		if *data == "" {
-			*data = proj.DataPath()
-		}
-		if *suitePath == "" {
-			*suitePath = proj.SuitePath()
-		}
-		if *data != proj.DataPath() {
-			dformat = dataset.FormatAuto // another file may well have a header
-		}
-	}
-	if *format != "" {
-		resultFormat = strings.ToUpper(*format)
-		if !validResultFormat(resultFormat) {
-			return Usagef("--format %q: expected BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE", *format)
-		}
-	}
-	if *data == "" {
-		return Usagef("--data is required (no project configuration names a data source)")
-	}
-	if *suitePath == "" {
-		return Usagef("--suite is required (the project configuration names no suite)")
-	}
-
-	suiteRaw, err := os.ReadFile(*suitePath)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("suite: %w", err))
-	}
-	suite, err := validation.ParseSuite(suiteRaw)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("%s: %w", *suitePath, err))
-	}
-	frame, raw, err := dataset.ReadFile(*data, schema, dataset.Options{Format: dformat})
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("%s: %w", *data, err))
-	}
-	digest := dataset.Digest(raw)
-	res := validation.Validate(suite, frame, validation.Options{
-		ResultFormat: resultFormat,
-		BatchKwargs:  validation.Object{{Key: "path", Value: *data}, {Key: "dataset_sha256", Value: digest}, {Key: "rows", Value: frame.Rows}},
-	})
-
-	if e.JSON {
-		out, err := res.MarshalIndent()
-		if err != nil {
-			return err
-		}
-		if _, err := e.Stdout.Write(out); err != nil {
-			return WithCode(ExitUsage, err)
-		}
-	} else {
-		printValidation(e, res, *data, *suitePath, digest, frame.Rows)
-	}
-	if !res.Success {
-		return Failed(errors.New(validation.Summarize(res).String()))
-	}
-	return nil
+	return c
 }
 
 func validResultFormat(f string) bool {

@@ -24,6 +24,15 @@ func runValidateCmd(t *testing.T, args ...string) (stdout, stderr string, err er
 	return out.String(), errb.String(), err
 }
 
+// runValidate runs steward validate with args over e.
+func runValidate(ctx context.Context, e *Env, args []string) error {
+	if e.Stdin == nil {
+		e.Stdin = strings.NewReader("")
+	}
+	_, _, err := e.execute(ctx, append([]string{"validate"}, args...))
+	return err
+}
+
 func exitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -139,8 +148,8 @@ func TestValidateErrors(t *testing.T) {
 			`expectations[0] (expect_column_to_be_awesome): unknown expectation type`},
 		{"text in a number column", []string{"--data", badData, "--suite", suite}, ExitUsage, `row 1, column "chol": expected a number, got "abc"`},
 		{"bad format", []string{"--format", "ALL"}, ExitUsage, `--format "ALL"`},
-		{"stray argument", []string{"data.csv"}, ExitUsage, `unexpected argument "data.csv"`},
-		{"unknown flag", []string{"--frobnicate"}, ExitUsage, "flag provided but not defined"},
+		{"stray argument", []string{"data.csv"}, ExitUsage, `takes no arguments, got "data.csv"`},
+		{"unknown flag", []string{"--frobnicate"}, ExitUsage, "unknown flag: --frobnicate"},
 		{"headered file against the heart schema", []string{"--data", headered, "--suite", simpleSuite}, ExitUsage, "header: does not match the schema"},
 		{"header flag reads its own columns", []string{"--header", "--data", headered, "--suite", simpleSuite}, ExitFailed, "b: values_to_be_between, 1 of 1 unexpected"},
 		{"explicit missing config", []string{"--config", filepath.Join(dir, "none.yaml"), "--data", headered, "--suite", simpleSuite}, ExitUsage, "none.yaml"},

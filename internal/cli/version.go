@@ -1,20 +1,20 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
 	"github.com/stewardml/steward/internal/buildinfo"
 )
 
-func runVersion(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("version")
-	if _, err := Parse(fs, args); err != nil {
-		return err
+func newVersionCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "version", Short: "print the version of this build", GroupID: "admin", Args: noArgs}
+	c.RunE = func(_ *cobra.Command, _ []string) error {
+		if e.JSON {
+			return e.PrintJSON(map[string]string{"version": buildinfo.Version()})
+		}
+		fmt.Fprintln(e.Stdout, buildinfo.Version())
+		return nil
 	}
-	if e.JSON {
-		return e.PrintJSON(map[string]string{"version": buildinfo.Version()})
-	}
-	fmt.Fprintln(e.Stdout, buildinfo.Version())
-	return nil
+	return c
 }
