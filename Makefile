@@ -7,7 +7,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 DATA_DIR ?= .steward
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: all build cli functions test test-go test-infra deps lint run bench synth deploy destroy clean FORCE
+.PHONY: all build cli install functions test test-go test-infra deps lint run bench synth deploy destroy clean FORCE
 
 all: build
 
@@ -25,6 +25,11 @@ build/%/bootstrap: FORCE
 cli:
 	@mkdir -p build
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)" -o build/steward ./cmd/steward
+
+## install: steward into $(go env GOPATH)/bin (or $GOBIN), to run it by name
+install:
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags="$(LDFLAGS)" ./cmd/steward
+	@echo "installed $$(GOBIN=$${GOBIN:-$$($(GO) env GOPATH)/bin}; echo $$GOBIN)/steward"
 
 ## deps: the npm tools the tests use (emulators, validators, CDK CLI)
 deps:
