@@ -13,6 +13,7 @@ func commands(e *Env) []*cobra.Command {
 		legacy(e, "export MODEL:VERSION --format F --out FILE", "write a registered model in another library's format (XGBoost JSON)", "model", func(c *cobra.Command, args []string) error { return runExport(c.Context(), e, args) }),
 		newModelsCmd(e),
 		newHistoryCmd(e),
+		newRunsCmd(e),
 		newPromoteCmd(e),
 		newRollbackCmd(e),
 		newPredictCmd(e),
