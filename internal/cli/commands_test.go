@@ -77,6 +77,9 @@ func TestEveryCommandHasHelpAndRefusesMistakes(t *testing.T) {
 			if first := strings.SplitN(errs, "\n", 2)[0]; code != ExitUsage || first != c.CommandPath()+": unknown flag: --bogus-flag (see '"+c.CommandPath()+" --help')" {
 				t.Errorf("unknown flag: exit %d, first line %q", code, first)
 			}
+			if strings.Contains(c.Use, "...") {
+				return // takes any number of arguments
+			}
 			code, _, errs = stewardIn(t, "", append(append([]string{}, args...), "extra", "words")...)
 			if code != ExitUsage || !strings.HasPrefix(errs, c.CommandPath()+": ") || !strings.Contains(errs, "takes") && !strings.Contains(errs, `unknown command "extra"`) {
 				t.Errorf("extra arguments: exit %d, stderr %q; want exit 2 saying what it takes", code, errs)

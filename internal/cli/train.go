@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +10,15 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/train"
+	"github.com/stewardml/steward/internal/validation"
 )
 
 func newTrainCmd(e *Env) *cobra.Command {
@@ -25,6 +30,8 @@ func newTrainCmd(e *Env) *cobra.Command {
 	seed := fs.Int64("seed", 0, "random seed (default: the configuration's training.seed)")
 	verbose := fs.BoolP("verbose", "v", false, "print a progress line per fold, not only per candidate")
 	force := fs.Bool("force", false, "register the bundle even when a version with the identical bundle exists")
+	skipValidation := fs.Bool("skip-validation", false, "train even when the data fails the project's validation suite (needs --reason; recorded in the audit log)")
+	reason := fs.String("reason", "", "why validation is skipped (with --skip-validation)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		seedSet := fs.Changed("seed")
@@ -48,6 +55,12 @@ func newTrainCmd(e *Env) *cobra.Command {
 		if seedSet {
 			cfg.Seed = *seed
 		}
+		if *skipValidation && strings.TrimSpace(*reason) == "" {
+			return usagef("--skip-validation needs --reason TEXT (the audit log keeps who skipped validation and why)")
+		}
+		if *reason != "" && !*skipValidation {
+			return usagef("--reason goes with --skip-validation")
+		}
 
 		a, err := e.AppCreating(ctx)
 		if err != nil {
@@ -56,6 +69,9 @@ func newTrainCmd(e *Env) *cobra.Command {
 		defer a.Close()
 		ref, err := dataset.Store(ctx, a.Artifacts, raw)
 		if err != nil {
+			return err
+		}
+		if err := gateTraining(ctx, e, a, p, frame, ref, path, *skipValidation, *reason); err != nil {
 			return err
 		}
 		svc := a.TrainService("cli")
@@ -85,6 +101,74 @@ func newTrainCmd(e *Env) *cobra.Command {
 	}
 	return c
 }
+
+// gateTraining validates the training data with the project's suite and
+// stores the result, so the training report shows it. A failure stops the
+// training (exit 1) naming each failed expectation and is audited; with
+// skip the failure is recorded with who skipped it and why, and training
+// goes on.
+func gateTraining(ctx context.Context, e *Env, a *app.App, p *config.Project, frame *dataset.Frame, ref dataset.Ref, path string, skip bool, reason string) error {
+	suitePath := p.SuitePath()
+	if suitePath == "" {
+		return nil // the project has no suite
+	}
+	raw, err := os.ReadFile(suitePath)
+	if err != nil {
+		return WithCode(ExitUsage, fmt.Errorf("validation suite: %w", err))
+	}
+	suite, err := validation.ParseSuite(raw)
+	if err != nil {
+		return WithCode(ExitUsage, fmt.Errorf("%s: %w", suitePath, err))
+	}
+	now := a.Now().UTC()
+	res := validation.Validate(suite, frame, validation.Options{
+		ResultFormat: p.Validation.ResultFormat,
+		Now:          func() time.Time { return now },
+		BatchKwargs:  validation.Object{{Key: "path", Value: path}, {Key: "dataset_sha256", Value: ref.Digest}, {Key: "rows", Value: frame.Rows}},
+	})
+	doc, err := res.MarshalIndent()
+	if err != nil {
+		return err
+	}
+	key := validation.ResultKey(ref.Digest, suite.Name, now)
+	if _, err := a.Artifacts.Put(ctx, key, doc, "application/json"); err != nil {
+		return fmt.Errorf("store the validation result: %w", err)
+	}
+	if res.Success {
+		fmt.Fprintf(e.Stderr, "train: %s passes the suite %s (%d expectations)\n", path, suite.Name, res.Statistics.EvaluatedExpectations)
+		return nil
+	}
+	sum := validation.Summarize(res)
+	actor := e.Getenv("USER")
+	if actor == "" {
+		actor = "cli"
+	}
+	ev := audit.Event{Actor: actor, Subject: audit.Subject{Model: p.Model.Name}, Evidence: []string{key, ref.Key}}
+	if !skip {
+		printValidation(e, res, path, suitePath, ref.Digest, frame.Rows)
+		ev.Action, ev.Reason = ActionTrainRefused, "the training data fails validation: "+sum.String()
+		if _, err := a.Audit().Append(ctx, ev); err != nil {
+			return err
+		}
+		return Failed(fmt.Errorf("%s fails validation, nothing trained or registered: %s (train anyway with --skip-validation --reason TEXT)", path, sum))
+	}
+	ev.Action, ev.Reason = ActionValidationSkipped, fmt.Sprintf("%s (validation: %s)", reason, sum)
+	if _, err := a.Audit().Append(ctx, ev); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stderr, "train: %s fails validation (%s); training anyway, as %s asked: %s\n", path, sum, actor, reason)
+	return nil
+}
+
+// Audit actions of the validation gate on training.
+const (
+	// ActionTrainRefused: training did not start because the data failed
+	// the project's validation suite.
+	ActionTrainRefused = "train.validation_failed"
+	// ActionValidationSkipped: training went on although the data failed
+	// validation, because someone said so (--skip-validation --reason).
+	ActionValidationSkipped = "train.validation_skipped"
+)
 
 // progress renders training progress on stderr: a line per candidate (and
 // per fold with -v), each naming the family, the candidate and the fold.

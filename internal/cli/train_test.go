@@ -39,6 +39,17 @@ func smallProject(t *testing.T, training string) (cfg, data string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The project's suite, where the configuration names it.
+	suite, err := os.ReadFile("../../testdata/suites/heart.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "testdata", "suites"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testdata", "suites", "heart.json"), suite, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return cfg, data
 }
 
@@ -228,7 +239,9 @@ func TestTrainBadInput(t *testing.T) {
 		says string
 	}{
 		{"target with one class", []string{"--data", write("healthy.data", strings.Join(healthy, "\n")+"\n")}, ExitFailed, `target "num > 0" has a single class: all 164 rows are class 0`},
-		{"fewer rows than folds", []string{"--data", write("few.data", strings.Join(strings.Split(string(raw), "\n")[:5], "\n")+"\n")}, ExitFailed, "fewer than the 3 folds"},
+		{"fewer rows than folds", []string{"--skip-validation", "--reason", "a tiny sample", "--data", write("few.data", strings.Join(strings.Split(string(raw), "\n")[:5], "\n")+"\n")}, ExitFailed, "fewer than the 3 folds"},
+		{"a sample that fails validation", []string{"--data", write("few.data", strings.Join(strings.Split(string(raw), "\n")[:5], "\n")+"\n")}, ExitFailed, "fails validation, nothing trained or registered: suite heart: 2 of 40 expectations failed: table_row_count_to_be_between"},
+		{"skip without a reason", []string{"--skip-validation", "--data", data}, ExitUsage, "--skip-validation needs --reason TEXT"},
 		{"infinite value", []string{"--data", write("inf.data", strings.Replace(string(raw), "233.0", "inf", 1))}, ExitUsage, `row 1, column "chol": expected a finite number, got "inf"`},
 		{"text in a number", []string{"--data", write("nan.data", strings.Replace(string(raw), "233.0", "NaN", 1))}, ExitUsage, `column "chol": expected a finite number, got "NaN"`},
 		{"unknown family", []string{"--config", unknownFamily, "--data", data}, ExitUsage, `training.families[0].family "xgboost" is unknown`},
@@ -242,6 +255,39 @@ func TestTrainBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d saying %q", code, errs, tc.code, tc.says)
 			}
 		})
+	}
+}
+
+func TestTrainValidationGate(t *testing.T) {
+	cfg := "../../steward.yaml" // the project's own search: Hungarian's gaps need its imputation
+	hungarian, err := filepath.Abs("../../testdata/heart/processed.hungarian.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	code, out, errs := steward(t, dir, "train", "--config", cfg, "--data", hungarian)
+	if code != ExitFailed || !strings.Contains(errs, "fails validation, nothing trained or registered: suite heart: 6 of 40 expectations failed") {
+		t.Fatalf("train on data that fails the suite: exit %d\n%s%s", code, out, errs)
+	}
+	for _, col := range []string{"ca", "thal", "slope"} { // named as validate names them
+		if !strings.Contains(out, col) {
+			t.Errorf("the refusal does not name %s:\n%s", col, out)
+		}
+	}
+	if code, out, _ := steward(t, dir, "models", "--json"); code != ExitOK || strings.TrimSpace(out) != "[]" {
+		t.Errorf("a refused training registered something: %s", out)
+	}
+	code, out, errs = steward(t, dir, "train", "--config", cfg, "--data", hungarian, "--skip-validation", "--reason", "x")
+	if code != ExitOK || !strings.Contains(out, "registered heart:1 as champion") {
+		t.Fatalf("train --skip-validation: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = steward(t, dir, "audit", "--model", "heart")
+	if code != ExitOK || !strings.Contains(out, "train.validation_failed") || !strings.Contains(out, "train.validation_skipped") || !strings.Contains(out, "x (validation: suite heart: 6 of 40") {
+		t.Errorf("the audit log does not show the refusal and the skip:\n%s", out)
+	}
+	code, out, _ = steward(t, dir, "report", "training", "heart:1", "--config", cfg)
+	if code != ExitOK || !strings.Contains(out, "v-fail") || !strings.Contains(out, "34 of 40 expectations met") {
+		t.Errorf("the training report does not show the failed validation: exit %d", code)
 	}
 }
 
