@@ -14,6 +14,7 @@ func commands(e *Env) []*cobra.Command {
 		newModelsCmd(e),
 		newHistoryCmd(e),
 		newRunsCmd(e),
+		newDatasetsCmd(e),
 		newPromoteCmd(e),
 		newRollbackCmd(e),
 		newPredictCmd(e),

@@ -26,7 +26,8 @@ func newTrainCmd(e *Env) *cobra.Command {
 		Example: "  steward train\n  steward train --data testdata/heart/processed.cleveland.data --seed 7 -v\n  steward train --force   # register even a bundle identical to an existing version"}
 	fs := c.Flags()
 	model := fs.String("model", "", "model to train (default: the project's model)")
-	data := fs.String("data", "", "training data file (default: the project's data source)")
+	dataFiles := fs.StringArray("data", nil, "training data file (default: the project's data source); give several with --pick-best")
+	pickBest := fs.Bool("pick-best", false, "of several --data files, train on the best one (see 'steward datasets rank')")
 	seed := fs.Int64("seed", 0, "random seed (default: the configuration's training.seed)")
 	verbose := fs.BoolP("verbose", "v", false, "print a progress line per fold, not only per candidate")
 	force := fs.Bool("force", false, "register the bundle even when a version with the identical bundle exists")
@@ -44,8 +45,20 @@ func newTrainCmd(e *Env) *cobra.Command {
 			return Failed(fmt.Errorf("no model named %q in %s (it describes %q)", *model, *cfgPath, p.Model.Name))
 		}
 		path := p.DataPath()
-		if *data != "" {
-			path = *data
+		switch {
+		case len(*dataFiles) > 1 && !*pickBest:
+			return usagef("several --data files need --pick-best (or train on one)")
+		case *pickBest && len(*dataFiles) < 2:
+			return usagef("--pick-best needs two or more --data files")
+		case *pickBest:
+			best, err := rankFiles(ctx, e, *dataFiles, e.Stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Stderr, "train: picked %s\n", best.Name)
+			path = best.Name
+		case len(*dataFiles) == 1:
+			path = (*dataFiles)[0]
 		}
 		frame, raw, err := dataset.ReadFile(path, p.Schema(), dataset.Options{Format: p.DataFormat()})
 		if err != nil {
@@ -69,6 +82,14 @@ func newTrainCmd(e *Env) *cobra.Command {
 		defer a.Close()
 		ref, err := dataset.Store(ctx, a.Artifacts, raw)
 		if err != nil {
+			return err
+		}
+		actor := e.Getenv("USER")
+		if actor == "" {
+			actor = "cli"
+		}
+		cat := &dataset.Catalog{Records: a.Records, Now: a.Now}
+		if err := cat.Note(ctx, ref, frame.Rows, len(frame.Names), path, actor); err != nil {
 			return err
 		}
 		if err := gateTraining(ctx, e, a, p, frame, ref, path, *skipValidation, *reason); err != nil {
