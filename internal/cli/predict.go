@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,9 @@ func newPredictCmd(e *Env) *cobra.Command {
 
 		w := e.Stdout
 		if *out != "" {
+			if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+				return usagef("--out: %v", err)
+			}
 			f, err := os.Create(*out)
 			if err != nil {
 				return Usagef("--out: %v", err)
