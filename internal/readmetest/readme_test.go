@@ -201,16 +201,36 @@ func TestREADMETour(t *testing.T) {
 			}
 			continue
 		}
-		for _, cmd := range b.commands {
-			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", cmd.text)
-			c.Dir, c.Env = src, env
-			out, _ := c.CombinedOutput()
-			code := c.ProcessState.ExitCode()
-			if code != cmd.exit {
+		script, results := checkedScript(b, filepath.Join(tmp, "rc"))
+		c := exec.CommandContext(ctx, "bash", "-c", script)
+		c.Dir, c.Env = src, env
+		out, _ := c.CombinedOutput()
+		rcs, _ := os.ReadFile(results)
+		got := strings.Fields(string(rcs))
+		for i, cmd := range b.commands {
+			if i >= len(got) {
+				break // an earlier command failed the block
+			}
+			if code, _ := strconv.Atoi(got[i]); code != cmd.exit {
 				t.Errorf("README.md:%d: %s\nexit %d, the README shows %d\n%s", b.line, cmd.text, code, cmd.exit, out)
 			}
 		}
+		if len(got) == 0 && len(b.commands) > 0 {
+			t.Errorf("README.md:%d: the block did not run\n%s", b.line, out)
+		}
 	}
+}
+
+// checkedScript makes one bash script of a block (so variables set by one
+// command reach the next) that appends each command's exit status to the
+// file results and stops at the first status the README does not show.
+func checkedScript(b block, results string) (script, path string) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "set -o pipefail\n: > %q\n", results)
+	for _, c := range b.commands {
+		fmt.Fprintf(&sb, "%s\n__rc=$?\necho $__rc >> %q\n[ $__rc -eq %d ] || exit 99\n", c.text, results, c.exit)
+	}
+	return sb.String(), results
 }
 
 // joinCommands makes one script of a block's commands.
