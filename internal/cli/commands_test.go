@@ -175,3 +175,13 @@ func TestReadCommandsNeverCreateState(t *testing.T) {
 		t.Errorf("models after init: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// runServe runs steward serve with args over e, as the tests of the
+// server drive it.
+func runServe(ctx context.Context, e *Env, args []string) error {
+	if e.Stdin == nil {
+		e.Stdin = strings.NewReader("")
+	}
+	_, _, err := e.execute(ctx, append([]string{"serve"}, args...))
+	return err
+}

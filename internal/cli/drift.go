@@ -1,7 +1,8 @@
 package cli
 
 import (
-	"context"
+	"github.com/spf13/cobra"
+
 	"errors"
 	"fmt"
 	"io"
@@ -18,81 +19,85 @@ import (
 	"github.com/stewardml/steward/internal/monitor"
 )
 
-func runDrift(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("drift")
+func newDriftCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "drift", Short: "check the captured traffic (or a file) for drift against the model's training data", GroupID: "serve", Args: noArgs,
+		Long: `Check a model for drift: its captured predictions of the last --window
+(default: the project's drift.window), or a data file (--current), against the
+reference profile of the data it was trained on. The verdict exits 0 (no
+drift), 1 (drift) or 3 (not enough data: too few captured or labelled rows for
+the tests, see drift.min_rows in steward.yaml; send more predictions first).`,
+		Example: "  steward drift --model heart --current testdata/heart/processed.hungarian.data\n  steward drift --model heart --window 24h"}
+	fs := c.Flags()
 	model := fs.String("model", "", "model to check (default: the project's model)")
 	current := fs.String("current", "", "check this data file (CSV with a header, or laid out like the training file) instead of the captured traffic")
 	window := fs.String("window", "", "check the traffic captured in the last DURATION, e.g. 24h or 7d (default: the project's drift.window)")
 	version := fs.Int("version", 0, "check this version instead of champion")
 	quiet := fs.Bool("no-event", false, "do not send DriftChecked (the report and history record are still written)")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return Usagef("drift: unexpected argument %q", pos[0])
-	}
-	if *current != "" && *window != "" {
-		return Usagef("drift: --current and --window exclude each other: check a file, or the captured traffic")
-	}
-	if *version < 0 {
-		return Usagef("drift: --version %d: expected a version number", *version)
-	}
-	req := monitor.Request{Model: *model, Version: *version, Trigger: "cli", Quiet: *quiet}
-	if *window != "" {
-		d, err := config.ParseDuration(*window)
-		if err != nil || d <= 0 {
-			return Usagef("drift: --window %q: expected a positive duration such as 24h or 7d", *window)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *current != "" && *window != "" {
+			return Usagef("drift: --current and --window exclude each other: check a file, or the captured traffic")
 		}
-		req.Window = d.D()
-	}
-	if *current != "" {
-		b, err := os.ReadFile(*current)
+		if *version < 0 {
+			return Usagef("drift: --version %d: expected a version number", *version)
+		}
+		req := monitor.Request{Model: *model, Version: *version, Trigger: "cli", Quiet: *quiet}
+		if *window != "" {
+			d, err := config.ParseDuration(*window)
+			if err != nil || d <= 0 {
+				return Usagef("drift: --window %q: expected a positive duration such as 24h or 7d", *window)
+			}
+			req.Window = d.D()
+		}
+		if *current != "" {
+			b, err := os.ReadFile(*current)
+			if err != nil {
+				return WithCode(ExitUsage, fmt.Errorf("drift: %w", err))
+			}
+			req.Current = &monitor.File{Name: filepath.Base(*current), Data: b}
+		}
+		a, err := e.App(ctx)
 		if err != nil {
-			return WithCode(ExitUsage, fmt.Errorf("drift: %w", err))
+			return err
 		}
-		req.Current = &monitor.File{Name: filepath.Base(*current), Data: b}
-	}
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if req.Model == "" {
-		if a.Project == nil {
-			return Usagef("drift: --model is required without a project configuration (%s)", e.ConfigPath)
+		defer a.Close()
+		if req.Model == "" {
+			if a.Project == nil {
+				return Usagef("drift: --model is required without a project configuration (%s)", e.ConfigPath)
+			}
+			req.Model = a.Project.Model.Name
 		}
-		req.Model = a.Project.Model.Name
-	}
-	res, err := a.Monitor().Check(ctx, req)
-	if err != nil && res == nil {
-		var pe *dataset.ParseError
-		switch {
-		case errors.Is(err, monitor.ErrInvalid), errors.Is(err, drift.ErrSchema), errors.As(err, &pe), errors.Is(err, dataset.ErrEmpty), errors.Is(err, drift.ErrInvalid):
-			return WithCode(ExitUsage, err)
-		case errors.Is(err, monitor.ErrNoModel), errors.Is(err, monitor.ErrNoProfile):
-			return Failed(err)
+		res, err := a.Monitor().Check(ctx, req)
+		if err != nil && res == nil {
+			var pe *dataset.ParseError
+			switch {
+			case errors.Is(err, monitor.ErrInvalid), errors.Is(err, drift.ErrSchema), errors.As(err, &pe), errors.Is(err, dataset.ErrEmpty), errors.Is(err, drift.ErrInvalid):
+				return WithCode(ExitUsage, err)
+			case errors.Is(err, monitor.ErrNoModel), errors.Is(err, monitor.ErrNoProfile):
+				return Failed(err)
+			}
+			return err
 		}
-		return err
-	}
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "steward drift: %v\n", err)
-	}
-	if e.JSON {
-		if perr := e.PrintJSON(monitor.StoredReport{Check: res.Summary, Report: res.Report}); perr != nil {
-			return perr
+		if err != nil {
+			fmt.Fprintf(e.Stderr, "steward drift: %v\n", err)
 		}
-	} else {
-		printDrift(e.Stdout, res)
+		if e.JSON {
+			if perr := e.PrintJSON(monitor.StoredReport{Check: res.Summary, Report: res.Report}); perr != nil {
+				return perr
+			}
+		} else {
+			printDrift(e.Stdout, res)
+		}
+		s := res.Summary
+		switch s.Verdict {
+		case drift.VerdictDrift:
+			return Failed(fmt.Errorf("%s v%d: dataset drift (score %.2f: %d of %d features)", s.Model, s.Version, s.DriftScore, s.Drifted, s.Tested))
+		case drift.VerdictInsufficient:
+			return WithCode(ExitInsufficient, fmt.Errorf("%s v%d: insufficient data: %s", s.Model, s.Version, s.Reason))
+		}
+		return nil
 	}
-	s := res.Summary
-	switch s.Verdict {
-	case drift.VerdictDrift:
-		return Failed(fmt.Errorf("%s v%d: dataset drift (score %.2f: %d of %d features)", s.Model, s.Version, s.DriftScore, s.Drifted, s.Tested))
-	case drift.VerdictInsufficient:
-		return WithCode(ExitInsufficient, fmt.Errorf("%s v%d: insufficient data: %s", s.Model, s.Version, s.Reason))
-	}
-	return nil
+	return c
 }
 
 func printDrift(w io.Writer, res *monitor.Result) {

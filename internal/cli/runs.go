@@ -25,7 +25,7 @@ func newRunsCmd(e *Env) *cobra.Command {
 	var limit int
 	c := &cobra.Command{Use: "runs", Short: "list training runs, show one, or compare several side by side", GroupID: "model", Args: noArgs,
 		Example: "  steward runs\n  steward runs --model heart --limit 5 --json\n  steward runs show <run id>\n  steward runs compare <run id> <run id>",
-		RunE: func(cmd *cobra.Command, _ []string) error { return listRuns(cmd.Context(), e, model, limit) }}
+		RunE:    func(cmd *cobra.Command, _ []string) error { return listRuns(cmd.Context(), e, model, limit) }}
 	c.Flags().StringVar(&model, "model", "", "only this model's runs (default: every model)")
 	c.Flags().IntVar(&limit, "limit", 20, "at most N runs per model, newest first (0: all)")
 	c.AddCommand(&cobra.Command{Use: "show RUN_ID", Short: "show one run: its candidates, the selection, the hold-out and what it registered", Args: exactArgs(1, "RUN_ID"),
@@ -44,7 +44,7 @@ func newRunsCmd(e *Env) *cobra.Command {
 // runView is a run as the runs commands show it: the tracking run and,
 // when stored, its full record.
 type runView struct {
-	Run    tracking.Run      `json:"run"`
+	Run    tracking.Run     `json:"run"`
 	Record *train.RunRecord `json:"record,omitempty"`
 }
 

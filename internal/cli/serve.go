@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,123 +31,124 @@ const devKeyName = "local-dev"
 // keys (`steward keys create`) are shown once and stored hashed only.
 const devKeyFile = "local-api-key"
 
-func runServe(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("serve")
+func newServeCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "serve", Short: "run the prediction API, approval links and the dashboard locally behind an API-key gateway", GroupID: "serve", Args: noArgs,
+		Example: "  steward serve\n  steward serve --addr 127.0.0.1:9090 --detail summary"}
+	fs := c.Flags()
 	addr := fs.String("addr", "", "listen address (default: the project's serving.addr, 127.0.0.1:8080)")
 	refresh := fs.Duration("refresh", 10*time.Second, "how often to check the model aliases for a move")
 	detail := fs.String("detail", "full", "how much error bodies say: full, no-values or summary")
 	grace := fs.Duration("grace", 30*time.Second, "how long a shutdown waits for requests in flight and capture writes")
 	flush := fs.Duration("flush", time.Second, "longest time a capture waits before it is written")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("serve: unexpected argument %q", pos[0])
-	}
-	d, err := serving.ParseDetail(*detail)
-	if err != nil {
-		return Usagef("--detail: %v", err)
-	}
-	if *refresh <= 0 || *grace <= 0 || *flush <= 0 {
-		return Usagef("--refresh, --grace and --flush must be positive")
-	}
-	a, err := e.AppCreating(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if *addr == "" {
-		*addr = "127.0.0.1:8080"
-		if a.Project != nil && a.Project.Serving.Addr != "" {
-			*addr = a.Project.Serving.Addr
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		d, err := serving.ParseDetail(*detail)
+		if err != nil {
+			return Usagef("--detail: %v", err)
 		}
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
-	}
-	defer ln.Close() // closed by the gateway on shutdown; this covers the early returns
-	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := a.NewServer(ctx, app.ServerOptions{
-		Listener: ln, RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Log: e.Stdout, Logger: logger,
-	})
-	if cerr := (*app.ConfigError)(nil); errors.As(err, &cerr) {
-		return WithCode(ExitUsage, err)
-	} else if err != nil {
-		return err
-	}
-	defer srv.Close()
-	base, s := srv.Base, srv.Serving
-	devKey, created, err := localDevKey(ctx, srv.Keys, e.DataDir)
-	if err != nil {
-		return err
-	}
-	if a.Project != nil {
-		fmt.Fprintf(e.Stdout, "  approvals: links point at %s/approvals/ (STEWARD_PUBLIC_URL changes it)\n", a.LinkBase())
-		for _, r := range srv.DriftRuns {
-			fmt.Fprintf(e.Stdout, "  %s: %s, next at %s; the agent acts on each check\n", r.Name, a.Project.Drift.Schedule, r.At.Format(time.RFC3339))
+		if *refresh <= 0 || *grace <= 0 || *flush <= 0 {
+			return Usagef("--refresh, --grace and --flush must be positive")
 		}
-		if c := a.Project.Alarms; srv.AlarmsRunning {
-			fmt.Fprintf(e.Stdout, "  alarms: 5xx share > %g, p99 latency > %s, %d of %d periods of %s; the agent acts on each change\n",
-				c.ErrorRate, c.LatencyP99, c.Datapoints, c.Periods, c.Every)
+		a, err := e.AppCreating(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if *addr == "" {
+			*addr = "127.0.0.1:8080"
+			if a.Project != nil && a.Project.Serving.Addr != "" {
+				*addr = a.Project.Serving.Addr
+			}
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("listen on %s: %w", *addr, err))
+		}
+		defer ln.Close() // closed by the gateway on shutdown; this covers the early returns
+		logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		srv, err := a.NewServer(ctx, app.ServerOptions{
+			Listener: ln, RefreshInterval: *refresh, Detail: d, FlushInterval: *flush, Log: e.Stdout, Logger: logger,
+		})
+		if cerr := (*app.ConfigError)(nil); errors.As(err, &cerr) {
+			return WithCode(ExitUsage, err)
+		} else if err != nil {
+			return err
+		}
+		defer srv.Close()
+		base, s := srv.Base, srv.Serving
+		devKey, created, err := localDevKey(ctx, srv.Keys, e.DataDir)
+		if err != nil {
+			return err
+		}
+		if a.Project != nil {
+			fmt.Fprintf(e.Stdout, "  approvals: links point at %s/approvals/ (STEWARD_PUBLIC_URL changes it)\n", a.LinkBase())
+			for _, r := range srv.DriftRuns {
+				fmt.Fprintf(e.Stdout, "  %s: %s, next at %s; the agent acts on each check\n", r.Name, a.Project.Drift.Schedule, r.At.Format(time.RFC3339))
+			}
+			if c := a.Project.Alarms; srv.AlarmsRunning {
+				fmt.Fprintf(e.Stdout, "  alarms: 5xx share > %g, p99 latency > %s, %d of %d periods of %s; the agent acts on each change\n",
+					c.ErrorRate, c.LatencyP99, c.Datapoints, c.Periods, c.Every)
+			} else {
+				fmt.Fprintln(e.Stdout, "  alarms: off (alarms.disabled)")
+			}
+		}
+		fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
+		if srv.Operators == 0 {
+			fmt.Fprintf(e.Stdout, "  dashboard: %s/ (no operator yet: steward operators create NAME)\n", base)
 		} else {
-			fmt.Fprintln(e.Stdout, "  alarms: off (alarms.disabled)")
+			fmt.Fprintf(e.Stdout, "  dashboard: %s/ (%d operators)\n", base, srv.Operators)
 		}
-	}
-	fmt.Fprintf(e.Stdout, "steward serve: listening on %s\n", base)
-	if srv.Operators == 0 {
-		fmt.Fprintf(e.Stdout, "  dashboard: %s/ (no operator yet: steward operators create NAME)\n", base)
-	} else {
-		fmt.Fprintf(e.Stdout, "  dashboard: %s/ (%d operators)\n", base, srv.Operators)
-	}
 
-	model, alias := "", "champion"
-	var features []serving.Feature
-	if a.Project != nil {
-		model, alias = a.Project.Model.Name, a.Project.Serving.DefaultAlias
-		features = serving.FeaturesOf(a.Project.Schema().Features(), false)
-		if m, err := s.Models.Alias(ctx, model, alias); err != nil {
-			fmt.Fprintf(e.Stdout, "  model %s: no %s yet (%v); train one with: steward train\n", model, alias, err)
+		model, alias := "", "champion"
+		var features []serving.Feature
+		if a.Project != nil {
+			model, alias = a.Project.Model.Name, a.Project.Serving.DefaultAlias
+			features = serving.FeaturesOf(a.Project.Schema().Features(), false)
+			if m, err := s.Models.Alias(ctx, model, alias); err != nil {
+				fmt.Fprintf(e.Stdout, "  model %s: no %s yet (%v); train one with: steward train\n", model, alias, err)
+			} else {
+				fmt.Fprintf(e.Stdout, "  model %s: serving version %d (%s)\n", model, m.Version(), alias)
+				features = m.Features.Features
+			}
+		}
+		if created {
+			fmt.Fprintf(e.Stdout, "  API key %s (created now; kept in %s, mode 0600):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
 		} else {
-			fmt.Fprintf(e.Stdout, "  model %s: serving version %d (%s)\n", model, m.Version(), alias)
-			features = m.Features.Features
+			fmt.Fprintf(e.Stdout, "  API key %s (from %s):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
 		}
-	}
-	if created {
-		fmt.Fprintf(e.Stdout, "  API key %s (created now; kept in %s, mode 0600):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
-	} else {
-		fmt.Fprintf(e.Stdout, "  API key %s (from %s):\n    %s\n", devKeyName, filepath.Join(e.DataDir, devKeyFile), devKey)
-	}
-	fmt.Fprintln(e.Stdout, "  more keys: steward keys create NAME")
-	if model != "" {
-		fmt.Fprintf(e.Stdout, "  try:\n    curl -s %s/v1/models/%s/predict -H 'x-api-key: %s' -H 'content-type: application/json' -d '%s'\n",
-			base, model, devKey, exampleBody(features))
-	}
-	fmt.Fprintln(e.Stdout, "  metrics: "+base+"/metrics    health: "+base+"/health    stop: Ctrl-C")
+		fmt.Fprintln(e.Stdout, "  more keys: steward keys create NAME")
+		if model != "" {
+			fmt.Fprintf(e.Stdout, "  try:\n    curl -s %s/v1/models/%s/predict -H 'x-api-key: %s' -H 'content-type: application/json' -d '%s'\n",
+				base, model, devKey, exampleBody(features))
+		}
+		fmt.Fprintln(e.Stdout, "  metrics: "+base+"/metrics    health: "+base+"/health    stop: Ctrl-C")
 
-	defer tuneGC(e.Getenv)()
-	served := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-served:
-			return
-		}
-		fmt.Fprintf(e.Stdout, "steward serve: stopping; finishing the requests in flight (up to %s; Ctrl-C again to stop waiting)\n", *grace)
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(again)
-		select {
-		case <-again:
-			srv.StopWaiting()
-		case <-served:
-		}
-	}()
-	serveErr := srv.Serve(ctx, *grace)
-	close(served)
-	capErr := srv.WriteCaptures(*grace)
-	st := s.Captures.Stats()
-	fmt.Fprintf(e.Stdout, "steward serve: stopped; %d predictions captured in %d files\n", st.Written, st.Files)
-	return errors.Join(serveErr, capErr)
+		defer tuneGC(e.Getenv)()
+		served := make(chan struct{})
+		go func() {
+			select {
+			case <-ctx.Done():
+			case <-served:
+				return
+			}
+			fmt.Fprintf(e.Stdout, "steward serve: stopping; finishing the requests in flight (up to %s; Ctrl-C again to stop waiting)\n", *grace)
+			again := make(chan os.Signal, 1)
+			signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(again)
+			select {
+			case <-again:
+				srv.StopWaiting()
+			case <-served:
+			}
+		}()
+		serveErr := srv.Serve(ctx, *grace)
+		close(served)
+		capErr := srv.WriteCaptures(*grace)
+		st := s.Captures.Stats()
+		fmt.Fprintf(e.Stdout, "steward serve: stopped; %d predictions captured in %d files\n", st.Written, st.Files)
+		return errors.Join(serveErr, capErr)
+	}
+	return c
 }
 
 // localDevKey returns the plaintext of the local dev key, creating it when
