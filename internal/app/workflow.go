@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -65,6 +66,52 @@ type Workflow struct {
 	Service   *workflow.Service
 	Runner    *retrain.Runner
 	Approvals *approval.Service
+}
+
+// Local reports whether the executions run on the local runner (not on
+// Step Functions).
+func (w *Workflow) Local() bool { return w.Runner != nil }
+
+// History resolves a local execution by name or id and returns its
+// description and history. An unknown execution is
+// workflow.ErrExecutionNotFound.
+func (w *Workflow) History(ctx context.Context, nameOrID string) (workflow.Execution, []workflow.HistoryEvent, error) {
+	if w.Runner == nil {
+		return workflow.Execution{}, nil, errors.New("app: on AWS, Step Functions keeps the history")
+	}
+	id, err := w.Runner.Resolve(ctx, nameOrID)
+	if errors.Is(err, asl.ErrExecutionNotFound) {
+		return workflow.Execution{}, nil, fmt.Errorf("%w: %s", workflow.ErrExecutionNotFound, nameOrID)
+	}
+	if err != nil {
+		return workflow.Execution{}, nil, err
+	}
+	ex, err := w.Runner.Describe(ctx, id)
+	if err != nil {
+		return workflow.Execution{}, nil, err
+	}
+	events, err := w.Runner.History(ctx, id)
+	if err != nil {
+		return workflow.Execution{}, nil, err
+	}
+	out := make([]workflow.HistoryEvent, len(events))
+	for i, ev := range events {
+		out[i] = workflow.HistoryEvent{
+			ID: ev.ID, Type: string(ev.Type), Timestamp: ev.Timestamp, Thread: ev.Thread, State: ev.State, Resource: ev.Resource,
+			Input: ev.Input, Output: ev.Output, Error: ev.Error, Cause: ev.Cause, Details: ev.Details,
+			Notable: ev.Type == asl.EventRetryScheduled || ev.Type == asl.EventTaskSubmitted || strings.HasPrefix(string(ev.Type), "Execution"),
+		}
+	}
+	return ex, out, nil
+}
+
+// Await follows a local execution until it ends or waits for a callback.
+func (w *Workflow) Await(ctx context.Context, id string) error {
+	if w.Runner == nil {
+		return errors.New("app: on AWS, Step Functions runs the workflow")
+	}
+	_, err := w.Runner.AwaitExecution(ctx, id)
+	return err
 }
 
 // Workflow wires the retraining workflow with default options.

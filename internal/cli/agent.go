@@ -30,7 +30,7 @@ func agentFor(ctx context.Context, e *Env, model, policyFile string) (closeFn fu
 	if policyFile != "" {
 		b, err := os.ReadFile(policyFile)
 		if err != nil {
-			return nil, nil, WithCode(ExitUsage, fmt.Errorf("agent: %w", err))
+			return nil, nil, WithCode(ExitUsage, err)
 		}
 		p, err := agent.ParsePolicy(b)
 		if err != nil {
@@ -95,7 +95,7 @@ func newAgentDecideCmd(e *Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		if *event == "" {
-			return Usagef("agent decide: --event FILE is required")
+			return Usagef("--event FILE is required")
 		}
 		raw, err := os.ReadFile(*event)
 		if err != nil {
@@ -175,7 +175,7 @@ func newAgentLogCmd(e *Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		if *since < 0 {
-			return Usagef("agent log: --since must not be negative")
+			return Usagef("--since must not be negative")
 		}
 		f := audit.Filter{Model: *model}
 		if err := parseRange("agent log: ", *from, *to, &f); err != nil {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"errors"
 	"fmt"
@@ -8,23 +10,27 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
-func runApprovals(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("approvals")
-	all := fs.Bool("all", false, "decided and expired requests too, not only pending ones")
-	limit := fs.Int("limit", 50, "at most N requests, newest first (0: all)")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return Usagef("--limit must not be negative")
-	}
-	if len(pos) > 0 && pos[0] != "retry" || len(pos) == 1 || len(pos) > 2 {
-		return Usagef("usage: steward approvals [--all] [--limit N] | steward approvals retry ID")
+func newApprovalsCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "approvals", Short: "list approval requests, or retry a decision's callback", GroupID: "workflow", Args: noArgs,
+		Example: "  steward approvals\n  steward approvals --all --limit 10\n  steward approvals retry <approval id>"}
+	all := c.Flags().Bool("all", false, "decided and expired requests too, not only pending ones")
+	limit := c.Flags().Int("limit", 50, "at most N requests, newest first (0: all)")
+	c.RunE = func(cmd *cobra.Command, _ []string) error { return runApprovals(cmd.Context(), e, nil, *all, *limit) }
+	c.AddCommand(&cobra.Command{Use: "retry ID", Short: "send a recorded decision to its workflow again (when resuming it failed)", Args: exactArgs(1, "ID"),
+		RunE: func(cmd *cobra.Command, pos []string) error { return runApprovals(cmd.Context(), e, pos, false, 0) }})
+	return c
+}
+
+// runApprovals lists the requests, or retries one decision's callback
+// (retry holds its id).
+func runApprovals(ctx context.Context, e *Env, retry []string, all bool, limit int) error {
+	if limit < 0 {
+		return usagef("--limit must not be negative")
 	}
 	a, err := e.App(ctx)
 	if err != nil {
@@ -35,16 +41,16 @@ func runApprovals(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return WithCode(ExitUsage, err)
 	}
-	if len(pos) == 2 {
+	if len(retry) == 1 {
 		// A decision whose callback failed (the workflow was unreachable)
 		// is sent again.
-		r, err := wf.Approvals.Retry(ctx, pos[1])
+		r, err := wf.Approvals.Retry(ctx, retry[0])
 		if err != nil {
 			return approvalErr(err, r)
 		}
-		return printDecided(ctx, e, wf.Runner, r)
+		return printDecided(ctx, e, wf, r)
 	}
-	list, err := wf.Approvals.List(ctx, !*all, *limit)
+	list, err := wf.Approvals.List(ctx, !all, limit)
 	if err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func runApprovals(ctx context.Context, e *Env, args []string) error {
 		return e.PrintJSON(list)
 	}
 	if len(list) == 0 {
-		if *all {
+		if all {
 			fmt.Fprintln(e.Stdout, "no approval requests")
 		} else {
 			fmt.Fprintln(e.Stdout, "no pending approval requests (--all lists decided ones)")
@@ -77,12 +83,25 @@ func runApprovals(ctx context.Context, e *Env, args []string) error {
 	return tw.Flush()
 }
 
-func runApprove(ctx context.Context, e *Env, args []string) error {
-	return decide(ctx, e, "approve", args)
-}
-
-func runReject(ctx context.Context, e *Env, args []string) error {
-	return decide(ctx, e, "reject", args)
+func newDecideCmd(e *Env, verb string) *cobra.Command {
+	c := &cobra.Command{Use: verb + " [ID] --as APPROVER", Short: verb + " a pending request as one of its approvers (by its id, or --model for the model's one pending request)", GroupID: "workflow",
+		Args:    rangeArgs(0, 1, "ID"),
+		Example: "  steward " + verb + " --model heart --as cardiology-ml@example.com --comment \"looks good\"\n  steward " + verb + " <approval id> --as cardiology-ml@example.com"}
+	as := c.Flags().String("as", "", "the approver deciding (one of the request's approvers; required)")
+	comment := c.Flags().String("comment", "", "why, for the audit log")
+	model := c.Flags().String("model", "", "decide the one pending request of this model, instead of naming its id")
+	_ = c.MarkFlagRequired("as")
+	c.RunE = func(cmd *cobra.Command, pos []string) error {
+		if (len(pos) == 1) == (*model != "") {
+			return usagef("name the request by its ID or by --model, one of the two")
+		}
+		id := ""
+		if len(pos) == 1 {
+			id = pos[0]
+		}
+		return decide(cmd.Context(), e, verb, id, *model, *as, *comment)
+	}
+	return c
 }
 
 // decidedLine says who decided what and when.
@@ -100,16 +119,9 @@ func decidedLine(r approval.Request) string {
 
 // decide records a decision from the terminal, as the link's page does:
 // the first decision wins, and the waiting execution is called back.
-func decide(ctx context.Context, e *Env, verb string, args []string) error {
-	fs := e.NewFlags(verb)
-	as := fs.String("as", "", "the approver deciding (one of the request's approvers)")
-	comment := fs.String("comment", "", "why, for the audit log")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 || *as == "" {
-		return Usagef("usage: steward %s ID --as APPROVER [--comment TEXT]", verb)
+func decide(ctx context.Context, e *Env, verb, id, model, as, comment string) error {
+	if as == "" {
+		return usagef("--as must name the approver deciding")
 	}
 	a, err := e.App(ctx)
 	if err != nil {
@@ -120,11 +132,40 @@ func decide(ctx context.Context, e *Env, verb string, args []string) error {
 	if err != nil {
 		return WithCode(ExitUsage, err)
 	}
-	r, err := wf.Approvals.Decide(ctx, pos[0], *as, verb == "approve", *comment)
-	if err != nil {
-		return approvalErr(err, r, *as)
+	if model != "" {
+		if _, err := knownModel(ctx, a.Registry(), model); err != nil {
+			return err
+		}
+		if id, err = pendingOfModel(ctx, wf, model); err != nil {
+			return err
+		}
 	}
-	return printDecided(ctx, e, wf.Runner, r)
+	r, err := wf.Approvals.Decide(ctx, id, as, verb == "approve", comment)
+	if err != nil {
+		return approvalErr(err, r, as)
+	}
+	return printDecided(ctx, e, wf, r)
+}
+
+// pendingOfModel returns the id of model's one pending request.
+func pendingOfModel(ctx context.Context, wf *app.Workflow, model string) (string, error) {
+	list, err := wf.Approvals.List(ctx, true, 0)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, r := range list {
+		if r.Model == model {
+			ids = append(ids, r.ID)
+		}
+	}
+	switch len(ids) {
+	case 1:
+		return ids[0], nil
+	case 0:
+		return "", Failed(fmt.Errorf("%s has no pending approval request (steward approvals --all lists every request)", model))
+	}
+	return "", usagef("%s has %d pending requests (%s): name one by its id", model, len(ids), strings.Join(ids, ", "))
 }
 
 // approvalErr turns the approval service's errors into exit codes and
@@ -147,16 +188,11 @@ func approvalErr(err error, r approval.Request, as ...string) error {
 	return err
 }
 
-// execRunner is what printDecided needs of the local runner.
-type execRunner interface {
-	Describe(ctx context.Context, idOrName string) (workflow.Execution, error)
-}
-
 // printDecided reports a decision and where its execution went.
-func printDecided(ctx context.Context, e *Env, runner execRunner, r approval.Request) error {
+func printDecided(ctx context.Context, e *Env, wf *app.Workflow, r approval.Request) error {
 	var st *workflow.Started
-	if runner != nil && r.ExecutionID != "" {
-		if ex, err := runner.Describe(ctx, r.ExecutionID); err == nil {
+	if wf.Local() && r.ExecutionID != "" {
+		if ex, err := wf.Service.Executions.Describe(ctx, r.ExecutionID); err == nil {
 			s := workflow.StartedOf(ex)
 			s.Output = redact(s.Output)
 			st = &s

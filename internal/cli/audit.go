@@ -25,7 +25,7 @@ func newAuditCmd(e *Env) *cobra.Command {
 		ctx := cmd.Context()
 		f := audit.Filter{Model: *model, Limit: *limit, Newest: *newest}
 		if *since < 0 || *limit < 0 {
-			return Usagef("audit: --since and --limit must not be negative")
+			return Usagef("--since and --limit must not be negative")
 		}
 		if err := parseRange("", *from, *to, &f); err != nil {
 			return err

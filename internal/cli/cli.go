@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -85,7 +86,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if cmd != nil && cmd != root {
 		name = cmd.CommandPath()
 	}
-	msg := strings.TrimSpace(err.Error())
+	msg := packagePrefix.ReplaceAllString(strings.TrimSpace(err.Error()), "$1")
 	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\n\n", "; "), "\n", "; ")
 	msg = strings.ReplaceAll(msg, ";\t", " ")
 	var ue usageError
@@ -107,6 +108,11 @@ func (e *Env) execute(ctx context.Context, args []string) (cmd, root *cobra.Comm
 	cmd, err = root.ExecuteContextC(ctx)
 	return cmd, root, err
 }
+
+// packagePrefix matches the package names that Go error chains put before
+// each wrapped message ("registry: model x: registry: not found"): the
+// user reads what failed, not which package said so.
+var packagePrefix = regexp.MustCompile(`(^|: )(?:app|adapters|agent|approval|apikeys|asl|audit|bundle|config|dataset|datasets|drift|files|modelimport|monitor|notify|registry|release|report|retrain|serving|sqlite|store|tasks|tracking|train|validation|web|workflow): `)
 
 // newRoot builds the command tree.
 func newRoot(e *Env) *cobra.Command {

@@ -105,6 +105,9 @@ func TestUnknownModelIsRefusedTheSameEverywhere(t *testing.T) {
 		{"agent", "diagnose", "--model", "hart", "--config", cfg},
 		{"train", "--model", "hart", "--config", cfg, "--data", data},
 		{"report", "training", "hart:1"},
+		{"approve", "--model", "hart", "--as", "a@example.com", "--config", cfg},
+		{"retrain", "--model", "hart", "--config", cfg},
+		{"runs", "--model", "hart"},
 	} {
 		code, out, errs := steward(t, dir, args...)
 		if code != ExitFailed || !strings.Contains(errs, `no model named "hart"`) || strings.Count(errs, "\n") != 1 {

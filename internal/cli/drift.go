@@ -36,23 +36,23 @@ the tests, see drift.min_rows in steward.yaml; send more predictions first).`,
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx := cmd.Context()
 		if *current != "" && *window != "" {
-			return Usagef("drift: --current and --window exclude each other: check a file, or the captured traffic")
+			return Usagef("--current and --window exclude each other: check a file, or the captured traffic")
 		}
 		if *version < 0 {
-			return Usagef("drift: --version %d: expected a version number", *version)
+			return Usagef("--version %d: expected a version number", *version)
 		}
 		req := monitor.Request{Model: *model, Version: *version, Trigger: "cli", Quiet: *quiet}
 		if *window != "" {
 			d, err := config.ParseDuration(*window)
 			if err != nil || d <= 0 {
-				return Usagef("drift: --window %q: expected a positive duration such as 24h or 7d", *window)
+				return Usagef("--window %q: expected a positive duration such as 24h or 7d", *window)
 			}
 			req.Window = d.D()
 		}
 		if *current != "" {
 			b, err := os.ReadFile(*current)
 			if err != nil {
-				return WithCode(ExitUsage, fmt.Errorf("drift: %w", err))
+				return WithCode(ExitUsage, err)
 			}
 			req.Current = &monitor.File{Name: filepath.Base(*current), Data: b}
 		}
@@ -63,7 +63,7 @@ the tests, see drift.min_rows in steward.yaml; send more predictions first).`,
 		defer a.Close()
 		if req.Model == "" {
 			if a.Project == nil {
-				return Usagef("drift: --model is required without a project configuration (%s)", e.ConfigPath)
+				return Usagef("--model is required without a project configuration (%s)", e.ConfigPath)
 			}
 			req.Model = a.Project.Model.Name
 		}

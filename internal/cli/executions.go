@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/asl"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -30,120 +31,107 @@ func localWorkflow(ctx context.Context, e *Env) (*app.App, *app.Workflow, error)
 	}
 	if wf.Runner == nil {
 		a.Close()
-		return nil, nil, Usagef("on AWS the executions are in Step Functions: aws stepfunctions list-executions --state-machine-arn %s", a.Runtime.StateMachineARN)
+		return nil, nil, usagef("on AWS the executions are in Step Functions: aws stepfunctions list-executions --state-machine-arn %s", a.Runtime.StateMachineARN)
 	}
 	return a, wf, nil
 }
 
-func runExecutions(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("executions")
+func newExecutionsCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "executions", Short: "list the retraining executions of the local runner", GroupID: "workflow", Args: noArgs,
+		Example: "  steward executions\n  steward executions --status RUNNING"}
+	fs := c.Flags()
 	status := fs.String("status", "", "only executions with this status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
 	limit := fs.Int("limit", 20, "at most N executions, the newest (0: all)")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("executions: unexpected argument %q", pos[0])
-	}
-	st := workflow.Status(strings.ToUpper(*status))
-	switch st {
-	case "", workflow.StatusRunning, workflow.StatusSucceeded, workflow.StatusFailed, workflow.StatusTimedOut, workflow.StatusAborted:
-	default:
-		return Usagef("--status %q: expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", *status)
-	}
-	if *limit < 0 {
-		return Usagef("--limit must not be negative")
-	}
-	a, wf, err := localWorkflow(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	list, err := wf.Service.Executions.List(ctx, st)
-	if err != nil {
-		return err
-	}
-	if *limit > 0 && len(list) > *limit {
-		list = list[len(list)-*limit:]
-	}
-	if e.JSON {
-		out := make([]workflow.Started, len(list))
-		for i, ex := range list {
-			out[i] = workflow.StartedOf(ex)
-			out[i].Output = redact(out[i].Output)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		st := workflow.Status(strings.ToUpper(*status))
+		switch st {
+		case "", workflow.StatusRunning, workflow.StatusSucceeded, workflow.StatusFailed, workflow.StatusTimedOut, workflow.StatusAborted:
+		default:
+			return Usagef("--status %q: expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", *status)
 		}
-		return e.PrintJSON(out)
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(e.Stdout, "no executions; start one with: steward retrain")
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tSTARTED\tDURATION\tNOW / ERROR")
-	for _, ex := range list {
-		end := ex.StopTime
-		if end.IsZero() {
-			end = a.Now()
+		if *limit < 0 {
+			return Usagef("--limit must not be negative")
 		}
-		note := ex.Error
-		for _, w := range ex.Waiting {
-			note = "waiting: " + w.State + " (" + w.Kind + ")"
+		a, wf, err := localWorkflow(ctx, e)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ex.Name, ex.Status, ex.StartTime.UTC().Format(time.RFC3339), end.Sub(ex.StartTime).Round(time.Second), note)
+		defer a.Close()
+		list, err := wf.Service.Executions.List(ctx, st)
+		if err != nil {
+			return err
+		}
+		if *limit > 0 && len(list) > *limit {
+			list = list[len(list)-*limit:]
+		}
+		if e.JSON {
+			out := make([]workflow.Started, len(list))
+			for i, ex := range list {
+				out[i] = workflow.StartedOf(ex)
+				out[i].Output = redact(out[i].Output)
+			}
+			return e.PrintJSON(out)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.Stdout, "no executions; start one with: steward retrain")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATUS\tSTARTED\tDURATION\tNOW / ERROR")
+		for _, ex := range list {
+			end := ex.StopTime
+			if end.IsZero() {
+				end = a.Now()
+			}
+			note := ex.Error
+			for _, w := range ex.Waiting {
+				note = "waiting: " + w.State + " (" + w.Kind + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ex.Name, ex.Status, ex.StartTime.UTC().Format(time.RFC3339), end.Sub(ex.StartTime).Round(time.Second), note)
+		}
+		return tw.Flush()
 	}
-	return tw.Flush()
+	return c
 }
 
-func runExecution(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("execution")
-	all := fs.Bool("all", false, "every history event, not only states, errors and retries")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
+func newExecutionCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "execution NAME|ID", Short: "show one execution and its history, state by state", GroupID: "workflow", Args: exactArgs(1, "NAME|ID"),
+		Example: "  steward execution retrain-heart-20261207T101500Z\n  steward execution <id> --all --json"}
+	all := c.Flags().Bool("all", false, "every history event, not only states, errors and retries")
+	c.RunE = func(cmd *cobra.Command, pos []string) error {
+		ctx := cmd.Context()
+		a, wf, err := localWorkflow(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ex, events, err := wf.History(ctx, pos[0])
+		if errors.Is(err, workflow.ErrExecutionNotFound) {
+			return Failed(fmt.Errorf("no execution %q (steward executions lists them)", pos[0]))
+		}
+		if err != nil {
+			return err
+		}
+		for i := range events {
+			events[i].Input, events[i].Output = redact(events[i].Input), redact(events[i].Output)
+		}
+		st := workflow.StartedOf(ex)
+		st.Output = redact(st.Output)
+		if e.JSON {
+			return e.PrintJSON(map[string]any{"execution": st, "events": events})
+		}
+		printStarted(e.Stdout, st, pendingOf(ctx, wf, ex.ID))
+		fmt.Fprintln(e.Stdout)
+		printHistory(e.Stdout, events, *all)
+		return nil
 	}
-	if len(pos) != 1 {
-		return Usagef("usage: steward execution NAME|ID [--all] [--json]")
-	}
-	a, wf, err := localWorkflow(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := wf.Runner.Resolve(ctx, pos[0])
-	if errors.Is(err, asl.ErrExecutionNotFound) {
-		return Failed(fmt.Errorf("no execution %q (steward executions lists them)", pos[0]))
-	}
-	if err != nil {
-		return err
-	}
-	ex, err := wf.Runner.DescribeExecution(ctx, id)
-	if err != nil {
-		return err
-	}
-	events, err := wf.Runner.History(ctx, id)
-	if err != nil {
-		return err
-	}
-	for i := range events {
-		events[i].Input, events[i].Output = redact(events[i].Input), redact(events[i].Output)
-	}
-	if e.JSON {
-		ex.Input, ex.Output = redact(ex.Input), redact(ex.Output)
-		return e.PrintJSON(map[string]any{"execution": ex, "events": events})
-	}
-	dx, err := wf.Runner.Describe(ctx, id)
-	if err != nil {
-		return err
-	}
-	st := workflow.StartedOf(dx)
-	printStarted(e.Stdout, st, pendingOf(ctx, wf, id))
-	fmt.Fprintln(e.Stdout)
-	printHistory(e.Stdout, events, *all)
-	return nil
+	return c
 }
 
 // printHistory prints the history state by state: when each state was
 // entered and left, and every failure, retry and timeout in between.
-func printHistory(w io.Writer, events []asl.Event, all bool) {
+func printHistory(w io.Writer, events []workflow.HistoryEvent, all bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tSTATE\tEVENT\tDETAIL")
 	entered := map[string]time.Time{}
@@ -165,7 +153,7 @@ func printHistory(w io.Writer, events []asl.Event, all bool) {
 			}
 		case ev.Error != "":
 			detail = ev.Error + ": " + oneLine(causeMessage(ev.Cause), 100)
-		case ev.Type == asl.EventRetryScheduled || ev.Type == asl.EventTaskSubmitted || strings.HasPrefix(typ, "Execution"):
+		case ev.Notable:
 			detail = ev.Details
 		case !all:
 			continue

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/spf13/cobra"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,8 +19,10 @@ import (
 	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
-func runRetrain(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("retrain")
+func newRetrainCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "retrain", Short: "start the retraining workflow: validate, train, compare, ask, promote", GroupID: "workflow", Args: noArgs,
+		Example: "  steward retrain --model heart --require-approval --reason \"Cleveland data\"\n  steward retrain --data new.csv --wait"}
+	fs := c.Flags()
 	model := fs.String("model", "", "model to retrain (default: the project's model)")
 	data := fs.String("data", "", "training data file (default: the project's data source)")
 	require := fs.Bool("require-approval", false, "ask the approvers before a better candidate is promoted")
@@ -26,75 +30,74 @@ func runRetrain(ctx context.Context, e *Env, args []string) error {
 	reason := fs.String("reason", "", "why retrain, for the audit log and the approvers")
 	as := fs.String("as", "cli", "who asks for the retraining, for the audit log")
 	timeout := fs.Duration("approval-timeout", 0, "how long the approvers have (default: the project's approval.expiry)")
-	if pos, err := Parse(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return Usagef("retrain: unexpected argument %q", pos[0])
-	}
-	if *timeout < 0 || (*timeout > 0 && *timeout < time.Minute) {
-		return Usagef("--approval-timeout %s: expected at least 1m", *timeout)
-	}
-	a, err := e.AppCreating(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	p := a.Project
-	if p == nil {
-		return Usagef("retrain: no project configuration at %s", e.ConfigPath)
-	}
-	if *model != "" && *model != p.Model.Name {
-		return Usagef("--model %q: %s describes model %q", *model, e.ConfigPath, p.Model.Name)
-	}
-	path := p.DataPath()
-	if *data != "" {
-		path = *data
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return WithCode(ExitUsage, fmt.Errorf("--data: %w", err))
-	}
-	ref, err := dataset.Store(ctx, a.Artifacts, raw)
-	if err != nil {
-		return err
-	}
-	wf, err := a.Workflow()
-	if err != nil {
-		return WithCode(ExitUsage, err)
-	}
-	st, err := wf.Start(ctx, workflow.RetrainInput{
-		Model: p.Model.Name, Dataset: workflow.RefOf(ref), Trigger: workflow.TriggerManual,
-		Reason: *reason, RequestedBy: *as, RequireApproval: *require,
-		ApprovalTimeoutSeconds: int(*timeout / time.Second),
-	})
-	if errors.Is(err, workflow.ErrInvalidEvent) || errors.Is(err, workflow.ErrUnknownModel) {
-		return WithCode(ExitUsage, err)
-	}
-	if err != nil {
-		return err
-	}
-	if *wait && st.Status == string(workflow.StatusRunning) && wf.Runner != nil {
-		if !e.JSON {
-			printStarted(e.Stderr, st, pendingOf(ctx, wf, st.ExecutionID))
-			fmt.Fprintln(e.Stderr, "retrain: waiting for the execution to end (Ctrl-C stops waiting, not the execution)")
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx := cmd.Context()
+		if *timeout < 0 || (*timeout > 0 && *timeout < time.Minute) {
+			return Usagef("--approval-timeout %s: expected at least 1m", *timeout)
 		}
-		if _, err := wf.Runner.AwaitExecution(ctx, st.ExecutionID); err != nil {
-			return err
-		}
-		ex, err := wf.Runner.Describe(ctx, st.ExecutionID)
+		a, err := e.AppCreating(ctx)
 		if err != nil {
 			return err
 		}
-		st = workflow.StartedOf(ex)
-	}
-	if e.JSON {
-		if err := e.PrintJSON(st); err != nil {
+		defer a.Close()
+		p := a.Project
+		if p == nil {
+			return Usagef("no project configuration at %s", e.ConfigPath)
+		}
+		if *model != "" && *model != p.Model.Name {
+			return Failed(fmt.Errorf("no model named %q in %s (it describes %q)", *model, e.ConfigPath, p.Model.Name))
+		}
+		path := p.DataPath()
+		if *data != "" {
+			path = *data
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return WithCode(ExitUsage, fmt.Errorf("--data: %w", err))
+		}
+		ref, err := dataset.Store(ctx, a.Artifacts, raw)
+		if err != nil {
 			return err
 		}
-	} else {
-		printStarted(e.Stdout, st, pendingOf(ctx, wf, st.ExecutionID))
+		wf, err := a.Workflow()
+		if err != nil {
+			return WithCode(ExitUsage, err)
+		}
+		st, err := wf.Start(ctx, workflow.RetrainInput{
+			Model: p.Model.Name, Dataset: workflow.RefOf(ref), Trigger: workflow.TriggerManual,
+			Reason: *reason, RequestedBy: *as, RequireApproval: *require,
+			ApprovalTimeoutSeconds: int(*timeout / time.Second),
+		})
+		if errors.Is(err, workflow.ErrInvalidEvent) || errors.Is(err, workflow.ErrUnknownModel) {
+			return WithCode(ExitUsage, err)
+		}
+		if err != nil {
+			return err
+		}
+		if *wait && st.Status == string(workflow.StatusRunning) && wf.Local() {
+			if !e.JSON {
+				printStarted(e.Stderr, st, pendingOf(ctx, wf, st.ExecutionID))
+				fmt.Fprintln(e.Stderr, "retrain: waiting for the execution to end (Ctrl-C stops waiting, not the execution)")
+			}
+			if err := wf.Await(ctx, st.ExecutionID); err != nil {
+				return err
+			}
+			ex, err := wf.Service.Executions.Describe(ctx, st.ExecutionID)
+			if err != nil {
+				return err
+			}
+			st = workflow.StartedOf(ex)
+		}
+		if e.JSON {
+			if err := e.PrintJSON(st); err != nil {
+				return err
+			}
+		} else {
+			printStarted(e.Stdout, st, pendingOf(ctx, wf, st.ExecutionID))
+		}
+		return outcomeErr(st)
 	}
-	return outcomeErr(st)
+	return c
 }
 
 // pendingOf returns the pending approval requests of an execution.

@@ -92,7 +92,7 @@ func TestRetrainApproveFromTheCLI(t *testing.T) {
 	if code, _, errs := steward(t, dir, "--config", cfg, "approve", id, "--as", "mallory@example.com"); code != ExitFailed || !strings.Contains(errs, "mallory@example.com is not an approver") {
 		t.Errorf("approve by a stranger: exit %d: %s", code, errs)
 	}
-	if code, _, errs := steward(t, dir, "--config", cfg, "approve", id); code != ExitUsage || !strings.Contains(errs, "--as APPROVER") {
+	if code, _, errs := steward(t, dir, "--config", cfg, "approve", id); code != ExitUsage || !strings.Contains(errs, `required flag(s) "as" not set`) {
 		t.Errorf("approve without --as: exit %d: %s", code, errs)
 	}
 
@@ -162,9 +162,11 @@ func TestRetrainWithoutApprovalWaits(t *testing.T) {
 	if code, out, _ := steward(t, dir, "--config", cfg, "approvals", "--all"); code != ExitOK || !strings.Contains(out, "no approval requests") {
 		t.Errorf("approvals after a retraining without approval:\n%s", out)
 	}
+	if code, _, errs := steward(t, dir, "--config", cfg, "retrain", "--model", "other"); code != ExitFailed || !strings.Contains(errs, `no model named "other"`) {
+		t.Errorf("retrain of an unknown model: exit %d %s", code, errs)
+	}
 	// Bad usage.
 	for _, args := range [][]string{
-		{"retrain", "--model", "other"},
 		{"retrain", "--data", filepath.Join(dir, "absent.csv")},
 		{"retrain", "--approval-timeout", "10s"},
 		{"execution"},
