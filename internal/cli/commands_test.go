@@ -108,6 +108,8 @@ func TestUnknownModelIsRefusedTheSameEverywhere(t *testing.T) {
 		{"approve", "--model", "hart", "--as", "a@example.com", "--config", cfg},
 		{"retrain", "--model", "hart", "--config", cfg},
 		{"runs", "--model", "hart"},
+		{"import", "--model", "hart", "--from", data, "--config", cfg},
+		{"export", "hart:1", "--out", filepath.Join(dir, "x.json")},
 	} {
 		code, out, errs := steward(t, dir, args...)
 		if code != ExitFailed || !strings.Contains(errs, `no model named "hart"`) || strings.Count(errs, "\n") != 1 {

@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"context"
+	"github.com/spf13/cobra"
+
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/modelexport"
@@ -15,51 +15,57 @@ import (
 // as an XGBoost JSON model (XGBoost then predicts within float32 rounding
 // of Steward), an imported XGBoost model as its file. It exits 1 when the
 // model cannot be written in that format and 2 on usage or I/O errors.
-func runExport(ctx context.Context, e *Env, args []string) error {
-	fs := e.NewFlags("export")
+func newExportCmd(e *Env) *cobra.Command {
+	c := &cobra.Command{Use: "export MODEL[:VERSION|@ALIAS] --format xgboost-json --out FILE", Short: "write a registered model in another library's format (XGBoost JSON)", GroupID: "model", Args: exactArgs(1, "MODEL[:VERSION|@ALIAS]"),
+		Example: "  steward export heart:1 --format xgboost-json --out out/heart.json"}
+	fs := c.Flags()
 	format := fs.String("format", modelexport.FormatXGBoostJSON, "output format: xgboost-json")
 	out := fs.String("out", "", "file to write (required)")
-	pos, err := Parse(fs, args)
-	if err != nil {
-		return err
+	c.RunE = func(cmd *cobra.Command, pos []string) error {
+		ctx := cmd.Context()
+		if *out == "" {
+			return usagef("--out FILE is required")
+		}
+		ref, err := registry.ParseRef(pos[0])
+		if err != nil {
+			return usagef("%v", plain(err))
+		}
+		a, err := e.App(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		reg := a.Registry()
+		if _, err := knownModel(ctx, reg, ref.Model); err != nil {
+			return err
+		}
+		v, err := reg.Resolve(ctx, ref)
+		if errors.Is(err, registry.ErrNotFound) {
+			return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, plain(err), ref.Model))
+		}
+		if err != nil {
+			return err
+		}
+		body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
+		if err != nil {
+			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+		}
+		p, err := bundle.Open(body)
+		if err != nil {
+			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+		}
+		file, err := modelexport.Export(p, *format)
+		if errors.Is(err, modelexport.ErrUnsupported) {
+			return Failed(fmt.Errorf("%s:%d: %w", ref.Model, v.Number, err))
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(*out, file); err != nil {
+			return WithCode(ExitUsage, err)
+		}
+		fmt.Fprintf(e.Stdout, "wrote %s:%d (%s) as %s to %s (%d bytes)\n", ref.Model, v.Number, p.Family(), *format, *out, len(file))
+		return nil
 	}
-	if len(pos) != 1 || *out == "" {
-		return Usagef("usage: steward export MODEL[:VERSION|@ALIAS] --format xgboost-json --out FILE")
-	}
-	ref, err := registry.ParseRef(pos[0])
-	if err != nil {
-		return Usagef("export: %v", err)
-	}
-	a, err := e.App(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	v, err := registry.New(a.Records).Resolve(ctx, ref)
-	if errors.Is(err, registry.ErrNotFound) {
-		return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, err, ref.Model))
-	}
-	if err != nil {
-		return err
-	}
-	body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
-	if err != nil {
-		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-	}
-	p, err := bundle.Open(body)
-	if err != nil {
-		return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-	}
-	file, err := modelexport.Export(p, *format)
-	if errors.Is(err, modelexport.ErrUnsupported) {
-		return Failed(fmt.Errorf("%s:%d: %w", ref.Model, v.Number, err))
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, file, 0o644); err != nil {
-		return WithCode(ExitUsage, err)
-	}
-	fmt.Fprintf(e.Stdout, "wrote %s:%d (%s) as %s to %s (%d bytes)\n", ref.Model, v.Number, p.Family(), *format, *out, len(file))
-	return nil
+	return c
 }
