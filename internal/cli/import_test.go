@@ -109,3 +109,58 @@ func TestTrainThenExportForXGBoost(t *testing.T) {
 		t.Errorf("export as onnx: exit %d, %s", code, errs)
 	}
 }
+
+// importProject writes a copy of the project configuration with absolute
+// data and suite paths and the quick training search.
+func importProject(t *testing.T) (cfg, data string) {
+	t.Helper()
+	b, err := os.ReadFile("../../steward.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "source: testdata/", "source: "+root+"/testdata/", 1)
+	s = strings.Replace(s, "suite: testdata/", "suite: "+root+"/testdata/", 1)
+	i, j := strings.Index(s, "\ntraining:"), strings.Index(s, "\nserving:")
+	s = s[:i+1] + quickTraining + s[j:]
+	cfg = filepath.Join(t.TempDir(), "steward.yaml")
+	if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, filepath.Join(root, "testdata/heart/processed.cleveland.data")
+}
+
+func TestRetrainingComparesCandidatesWithAnImportedChampion(t *testing.T) {
+	cfg, data := importProject(t)
+	dir := t.TempDir()
+	raw, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the reference: the first 150 rows
+	lines := strings.SplitAfter(string(raw), "\n")
+	ref := filepath.Join(t.TempDir(), "reference.data")
+	if err := os.WriteFile(ref, []byte(strings.Join(lines[:150], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs("../../testdata/interop/xgboost/heart_logistic.json")
+	if code, out, errs := steward(t, dir, "import", "--config", cfg, "--from", model, "--reference", ref); code != ExitOK {
+		t.Fatalf("import exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := steward(t, dir, "--config", cfg, "retrain", "--model", "heart", "--reason", "compare with the imported model")
+	if code != ExitOK {
+		t.Fatalf("retrain exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"vs champion heart:1", "left out: the champion trained on them", "status: SUCCEEDED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("retrain output lacks %q:\n%s", want, out)
+		}
+	}
+	// the imported model is better on the rows it did not see: it stays champion
+	if !strings.Contains(out, "not better") {
+		t.Errorf("a weaker candidate was not refused:\n%s", out)
+	}
+}
