@@ -21,6 +21,12 @@ func TestImportThenPredictGivesXGBoostsProbabilities(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "imported xgboost 1.7.4 binary:logistic model (60 trees") || !strings.Contains(out, "as heart version 1, now champion") {
 		t.Fatalf("import exit %d\n%s%s", code, out, errs)
 	}
+	report := filepath.Join(t.TempDir(), "training.html")
+	if code, out, errs := steward(t, dir, "report", "training", "heart:1", "--out", report); code != ExitOK {
+		t.Errorf("report training of the imported version: exit %d\n%s%s", code, out, errs)
+	} else if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "imported") {
+		t.Errorf("training report: %v", err)
+	}
 	code, out, errs = steward(t, dir, "predict", "--model", "heart", "--data", data, "--format", "jsonl")
 	if code != ExitOK {
 		t.Fatalf("predict exit %d\n%s", code, errs)

@@ -94,6 +94,10 @@ type Service struct {
 	Artifacts train.Artifacts
 	Registry  train.Registry
 	Audit     train.Audit
+	// Runs, when set, records the import as a tracking run whose run
+	// record (one candidate, "imported", scored on the reference data) the
+	// training report reads; the version names it as its source.
+	Runs train.Runs
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
 	// Actor names the caller ("cli", ...).
@@ -227,13 +231,17 @@ func (s *Service) Import(ctx context.Context, req Request) (Result, error) {
 	}
 	res.BundleKey, res.BundleDigest = key, digest
 	params, _ := json.Marshal(prov)
+	run, err := s.startRun(ctx, req, prov, threshold)
+	if err != nil {
+		return res, err
+	}
 	n, err := s.Registry.Register(ctx, train.NewVersion{
 		Model: req.Model, BundleKey: key, BundleDigest: digest, DatasetDigest: d.Digest,
 		Family: xgboost.Name, Params: params, Metrics: prefixed("reference_", metrics.Map()),
-		CreatedBy: prov.ImportedBy,
+		RunID: run.ID, CreatedBy: prov.ImportedBy,
 	})
 	if err != nil {
-		return res, fmt.Errorf("modelimport: register %s: %w", req.Model, err)
+		return res, s.failRun(ctx, run, fmt.Errorf("modelimport: register %s: %w", req.Model, err))
 	}
 	res.Version = n
 	why := fmt.Sprintf("imported %s %s model (%s, %d trees, file sha256 %s)", prov.Library, prov.LibraryVersion, prov.Objective, prov.Trees, prov.FileSHA256)
@@ -244,9 +252,68 @@ func (s *Service) Import(ctx context.Context, req Request) (Result, error) {
 		return res, err
 	}
 	if res.Alias, err = s.claim(ctx, req.Model, n, prov.ImportedBy); err != nil {
-		return res, err
+		return res, s.failRun(ctx, run, err)
 	}
-	return res, nil
+	return res, s.finishRun(ctx, run, res, params)
+}
+
+// startRun opens the tracking run of an import; without Runs it returns a
+// record with no ID and records nothing.
+func (s *Service) startRun(ctx context.Context, req Request, prov Provenance, threshold float64) (train.RunRecord, error) {
+	none := 0.0
+	rec := train.RunRecord{
+		Model: req.Model, Status: train.StatusRunning, StartedAt: s.now().UTC(), CodeVersion: s.CodeVersion,
+		DatasetDigest: req.Reference.Digest, Actor: prov.ImportedBy,
+		Config: train.Config{Seed: req.Seed, Metric: train.DefaultMetric, Threshold: threshold, Holdout: &none},
+	}
+	if s.Runs == nil {
+		return rec, nil
+	}
+	id, err := s.Runs.StartRun(ctx, train.RunStart{Model: req.Model, DatasetDigest: req.Reference.Digest, CodeVersion: s.CodeVersion,
+		Params: map[string]any{"imported": true, "library": prov.Library, "library_version": prov.LibraryVersion,
+			"objective": prov.Objective, "file_sha256": prov.FileSHA256, "actor": prov.ImportedBy}})
+	if err != nil {
+		return rec, fmt.Errorf("modelimport: start run: %w", err)
+	}
+	rec.ID = id
+	return rec, nil
+}
+
+// finishRun stores the import's run record and ends its tracking run.
+func (s *Service) finishRun(ctx context.Context, rec train.RunRecord, res Result, params []byte) error {
+	if rec.ID == "" {
+		return nil
+	}
+	stats := map[string]eval.Stat{}
+	for name, v := range res.Reference.Map() {
+		stats[name] = eval.Stat{Mean: v}
+	}
+	rec.Status, rec.FinishedAt = train.StatusSucceeded, s.now().UTC()
+	rec.Seconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
+	rec.Candidates = []train.Scored{{Candidate: train.Candidate{ID: "imported", Family: xgboost.Name,
+		Params: map[string]any{"file_sha256": res.Provenance.FileSHA256, "objective": res.Provenance.Objective}, Effective: params},
+		CV: stats, Selected: true}}
+	rec.Winner, rec.Metrics = "imported", prefixed("reference_", res.Reference.Map())
+	rec.BundleKey, rec.BundleDigest, rec.Version, rec.Alias = res.BundleKey, res.BundleDigest, res.Version, res.Alias
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := s.Artifacts.Put(ctx, train.RecordKey(rec.ID), b, "application/json"); err != nil {
+		return fmt.Errorf("modelimport: store run record: %w", err)
+	}
+	if err := s.Runs.FinishRun(ctx, rec.ID, rec.Metrics, []string{rec.BundleKey, train.RecordKey(rec.ID)}, nil); err != nil {
+		return fmt.Errorf("modelimport: finish run %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// failRun ends the tracking run as failed and returns err.
+func (s *Service) failRun(ctx context.Context, rec train.RunRecord, err error) error {
+	if rec.ID != "" {
+		_ = s.Runs.FinishRun(ctx, rec.ID, nil, nil, err)
+	}
+	return err
 }
 
 // bundle scores the reference and assembles the bundle.

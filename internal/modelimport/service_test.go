@@ -66,6 +66,20 @@ func (r *fakeRegistry) VersionWithBundle(_ context.Context, _, digest string) (i
 	return 0, nil
 }
 
+type fakeRuns struct{ started, finished int }
+
+func (r *fakeRuns) StartRun(context.Context, train.RunStart) (string, error) {
+	r.started++
+	return "run-1", nil
+}
+
+func (r *fakeRuns) FinishRun(_ context.Context, _ string, _ map[string]float64, _ []string, err error) error {
+	if err == nil {
+		r.finished++
+	}
+	return nil
+}
+
 type fakeAudit []train.AuditEvent
 
 func (a *fakeAudit) Append(_ context.Context, e train.AuditEvent) error {
@@ -118,9 +132,16 @@ func (e *env) request(t *testing.T, file string) Request {
 
 func TestImportedModelServesXGBoostsProbabilities(t *testing.T) {
 	e := newEnv(t)
+	runs := &fakeRuns{}
+	e.svc.Runs = runs
 	res, err := e.svc.Import(context.Background(), e.request(t, "heart_logistic.ubj"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var rec train.RunRecord
+	if err := json.Unmarshal(e.arts[train.RecordKey("run-1")], &rec); err != nil || rec.Winner != "imported" || rec.Version != 1 ||
+		rec.Status != train.StatusSucceeded || e.reg.versions[0].RunID != "run-1" || runs.finished != 1 {
+		t.Errorf("run record %+v (%v), version run %q, %d runs finished", rec, err, e.reg.versions[0].RunID, runs.finished)
 	}
 	if res.Version != 1 || res.Alias != train.AliasChampion {
 		t.Errorf("version %d alias %q, want 1 champion", res.Version, res.Alias)
