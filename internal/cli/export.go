@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/modelexport"
 	"github.com/stewardml/steward/internal/registry"
 )
@@ -35,24 +34,9 @@ func newExportCmd(e *Env) *cobra.Command {
 			return err
 		}
 		defer a.Close()
-		reg := a.Registry()
-		if _, err := knownModel(ctx, reg, ref.Model); err != nil {
-			return err
-		}
-		v, err := reg.Resolve(ctx, ref)
-		if errors.Is(err, registry.ErrNotFound) {
-			return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, plain(err), ref.Model))
-		}
+		v, p, err := openVersion(ctx, a, ref)
 		if err != nil {
 			return err
-		}
-		body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
-		if err != nil {
-			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-		}
-		p, err := bundle.Open(body)
-		if err != nil {
-			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
 		}
 		file, err := modelexport.Export(p, *format)
 		if errors.Is(err, modelexport.ErrUnsupported) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stewardml/steward/internal/app"
+	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/release"
@@ -173,6 +174,31 @@ func knownModel(ctx context.Context, reg *registry.Registry, name string) (regis
 		return m, Failed(unknownModel(ctx, reg, name))
 	}
 	return m, err
+}
+
+// openVersion resolves ref (an unknown model or version is a refusal)
+// and opens its bundle's predictor.
+func openVersion(ctx context.Context, a *app.App, ref registry.Ref) (registry.Version, *bundle.Predictor, error) {
+	reg := a.Registry()
+	if _, err := knownModel(ctx, reg, ref.Model); err != nil {
+		return registry.Version{}, nil, err
+	}
+	v, err := reg.Resolve(ctx, ref)
+	if errors.Is(err, registry.ErrNotFound) {
+		return v, nil, Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, plain(err), ref.Model))
+	}
+	if err != nil {
+		return v, nil, err
+	}
+	body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
+	if err != nil {
+		return v, nil, fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+	}
+	p, err := bundle.Open(body)
+	if err != nil {
+		return v, nil, fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
+	}
+	return v, p, nil
 }
 
 // unknownModel says that name is not a model, listing the known ones.

@@ -50,24 +50,9 @@ func newPredictCmd(e *Env) *cobra.Command {
 			return err
 		}
 		defer a.Close()
-		reg := a.Registry()
-		if _, err := knownModel(ctx, reg, ref.Model); err != nil {
-			return err
-		}
-		v, err := reg.Resolve(ctx, ref)
-		if errors.Is(err, registry.ErrNotFound) {
-			return Failed(fmt.Errorf("%s: %w (list versions with: steward models show %s)", ref, plain(err), ref.Model))
-		}
+		v, p, err := openVersion(ctx, a, ref)
 		if err != nil {
 			return err
-		}
-		body, _, err := a.Artifacts.Get(ctx, v.BundleKey)
-		if err != nil {
-			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
-		}
-		p, err := bundle.Open(body)
-		if err != nil {
-			return fmt.Errorf("bundle of %s:%d: %w", ref.Model, v.Number, err)
 		}
 		res, err := scoreFile(p, raw, *skip)
 		if err != nil {

@@ -174,7 +174,7 @@ func (p *Platform) validate(ctx context.Context, frame *dataset.Frame, ref datas
 	if err != nil {
 		return err
 	}
-	key := fmt.Sprintf("validations/%s/%s/%s.json", ref.Digest, suite.Name, at.Format("20060102T150405.000000Z"))
+	key := validation.ResultKey(ref.Digest, suite.Name, at)
 	_, err = p.App.Artifacts.Put(ctx, key, doc, "application/json")
 	return err
 }

@@ -158,7 +158,7 @@ func (h *Validate) handle(ctx context.Context, raw json.RawMessage) (*ValidateOu
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("validations/%s/%s/%s.json", ref.Digest, safeName(suite.Name), runTime.Format("20060102T150405.000000Z"))
+	key := validation.ResultKey(ref.Digest, suite.Name, runTime)
 	if _, err := h.Artifacts.Put(ctx, key, doc, "application/json"); err != nil {
 		return nil, fmt.Errorf("tasks: validate: store result: %w", err)
 	}
@@ -259,21 +259,4 @@ func (h *Validate) fetch(ctx context.Context, loc Location) (dataset.Ref, []byte
 		return dataset.Ref{}, nil, fmt.Errorf("tasks: validate: dataset %s: %w", loc.Key, err)
 	}
 	return dataset.Ref{Digest: dataset.Digest(body), Key: loc.Key, Size: int64(len(body))}, body, nil
-}
-
-// safeName keeps a suite name usable as one key segment.
-func safeName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	if b.Len() == 0 || b.String() == "." || b.String() == ".." {
-		return "suite"
-	}
-	return b.String()
 }

@@ -249,11 +249,3 @@ func TestStoreFailureIsInternal(t *testing.T) {
 		t.Errorf("err %v named %q, want InternalError", err, lambdaerr.Name(err))
 	}
 }
-
-func TestSafeName(t *testing.T) {
-	for in, want := range map[string]string{"heart": "heart", "a/b c": "a_b_c", "..": "suite", "": "suite", "v1.2": "v1.2"} {
-		if got := safeName(in); got != want {
-			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
