@@ -152,13 +152,21 @@ func Read(file []byte, format string) (*xgboost.Classifier, Provenance, error) {
 	return c, p, nil
 }
 
-// Features returns what an XGBoost model says about its inputs.
+// Features returns what an XGBoost model says about its inputs: the
+// feature types it records, or, without them, the features its trees
+// split on as categories (when there are any).
 func Features(m *xgboost.Model) ModelFeatures {
 	out := ModelFeatures{Count: m.NumFeature, Names: m.FeatureNames}
-	if m.FeatureTypes != nil {
+	switch {
+	case m.FeatureTypes != nil:
 		out.Categorical = make([]bool, len(m.FeatureTypes))
 		for i, t := range m.FeatureTypes {
 			out.Categorical[i] = t == "c"
+		}
+	case m.HasCategoricalSplits():
+		out.Categorical = make([]bool, m.NumFeature)
+		for _, j := range m.CategoricalFeatures() {
+			out.Categorical[j] = true
 		}
 	}
 	return out
