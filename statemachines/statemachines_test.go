@@ -76,3 +76,33 @@ func TestEveryLambdaTaskRetriesServiceErrors(t *testing.T) {
 		t.Errorf("found %d Lambda tasks, want at least 6", n)
 	}
 }
+
+// TestOneRetryLevelPerTask fails on a Map or Parallel state that retries
+// while a state inside it retries too: the attempts would multiply (a task
+// retried 3 times inside a Map retried 3 times runs 16 times per item).
+func TestOneRetryLevelPerTask(t *testing.T) {
+	def, _ := Definition(Retrain)
+	var sm map[string]any
+	if err := json.Unmarshal([]byte(def), &sm); err != nil {
+		t.Fatal(err)
+	}
+	var retries func(states map[string]any) []string
+	retries = func(states map[string]any) []string {
+		var out []string
+		for name, v := range states {
+			s := v.(map[string]any)
+			if r, _ := s["Retry"].([]any); len(r) > 0 {
+				out = append(out, name)
+			}
+			if proc, ok := s["ItemProcessor"].(map[string]any); ok {
+				inner := retries(proc["States"].(map[string]any))
+				if r, _ := s["Retry"].([]any); len(r) > 0 && len(inner) > 0 {
+					t.Errorf("Map %s retries around %v, which retry themselves", name, inner)
+				}
+				out = append(out, inner...)
+			}
+		}
+		return out
+	}
+	retries(sm["States"].(map[string]any))
+}

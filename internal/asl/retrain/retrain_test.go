@@ -105,12 +105,18 @@ var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 
 func newRunner(t *testing.T, f *fakes, clock *asltest.Clock) *retrain.Runner {
 	t.Helper()
+	return newRunnerWith(t, f.functions(), clock)
+}
+
+// newRunnerWith builds a runner over a fresh store with these functions.
+func newRunnerWith(t *testing.T, fns map[string]lambda.Handler, clock asl.Clock) *retrain.Runner {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "steward.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := retrain.New(retrain.Config{Records: db, Functions: f.functions(), Clock: clock, Owner: "test"})
+	r, err := retrain.New(retrain.Config{Records: db, Functions: fns, Clock: clock, Owner: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
