@@ -386,14 +386,26 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 		if dec.Approval {
 			approval = "promotion waits for approval"
 		}
-		a.tell(ctx, out, notify.Event{Kind: kind, Model: d.Model, Subject: ex.ID,
+		e := notify.Event{Kind: kind, Model: d.Model, Subject: ex.ID,
 			Title:  fmt.Sprintf("%s: retraining started (rule %s)", d.Model, dec.Rule),
 			Text:   fmt.Sprintf("%s.\n\nThe agent started retraining execution %s; %s.\n\nFindings:\n- %s", why, ex.ID, approval, findings),
-			Fields: map[string]string{"rule": dec.Rule, "action": rec.ID, "execution": ex.ID}})
+			Fields: map[string]string{"rule": dec.Rule, "action": rec.ID, "execution": ex.ID}}
+		if c := d.Check; c != nil && c.CheckID != "" {
+			e.Reports = []notify.Report{{Kind: notify.DriftReport, ID: d.Model + "/" + c.CheckID}}
+			e.Version = c.Version
+			e.Fields["drift share"] = fmt.Sprintf("%.0f%% (%d of %d features)", 100*c.DriftShare, c.Drifted, c.Tested)
+		}
+		a.tell(ctx, out, e)
 		if dec.Escalate {
-			a.tell(ctx, out, notify.Event{Kind: notify.Escalated, Model: d.Model, Subject: ex.ID,
-				Title: fmt.Sprintf("%s: severe drift, retraining %s awaits your approval", d.Model, ex.ID),
-				Text:  fmt.Sprintf("%s.\n\nRule %s escalates: a person should look at the data now.\n\nFindings:\n- %s", why, dec.Rule, findings)})
+			// Nothing is pending yet: the candidate is still training, and
+			// an approval is asked only if it beats the champion.
+			next := "if the candidate beats the champion it is promoted automatically; nobody is asked to approve"
+			if dec.Approval {
+				next = "if the candidate beats the champion, the approvers will be asked to approve it; no approval is pending yet"
+			}
+			a.tell(ctx, out, notify.Event{Kind: notify.Escalated, Model: d.Model, Subject: ex.ID, Reports: e.Reports, Version: e.Version,
+				Title: fmt.Sprintf("%s: severe drift, retraining %s started", d.Model, ex.ID),
+				Text:  fmt.Sprintf("%s.\n\nRule %s escalates: a person should look at the data now. Retraining execution %s is running; %s.\n\nFindings:\n- %s", why, dec.Rule, ex.ID, next, findings)})
 		}
 		return nil
 	case ActRollback:
@@ -422,7 +434,8 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 			// The move happened; only its audit entry failed.
 			out.Error = err.Error()
 		}
-		a.tell(ctx, out, notify.Event{Kind: notify.RolledBack, Model: d.Model, Subject: rec.ID,
+		a.tell(ctx, out, notify.Event{Kind: notify.RolledBack, Model: d.Model, Subject: rec.ID, Version: m.To,
+			Reports: []notify.Report{{Kind: notify.DeploymentReport, ID: d.Model}},
 			Title: fmt.Sprintf("%s rolled back: v%d → v%d", d.Model, m.From, m.To),
 			Text:  fmt.Sprintf("%s.\n\nThe agent moved champion back from v%d to v%d (rule %s).\n\nFindings:\n- %s", why, m.From, m.To, dec.Rule, findings)})
 		return nil

@@ -28,7 +28,7 @@ func (a *App) Agent() (*agent.Agent, error) {
 	ag := &agent.Agent{
 		Model: a.Project.Model.Name, Policy: &pol,
 		Registry: a.Registry(), Records: a.Records, Artifacts: a.Artifacts, Audit: a.Audit(),
-		Retrainer: agentRetrainer{a}, Releaser: a.Release(), Notifier: a.Notifier, Now: a.Now,
+		Retrainer: agentRetrainer{a}, Releaser: a.Release(), Notifier: a.Notifications(), Now: a.Now,
 	}
 	if a.lambdaAPI != nil && pol.Concurrency.Max >= 1 {
 		s, err := lambdaconcurrency.New(a.lambdaAPI, a.Runtime.PredictAliasARN, ag.Model,

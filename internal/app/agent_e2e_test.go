@@ -7,12 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +29,7 @@ import (
 	"github.com/stewardml/steward/internal/local/scheduler"
 	"github.com/stewardml/steward/internal/monitor"
 	"github.com/stewardml/steward/internal/monitor/monitortest"
+	"github.com/stewardml/steward/internal/notify/notifytest"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/train"
 )
@@ -408,33 +405,14 @@ func approvalLink(t *testing.T, dir, whom string) *url.URL {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		m, err := notifytest.ParseMail(raw)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
 		if m.Header.Get("X-Steward-Event") != "approval_requested" || m.Header.Get("To") != whom {
 			continue
 		}
-		var text []byte
-		mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(m.Body, params["boundary"])
-			for {
-				part, err := mr.NextPart()
-				if err != nil {
-					break
-				}
-				b, _ := io.ReadAll(part)
-				if strings.HasPrefix(part.Header.Get("Content-Type"), "text/plain") {
-					text = b
-				}
-			}
-		} else {
-			text, _ = io.ReadAll(quotedprintable.NewReader(m.Body))
-		}
+		text := m.Text
 		l := linkRE.FindString(string(text))
 		if l == "" {
 			t.Fatalf("approval email to %s has no link:\n%s", whom, text)

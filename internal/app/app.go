@@ -16,7 +16,6 @@ import (
 	"github.com/stewardml/steward/internal/bus"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/notify"
-	"github.com/stewardml/steward/internal/slack"
 	"github.com/stewardml/steward/internal/store"
 )
 
@@ -56,6 +55,8 @@ type App struct {
 	lambdaAPI *awslambda.Client
 	// aws makes the AWS adapters; nil locally.
 	aws *adapters.AWS
+	// local makes the local adapters; nil on AWS.
+	local *adapters.Local
 
 	closers []func() error
 }
@@ -85,13 +86,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a.Notifier = &notify.Dispatcher{
-		Channels: []notify.ChannelKind{notify.Email(a.Mailer), notify.Slack(slack.New())},
-		Records:  a.Records, Now: a.Now,
-	}
-	if a.Project != nil {
-		a.Notifier.From = a.Project.Notify.From
-		a.Notifier.Routes = notify.Routes{"default": {notify.EmailChannel: a.Project.Notify.To}}
+	if err := a.wireNotify(ctx); err != nil {
+		a.Close()
+		return nil, err
 	}
 	if esc := a.Escalation(); len(esc) > 0 {
 		if a.Notifier.Routes == nil {
@@ -167,6 +164,7 @@ func (a *App) wireLocal() error {
 	a.closers = append(a.closers, db.Close)
 	a.LocalBus = &bus.Local{}
 	a.Events = a.LocalBus
+	a.local = l
 	ob, err := platform.LocalMailer(l, a.Console)
 	if err != nil {
 		return err

@@ -190,6 +190,7 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 		return nil, err
 	}
 	approvals := a.ApprovalService(nil)
+	notes := a.Notifications()
 	return &WorkflowHandlers{
 		Validate: val,
 		Train:    &tasks.Train{Project: p, Artifacts: a.Artifacts, Service: a.TrainService("workflow")},
@@ -197,9 +198,10 @@ func (a *App) WorkflowHandlers() (*WorkflowHandlers, error) {
 		RequestApproval: &tasks.RequestApproval{
 			Project: p, Approvals: approvals, Signer: approvals.Signer, Mailer: a.Mailer,
 			Approvers: a.Approvers(), Expiry: p.Approval.Expiry.D(), BaseURL: a.LinkBase(), From: a.Notifier.From,
+			SubjectPrefix: p.Notify.SubjectPrefix, Reports: notes, Notifier: notes,
 		},
 		Promote: &tasks.Promote{Project: p, Release: a.Release(), Registry: a.Registry(), Approvals: approvals},
-		Record:  &tasks.Record{Project: p, Audit: a.Audit(), Notifier: a.Notifier, Approvals: approvals},
+		Record:  &tasks.Record{Project: p, Audit: a.Audit(), Notifier: notes, Approvals: approvals},
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/notify"
+	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/workflow"
 )
 
@@ -93,7 +94,7 @@ func TestDeploymentApproversAndEscalationOverrideTheProject(t *testing.T) {
 			if got := a.Notifier.Routes[notify.Escalated][notify.EmailChannel]; !slices.Equal(got, tc.escalated) {
 				t.Errorf("escalations go to %q, want %q", got, tc.escalated)
 			}
-			if got := h.Record.Notifier.(*notify.Dispatcher).Routes[notify.Escalated][notify.EmailChannel]; !slices.Equal(got, tc.escalated) {
+			if got := h.Record.Notifier.(*report.Notifier).Next.(*notify.Dispatcher).Routes[notify.Escalated][notify.EmailChannel]; !slices.Equal(got, tc.escalated) {
 				t.Errorf("the record step escalates to %q, want %q", got, tc.escalated)
 			}
 		})

@@ -241,7 +241,7 @@ func TestFailedCallbackKeepsTheDecisionAndRetries(t *testing.T) {
 
 func TestEmailsCarryLinksNotTokens(t *testing.T) {
 	f := newFixture(t)
-	msgs, err := Emails(f.req, f.links, "https://steward.example.com", "steward@example.com")
+	msgs, err := Emails(f.req, f.links, "https://steward.example.com", "steward@example.com", "[heart]")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +254,9 @@ func TestEmailsCarryLinksNotTokens(t *testing.T) {
 		}
 		if !strings.Contains(m.Text, m.Link) || m.To[0] != f.links[i].Approver {
 			t.Errorf("email %d: link or recipient wrong", i)
+		}
+		if want := fmt.Sprintf("[heart] Approve %s version %d?", f.req.Model, f.req.CandidateVersion); m.Subject != want {
+			t.Errorf("email %d subject %q, want %q", i, m.Subject, want)
 		}
 		if resp := f.get(t, linkFromURL(t, m.Link)); resp.StatusCode != 200 {
 			t.Errorf("email %d link GET = %d", i, resp.StatusCode)

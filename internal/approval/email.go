@@ -16,8 +16,9 @@ var (
 )
 
 // Emails renders one message per approver, each with that approver's own
-// signed link under baseURL. The task token appears nowhere in them.
-func Emails(r Request, links []Link, baseURL, from string) ([]notify.Message, error) {
+// signed link under baseURL and its subject behind prefix (see
+// notify.Subject). The task token appears nowhere in them.
+func Emails(r Request, links []Link, baseURL, from, prefix string) ([]notify.Message, error) {
 	msgs := make([]notify.Message, 0, len(links))
 	for _, l := range links {
 		data := struct {
@@ -35,7 +36,7 @@ func Emails(r Request, links []Link, baseURL, from string) ([]notify.Message, er
 		}
 		msgs = append(msgs, notify.Message{
 			From: from, To: []string{l.Approver}, Kind: "approval_requested", Link: data.Link,
-			Subject: fmt.Sprintf("[Steward] Approve %s version %d?", r.Model, r.CandidateVersion),
+			Subject: notify.Subject(prefix, fmt.Sprintf("Approve %s version %d?", r.Model, r.CandidateVersion)),
 			Text:    txt.String(), HTML: html.String(),
 		})
 	}

@@ -70,7 +70,7 @@ func TestRetrainApproveFromTheCLI(t *testing.T) {
 			t.Errorf("retrain output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errs, "outbox: \"[Steward] Approve heart version 2?\" to ana@example.com → http://127.0.0.1:8080/approvals/") {
+	if !strings.Contains(errs, "outbox: \"[steward heart] Approve heart version 2?\" to ana@example.com → http://127.0.0.1:8080/approvals/") {
 		t.Errorf("the console does not show the approval links:\n%s", errs)
 	}
 	m := approvalIDRE.FindStringSubmatch(out)

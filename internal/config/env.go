@@ -56,6 +56,16 @@ type Runtime struct {
 	Escalation []string
 	// LogLevel is debug, info, warn or error (STEWARD_LOG_LEVEL, default info).
 	LogLevel string
+	// SMTPPassword authenticates notify.email.smtp.user
+	// (STEWARD_SMTP_PASSWORD).
+	SMTPPassword string
+	// SlackSecret names the Secrets Manager secret holding the Slack
+	// webhook URLs on AWS, a JSON object of channel name → URL
+	// (STEWARD_SLACK_SECRET).
+	SlackSecret string
+	// Getenv reads a variable a project setting names
+	// (notify.slack.*.webhook_env); FromEnv keeps the getenv it was given.
+	Getenv func(string) string
 	// Endpoints override AWS service endpoints, for emulators.
 	Endpoints Endpoints
 }
@@ -111,6 +121,9 @@ func FromEnv(getenv func(string) string) (Runtime, error) {
 		Approvers:       addressList(get("STEWARD_APPROVERS")),
 		Escalation:      addressList(get("STEWARD_ESCALATION")),
 		LogLevel:        get("STEWARD_LOG_LEVEL"),
+		SMTPPassword:    getenv("STEWARD_SMTP_PASSWORD"),
+		SlackSecret:     get("STEWARD_SLACK_SECRET"),
+		Getenv:          getenv,
 		Endpoints: Endpoints{
 			S3:             get("STEWARD_AWS_ENDPOINT_S3"),
 			DynamoDB:       get("STEWARD_AWS_ENDPOINT_DYNAMODB"),

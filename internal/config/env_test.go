@@ -17,6 +17,10 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Runtime{DataDir: ".steward", ConfigPath: "steward.yaml", Stage: "local", LogLevel: "info"}
+	if r.Getenv == nil || r.Getenv("UNSET") != "" {
+		t.Error("FromEnv did not keep the getenv it was given")
+	}
+	r.Getenv = nil // funcs never compare equal
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("FromEnv(empty) = %+v, want %+v", r, want)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/stewardml/steward/internal/agent"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
+	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/schedule"
 	"github.com/stewardml/steward/internal/train"
 )
@@ -266,7 +268,57 @@ type Notify struct {
 	To []string `yaml:"to,omitempty"`
 	// SubjectPrefix starts every subject; default "[steward]".
 	SubjectPrefix string `yaml:"subject_prefix,omitempty"`
+	// Routes say who hears about which event kind (approval_requested,
+	// promoted, rejected, rolled_back, escalated, drift_detected,
+	// agent_action, failure, or default for the others): channel kind
+	// (email, slack) → addresses or Slack channel names from Slack. Without
+	// routes every event goes by email to To.
+	Routes map[string]map[string][]string `yaml:"routes,omitempty"`
+	// Slack names the Slack incoming webhooks routes may use. A webhook URL
+	// is a secret and is never written here: each names where its URL is.
+	Slack map[string]SlackWebhook `yaml:"slack,omitempty"`
+	// Email says how e-mail leaves a local installation; on AWS it is SES.
+	Email Email `yaml:"email,omitempty"`
 }
+
+// SlackWebhook says where one Slack incoming webhook's URL is kept: an
+// environment variable, or a file in the data directory. On AWS the URLs
+// come from the stack's Secrets Manager secret instead, a JSON object of
+// channel name → URL.
+type SlackWebhook struct {
+	// WebhookEnv is the environment variable holding the URL.
+	WebhookEnv string `yaml:"webhook_env,omitempty"`
+	// WebhookFile is a file, relative to the data directory, holding the URL.
+	WebhookFile string `yaml:"webhook_file,omitempty"`
+}
+
+// Email holds how local e-mail is sent.
+type Email struct {
+	// SMTP sends mail through a relay; without it mail goes to the outbox
+	// directory in the data directory.
+	SMTP *SMTP `yaml:"smtp,omitempty"`
+}
+
+// SMTP is an SMTP relay. Its password, when it needs one, comes from the
+// environment (STEWARD_SMTP_PASSWORD), never from this file.
+type SMTP struct {
+	Host string `yaml:"host"`
+	// Port is the relay's port; default 587 (465 with security tls, 25
+	// with none).
+	Port int `yaml:"port,omitempty"`
+	// Security is starttls (default: the session must be upgraded), tls
+	// (implicit TLS from the first byte) or none (only to the local host).
+	Security string `yaml:"security,omitempty"`
+	// User authenticates with PLAIN over the protected session.
+	User string `yaml:"user,omitempty"`
+}
+
+// SMTP security modes.
+const (
+	SMTPStartTLS = "starttls"
+	SMTPTLS      = "tls"
+	SMTPNone     = "none"
+)
 
 // Load reads and validates the project configuration at path. Relative
 // paths inside it are resolved against its directory.
@@ -437,6 +489,14 @@ func (p *Project) applyDefaults() {
 	}
 	if p.Notify.SubjectPrefix == "" {
 		p.Notify.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if m := p.Notify.Email.SMTP; m != nil {
+		if m.Security == "" {
+			m.Security = SMTPStartTLS
+		}
+		if m.Port == 0 {
+			m.Port = map[string]int{SMTPStartTLS: 587, SMTPTLS: 465, SMTPNone: 25}[m.Security]
+		}
 	}
 }
 
@@ -686,6 +746,75 @@ func (p *Project) validateNotify(v *validator) {
 	for i, addr := range p.Notify.To {
 		checkEmail(v, fmt.Sprintf("notify.to[%d]", i), addr)
 	}
+	for _, name := range sortedKeys(p.Notify.Slack) {
+		at, w := "notify.slack."+name, p.Notify.Slack[name]
+		if !slackName.MatchString(name) {
+			v.add(at, "expected a channel name of lowercase letters, digits, '-' or '_', got %q", name)
+		}
+		switch {
+		case (w.WebhookEnv == "") == (w.WebhookFile == ""):
+			v.add(at, "give exactly one of webhook_env (an environment variable) or webhook_file (a file in the data directory) holding the webhook URL")
+		case looksLikeURL(w.WebhookEnv):
+			v.add(at+".webhook_env", "is a webhook URL; a webhook URL is a secret and never goes in steward.yaml: name the environment variable that holds it")
+		case looksLikeURL(w.WebhookFile):
+			v.add(at+".webhook_file", "is a webhook URL; a webhook URL is a secret and never goes in steward.yaml: name the file in the data directory that holds it")
+		case w.WebhookEnv != "" && !envName.MatchString(w.WebhookEnv):
+			v.add(at+".webhook_env", "expected an environment variable name such as STEWARD_SLACK_WEBHOOK, got %q", w.WebhookEnv)
+		case w.WebhookFile != "" && (filepath.IsAbs(w.WebhookFile) || strings.HasPrefix(filepath.Clean(w.WebhookFile), "..")):
+			v.add(at+".webhook_file", "must be a path inside the data directory, got %q", w.WebhookFile)
+		}
+	}
+	for _, kind := range sortedKeys(p.Notify.Routes) {
+		at := "notify.routes." + kind
+		if kind != "default" && !slices.Contains(notify.Kinds, kind) {
+			v.add(at, "unknown event kind (want one of %s or default)", strings.Join(notify.Kinds, ", "))
+		}
+		route := p.Notify.Routes[kind]
+		for _, ch := range sortedKeys(route) {
+			for i, t := range route[ch] {
+				tp := fmt.Sprintf("%s.%s[%d]", at, ch, i)
+				switch ch {
+				case notify.EmailChannel:
+					checkEmail(v, tp, t)
+				case notify.SlackChannel:
+					if looksLikeURL(t) {
+						v.add(tp, "is a webhook URL; a webhook URL is a secret and never goes in steward.yaml: name a channel of notify.slack and keep its URL in the environment or a file")
+					} else if _, ok := p.Notify.Slack[t]; !ok {
+						v.add(tp, "unknown Slack channel %q (declare it under notify.slack)", t)
+					}
+				default:
+					v.add(at+"."+ch, "unknown channel (want one of %s, %s)", notify.EmailChannel, notify.SlackChannel)
+				}
+			}
+		}
+	}
+	if m := p.Notify.Email.SMTP; m != nil {
+		if m.Host == "" {
+			v.add("notify.email.smtp.host", "is required")
+		}
+		if m.Port < 1 || m.Port > 65535 {
+			v.add("notify.email.smtp.port", "expected a port from 1 to 65535, got %d", m.Port)
+		}
+		switch m.Security {
+		case SMTPStartTLS, SMTPTLS:
+		case SMTPNone:
+			if m.Host != "localhost" && m.Host != "127.0.0.1" && m.Host != "::1" {
+				v.add("notify.email.smtp.security", "none sends the password and mail in clear text and is allowed only to localhost, got host %q", m.Host)
+			}
+		default:
+			v.add("notify.email.smtp.security", "expected starttls, tls or none, got %q", m.Security)
+		}
+	}
+}
+
+var (
+	slackName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// looksLikeURL reports whether s is a URL rather than a name.
+func looksLikeURL(s string) bool {
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "hooks.slack.com")
 }
 
 // checkColumn checks one schema column where the YAML has it, so that each

@@ -137,6 +137,26 @@ func TestBadConfigNamesTheField(t *testing.T) {
 			"config: steward.yaml:4: data.source: expected a string, got a list"},
 		{"bad email", func(s string) string { return s + "notify:\n  to: [not-an-address]\n" },
 			`config: steward.yaml:18: notify.to[0]: expected an e-mail address such as ops@example.com, got "not-an-address"`},
+		{"unknown channel", func(s string) string { return s + "notify:\n  routes:\n    default:\n      pager: [ops]\n" },
+			"config: steward.yaml:20: notify.routes.default.pager: unknown channel (want one of email, slack)"},
+		{"webhook URL in a route", func(s string) string {
+			return s + "notify:\n  routes:\n    default:\n      slack: [https://hooks.slack.com/services/T0/B0/x]\n"
+		}, "config: steward.yaml:20: notify.routes.default.slack[0]: is a webhook URL; a webhook URL is a secret and never goes in steward.yaml"},
+		{"webhook URL as a slack channel's variable", func(s string) string {
+			return s + "notify:\n  slack:\n    alerts:\n      webhook_env: https://hooks.slack.com/services/T0/B0/x\n"
+		}, "config: steward.yaml:20: notify.slack.alerts.webhook_env: is a webhook URL; a webhook URL is a secret and never goes in steward.yaml"},
+		{"webhook URL written as the webhook", func(s string) string {
+			return s + "notify:\n  slack:\n    alerts:\n      webhook: https://hooks.slack.com/services/T0/B0/x\n"
+		}, "config: steward.yaml:20: notify.slack.alerts.webhook: unknown field (known here: webhook_env, webhook_file)"},
+		{"route to an undeclared slack channel", func(s string) string { return s + "notify:\n  routes:\n    promoted:\n      slack: [alerts]\n" },
+			`config: steward.yaml:20: notify.routes.promoted.slack[0]: unknown Slack channel "alerts" (declare it under notify.slack)`},
+		{"unknown event kind in routes", func(s string) string { return s + "notify:\n  routes:\n    deployed:\n      email: [a@example.com]\n" },
+			"config: steward.yaml:19: notify.routes.deployed: unknown event kind"},
+		{"SMTP port out of range", func(s string) string { return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      port: 70000\n" },
+			"config: steward.yaml:21: notify.email.smtp.port: expected a port from 1 to 65535, got 70000"},
+		{"SMTP in clear text to a remote host", func(s string) string {
+			return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      security: none\n"
+		}, "config: steward.yaml:21: notify.email.smtp.security: none sends the password and mail in clear text"},
 		{"capture rate", func(s string) string { return s + "serving:\n  capture_rate: 1.5\n" },
 			"config: steward.yaml:18: serving.capture_rate: expected a number between 0 and 1, got 1.5"},
 		{"syntax", func(s string) string { return s + "data: [\n" },
@@ -158,6 +178,33 @@ func TestBadConfigNamesTheField(t *testing.T) {
 				t.Errorf("error\n got %s\nwant %s", first, tt.want)
 			}
 		})
+	}
+}
+
+func TestNotifySettingsAndTheirDefaults(t *testing.T) {
+	p, err := Parse([]byte(minimal+`notify:
+  to: [ops@example.com]
+  slack:
+    alerts: {webhook_env: STEWARD_SLACK_ALERTS}
+    ops: {webhook_file: secrets/slack-ops.url}
+  routes:
+    drift_detected: {slack: [alerts, ops], email: [ml@example.com]}
+  email:
+    smtp: {host: smtp.example.com, user: steward}
+`), "steward.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := p.Notify
+	if m := n.Email.SMTP; m.Port != 587 || m.Security != SMTPStartTLS || m.User != "steward" {
+		t.Errorf("smtp = %+v, want port 587 and starttls by default", *m)
+	}
+	if got := n.Routes["drift_detected"]["slack"]; len(got) != 2 || n.Slack["ops"].WebhookFile != "secrets/slack-ops.url" {
+		t.Errorf("routes %v, slack %v", n.Routes, n.Slack)
+	}
+	p, err = Parse([]byte(minimal+"notify:\n  email:\n    smtp: {host: smtp.example.com, security: tls}\n"), "steward.yaml")
+	if err != nil || p.Notify.Email.SMTP.Port != 465 {
+		t.Errorf("implicit TLS port = %+v, %v; want 465", p.Notify.Email.SMTP, err)
 	}
 }
 

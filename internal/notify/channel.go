@@ -63,22 +63,26 @@ func (c emailChannel) Send(ctx context.Context, m Message) error {
 	return c.mailer.Send(ctx, m)
 }
 
-// Slack is the channel kind that posts, through p, to each of a route's
-// incoming webhooks (https URLs; http only to the local host), one delivery
-// per webhook.
-func Slack(p Poster) ChannelKind {
+// Slack is the channel kind that posts, through p, to the incoming
+// webhook of each Slack channel a route names, one delivery per channel.
+// webhooks maps channel names to webhook URLs, which are secrets: routes,
+// failure records and errors only ever name the channel.
+func Slack(p Poster, webhooks map[string]string) ChannelKind {
 	return ChannelKind{
 		Name: SlackChannel,
-		Check: func(u string) error {
-			if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://127.0.0.1") && !strings.HasPrefix(u, "http://localhost") {
-				return fmt.Errorf("slack webhook %q must be an https URL", u)
+		Check: func(name string) error {
+			if strings.Contains(name, "://") {
+				return fmt.Errorf("slack: a route names a channel, not its webhook URL")
+			}
+			if _, ok := webhooks[name]; !ok {
+				return fmt.Errorf("slack: no webhook for channel %q", name)
 			}
 			return nil
 		},
-		Open: func(hooks []string) []Channel {
-			out := make([]Channel, len(hooks))
-			for i, h := range hooks {
-				out[i] = slackChannel{p, h}
+		Open: func(names []string) []Channel {
+			out := make([]Channel, len(names))
+			for i, n := range names {
+				out[i] = slackChannel{p, n, webhooks[n]}
 			}
 			return out
 		},
@@ -87,14 +91,18 @@ func Slack(p Poster) ChannelKind {
 
 type slackChannel struct {
 	poster  Poster
+	name    string
 	webhook string
 }
 
 func (c slackChannel) Name() string   { return SlackChannel }
-func (c slackChannel) Target() string { return hostOf(c.webhook) }
+func (c slackChannel) Target() string { return c.name }
 func (c slackChannel) Send(ctx context.Context, m Message) error {
 	if m.Event == nil {
 		return fmt.Errorf("%w: no event to post", ErrInvalid)
+	}
+	if c.webhook == "" {
+		return fmt.Errorf("%w: no webhook URL for Slack channel %q", ErrInvalid, c.name)
 	}
 	return c.poster.Post(ctx, c.webhook, *m.Event)
 }

@@ -37,6 +37,40 @@ type Event struct {
 	Link    string            `json:"link,omitempty"`
 	Fields  map[string]string `json:"fields,omitempty"`
 	Subject string            `json:"subject,omitempty"` // the id the event is about (execution, version, check)
+	// Version is the model version the event is about, if any.
+	Version int `json:"version,omitempty"`
+	// Links are the pages a reader may open (report, dashboard page,
+	// decision page), in order. Opening one only shows it: no link acts.
+	Links []Link `json:"links,omitempty"`
+	// Reports are the reports the event is about. Whoever delivers the
+	// event may link them (and attach them to the email): see Links and
+	// Attachments.
+	Reports []Report `json:"reports,omitempty"`
+	// Attachments go with the email (a report PDF); chat channels link the
+	// report instead. They are not kept in failure records.
+	Attachments []Attachment `json:"-"`
+}
+
+// Report names one report an event is about, as the report service
+// names it: a training report by run id, a drift report by
+// "{model}/{check id}", a deployment report by "{model}" (the latest
+// champion move) or "{model}:{seq}".
+type Report struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// Report kinds.
+const (
+	TrainingReport   = "training"
+	DriftReport      = "drift"
+	DeploymentReport = "deployment"
+)
+
+// Link is one page an event points at.
+type Link struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
 }
 
 // Poster delivers an Event to a chat channel (Slack incoming webhooks).
@@ -83,15 +117,25 @@ type Failed struct {
 	ID       string    `json:"id"`
 	At       time.Time `json:"at"`
 	Channel  string    `json:"channel"` // the channel kind: "email", "slack"
-	Target   string    `json:"target"`  // address, or webhook host (never the secret path)
+	Target   string    `json:"target"`  // addresses, or the Slack channel name (never its webhook URL)
 	Event    Event     `json:"event"`
 	Error    string    `json:"error"`
 	Attempts int       `json:"attempts"`
 }
 
 // DefaultSubjectPrefix starts every subject when Dispatcher.SubjectPrefix
-// is empty.
-const DefaultSubjectPrefix = "[Steward] "
+// is empty; it is the project setting's default (notify.subject_prefix).
+const DefaultSubjectPrefix = "[steward]"
+
+// Subject returns title behind prefix (DefaultSubjectPrefix when empty),
+// one space between them.
+func Subject(prefix, title string) string {
+	prefix = strings.TrimSpace(prefix)
+	if prefix == "" {
+		prefix = DefaultSubjectPrefix
+	}
+	return prefix + " " + title
+}
 
 // Dispatcher routes events to channels, retrying each delivery with
 // exponential backoff, and records every delivery that still fails in the
@@ -118,11 +162,8 @@ func (d *Dispatcher) Notify(ctx context.Context, e Event) error {
 	if !ok {
 		route = d.Routes["default"]
 	}
-	prefix := d.SubjectPrefix
-	if prefix == "" {
-		prefix = DefaultSubjectPrefix
-	}
-	msg := Message{From: d.From, Subject: prefix + e.Title, Text: plain(e), Kind: e.Kind, Link: e.Link, Event: &e}
+	msg := Message{From: d.From, Subject: Subject(d.SubjectPrefix, e.Title), Text: plain(e), Kind: e.Kind, Link: e.Link,
+		Attachments: e.Attachments, Event: &e}
 	var errs []error
 	for _, k := range d.Channels {
 		targets := route[k.Name]
@@ -227,15 +268,17 @@ func plain(e Event) string {
 	if e.Link != "" {
 		fmt.Fprintf(&b, "\n\n%s\n", e.Link)
 	}
-	return b.String()
-}
-
-func hostOf(u string) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-	if i := strings.IndexByte(s, '/'); i >= 0 {
-		s = s[:i]
+	if len(e.Links) > 0 {
+		b.WriteString("\n")
+		for _, l := range e.Links {
+			fmt.Fprintf(&b, "\n%s: %s", l.Label, l.URL)
+		}
+		b.WriteString("\n")
 	}
-	return s
+	for _, a := range e.Attachments {
+		fmt.Fprintf(&b, "\nAttached: %s (%d bytes)", a.Name, len(a.Data))
+	}
+	return b.String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -31,22 +31,24 @@ func TestDispatcherDeliversThroughEachChannelOfTheRoute(t *testing.T) {
 		got = append(got, "post "+hook+" "+e.Title)
 		return nil
 	})
+	hooks := map[string]string{"ml": "https://hooks.example/1", "ops": "https://hooks.example/2"}
 	for _, tc := range []struct {
 		name, prefix string
 		want         []string
 	}{
-		{"the default prefix", "", []string{"mail a@example.com,b@example.com [Steward] Promoted", "post https://hooks.example/1 Promoted", "post https://hooks.example/2 Promoted"}},
+		{"the default prefix", "", []string{"mail a@example.com,b@example.com [steward] Promoted", "post https://hooks.example/1 Promoted", "post https://hooks.example/2 Promoted"}},
 		{"a configured prefix", "[heart] ", []string{"mail a@example.com,b@example.com [heart] Promoted", "post https://hooks.example/1 Promoted", "post https://hooks.example/2 Promoted"}},
+		{"a prefix without its space", "[heart]", []string{"mail a@example.com,b@example.com [heart] Promoted", "post https://hooks.example/1 Promoted", "post https://hooks.example/2 Promoted"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got = nil
 			d := &notify.Dispatcher{
 				Routes: notify.Routes{"default": {
-					notify.SlackChannel: {"https://hooks.example/1", "https://hooks.example/2"},
+					notify.SlackChannel: {"ml", "ops"},
 					notify.EmailChannel: {"a@example.com", "b@example.com"},
 					"pager":             {"ignored: no such channel kind"},
 				}},
-				Channels:      []notify.ChannelKind{notify.Email(mail), notify.Slack(post)},
+				Channels:      []notify.ChannelKind{notify.Email(mail), notify.Slack(post, hooks)},
 				From:          "steward@example.com",
 				SubjectPrefix: tc.prefix,
 			}
@@ -68,9 +70,9 @@ func TestDispatcherRetriesAndReportsEachChannelOnItsOwn(t *testing.T) {
 	d := &notify.Dispatcher{
 		Routes: notify.Routes{notify.Failure: {
 			notify.EmailChannel: {"a@example.com"},
-			notify.SlackChannel: {"https://hooks.example/secret-path"},
+			notify.SlackChannel: {"ops"},
 		}},
-		Channels: []notify.ChannelKind{notify.Email(mail), notify.Slack(post)},
+		Channels: []notify.ChannelKind{notify.Email(mail), notify.Slack(post, map[string]string{"ops": "https://hooks.example/secret-path"})},
 		From:     "steward@example.com",
 		Attempts: 3,
 		Sleep:    func(context.Context, time.Duration) error { return nil },
@@ -85,17 +87,18 @@ func TestDispatcherRetriesAndReportsEachChannelOnItsOwn(t *testing.T) {
 }
 
 func TestRoutesValidateAgainstTheChannelKinds(t *testing.T) {
-	kinds := []notify.ChannelKind{notify.Email(mailerFunc(nil)), notify.Slack(posterFunc(nil))}
+	kinds := []notify.ChannelKind{notify.Email(mailerFunc(nil)), notify.Slack(posterFunc(nil), map[string]string{"ops": "https://hooks.example/x"})}
 	for _, tc := range []struct {
 		name   string
 		routes notify.Routes
 		says   string
 	}{
-		{"valid routes pass", notify.Routes{"default": {notify.EmailChannel: {"a@example.com"}, notify.SlackChannel: {"https://hooks.example/x"}}}, ""},
+		{"valid routes pass", notify.Routes{"default": {notify.EmailChannel: {"a@example.com"}, notify.SlackChannel: {"ops"}}}, ""},
 		{"an unknown event kind is refused", notify.Routes{"deployed": {}}, `route "deployed": unknown event kind`},
 		{"an unknown channel is refused", notify.Routes{"default": {"pager": {"x"}}}, `unknown channel "pager" (want one of email, slack)`},
 		{"a bad address is refused", notify.Routes{"default": {notify.EmailChannel: {"not an address"}}}, `address "not an address"`},
-		{"a plain-http webhook is refused", notify.Routes{"default": {notify.SlackChannel: {"http://hooks.example/x"}}}, `slack webhook "http://hooks.example/x" must be an https URL`},
+		{"a webhook URL in place of a channel is refused", notify.Routes{"default": {notify.SlackChannel: {"https://hooks.example/x"}}}, `names a channel, not its webhook URL`},
+		{"a channel without a webhook is refused", notify.Routes{"default": {notify.SlackChannel: {"ml"}}}, `no webhook for channel "ml"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.routes.Validate(kinds)

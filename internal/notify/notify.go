@@ -31,6 +31,8 @@ type Message struct {
 	Kind string `json:"kind,omitempty"`
 	// Link is the one URL a reader is asked to open, if any.
 	Link string `json:"link,omitempty"`
+	// Attachments go as parts of a multipart/mixed message.
+	Attachments []Attachment `json:"-"`
 	// Event is the event the message reports, when a Dispatcher built it;
 	// chat channels format it themselves. It is not part of the email.
 	Event *Event `json:"-"`
@@ -54,6 +56,18 @@ func (m Message) Validate() error {
 	}
 	return nil
 }
+
+// Attachment is one file sent with an email (a report PDF).
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// MaxAttachmentBytes caps what one email carries as attachments; a
+// larger report is linked instead (SES and most relays refuse messages
+// near 10 MB, and base64 adds a third).
+const MaxAttachmentBytes = 5 << 20
 
 // Mailer delivers email. Send returns ErrInvalid for a message that fails
 // Validate and a wrapped transport error otherwise; it is safe for

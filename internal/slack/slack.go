@@ -40,7 +40,7 @@ type Block struct {
 	Type   string  `json:"type"`
 	Text   *Text   `json:"text,omitempty"`
 	Fields []Text  `json:"fields,omitempty"`
-	Elems  []Text  `json:"elements,omitempty"`
+	Elems  []Elem  `json:"elements,omitempty"`
 	Accs   *Button `json:"accessory,omitempty"`
 }
 
@@ -50,14 +50,25 @@ type Text struct {
 	Text string `json:"text"`
 }
 
-// Button is a link button.
+// Elem is an element of a context block (a text) or of an actions block
+// (a link button).
+type Elem struct {
+	Type string `json:"type"`
+	Text any    `json:"text"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Button is a link button. A link button only opens its URL in the
+// reader's browser, a GET that shows a page: no Steward page acts on a
+// GET, so neither a click nor a link preview decides anything.
 type Button struct {
 	Type string `json:"type"`
 	Text Text   `json:"text"`
 	URL  string `json:"url"`
 }
 
-// Build returns the payload for e.
+// Build returns the payload for e: a header, what happened, the model,
+// version and key figures, and link buttons to e's pages.
 func Build(e notify.Event) Payload {
 	p := Payload{Text: e.Title}
 	p.Blocks = append(p.Blocks, Block{Type: "header", Text: &Text{Type: "plain_text", Text: truncate(e.Title, 150)}})
@@ -66,9 +77,19 @@ func Build(e notify.Event) Payload {
 		sec.Accs = &Button{Type: "button", Text: Text{Type: "plain_text", Text: "Open"}, URL: e.Link}
 	}
 	p.Blocks = append(p.Blocks, sec)
-	if len(e.Fields) > 0 {
-		keys := make([]string, 0, len(e.Fields))
-		for k := range e.Fields {
+	fields := map[string]string{}
+	for k, v := range e.Fields {
+		fields[k] = v
+	}
+	if e.Model != "" {
+		fields["model"] = e.Model
+	}
+	if e.Version > 0 {
+		fields["version"] = fmt.Sprintf("v%d", e.Version)
+	}
+	if len(fields) > 0 {
+		keys := make([]string, 0, len(fields))
+		for k := range fields {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
@@ -77,15 +98,25 @@ func Build(e notify.Event) Payload {
 			if i == 10 { // Block Kit allows 10 fields per section
 				break
 			}
-			f.Fields = append(f.Fields, Text{Type: "mrkdwn", Text: "*" + escape(k) + "*\n" + escape(e.Fields[k])})
+			f.Fields = append(f.Fields, Text{Type: "mrkdwn", Text: "*" + escape(k) + "*\n" + escape(fields[k])})
 		}
 		p.Blocks = append(p.Blocks, f)
+	}
+	if len(e.Links) > 0 {
+		a := Block{Type: "actions"}
+		for i, l := range e.Links {
+			if i == 25 { // Block Kit allows 25 elements per actions block
+				break
+			}
+			a.Elems = append(a.Elems, Elem{Type: "button", Text: Text{Type: "plain_text", Text: truncate(l.Label, 75)}, URL: l.URL})
+		}
+		p.Blocks = append(p.Blocks, a)
 	}
 	ctx := "Steward · " + e.Kind
 	if e.Model != "" {
 		ctx += " · model " + e.Model
 	}
-	p.Blocks = append(p.Blocks, Block{Type: "context", Elems: []Text{{Type: "mrkdwn", Text: escape(ctx)}}})
+	p.Blocks = append(p.Blocks, Block{Type: "context", Elems: []Elem{{Type: "mrkdwn", Text: escape(ctx)}}})
 	return p
 }
 

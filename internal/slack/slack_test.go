@@ -37,7 +37,8 @@ func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var event = notify.Event{Kind: notify.Promoted, Model: "heart", Title: "heart v2 promoted", Text: "champion moved 1 → 2 <after approval>",
-	Link: "https://steward.example.com/dashboard/models/heart", Fields: map[string]string{"approver": "ana@example.com"}}
+	Link: "https://steward.example.com/dashboard/models/heart", Fields: map[string]string{"approver": "ana@example.com"},
+	Links: []notify.Link{{Label: "Deployment report", URL: "https://steward.example.com/dashboard/models/heart/versions/2/report"}}}
 
 func TestPayloadShape(t *testing.T) {
 	h := &hook{}
@@ -51,7 +52,7 @@ func TestPayloadShape(t *testing.T) {
 		t.Errorf("unfurl flags = %v/%v, want false/false", got["unfurl_links"], got["unfurl_media"])
 	}
 	blocks := got["blocks"].([]any)
-	if blocks[0].(map[string]any)["type"] != "header" || len(blocks) != 4 {
+	if blocks[0].(map[string]any)["type"] != "header" || len(blocks) != 5 {
 		t.Errorf("blocks = %v", blocks)
 	}
 	sec := blocks[1].(map[string]any)
@@ -78,8 +79,8 @@ func TestDispatcherRetriesAfter500AndRecordsFailures(t *testing.T) {
 	defer s3.Close()
 	var waits []time.Duration
 	d := &notify.Dispatcher{
-		Routes:   notify.Routes{notify.Promoted: {notify.SlackChannel: []string{s1.URL, s2.URL, s3.URL}}},
-		Channels: []notify.ChannelKind{notify.Slack(New())},
+		Routes:   notify.Routes{notify.Promoted: {notify.SlackChannel: []string{"flaky", "dead", "gone"}}},
+		Channels: []notify.ChannelKind{notify.Slack(New(), map[string]string{"flaky": s1.URL, "dead": s2.URL, "gone": s3.URL})},
 		Records:  db,
 		Sleep:    func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil },
 	}
@@ -107,7 +108,7 @@ func TestDispatcherRetriesAfter500AndRecordsFailures(t *testing.T) {
 		t.Fatalf("recorded failures = %d, %v; want 2", len(failed), err)
 	}
 	for _, f := range failed {
-		if f.Event.Title != event.Title || f.Channel != "slack" {
+		if f.Event.Title != event.Title || f.Channel != "slack" || (f.Target != "dead" && f.Target != "gone") {
 			t.Errorf("failure record %+v", f)
 		}
 	}

@@ -1,11 +1,15 @@
-// Package secrets reads Steward's approval-link signing key from AWS
-// Secrets Manager, where the CDK stack generates it at deploy.
+// Package secrets reads Steward's secrets from AWS Secrets Manager: the
+// approval-link signing key, which the CDK stack generates at deploy, and
+// the Slack webhook URLs, which the stack creates empty for the operator
+// to fill.
 package secrets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -30,4 +34,23 @@ func Key(ctx context.Context, client api, id string) ([]byte, error) {
 		return nil, errors.New("secrets: signing key shorter than 32 bytes")
 	}
 	return key, nil
+}
+
+// Strings returns the secret's value read as a JSON object of strings
+// (the Slack webhooks: channel name → URL); an empty secret gives an empty
+// map.
+func Strings(ctx context.Context, client api, id string) (map[string]string, error) {
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		return nil, fmt.Errorf("secrets: get %s: %w", id, err)
+	}
+	m := map[string]string{}
+	v := strings.TrimSpace(aws.ToString(out.SecretString))
+	if v == "" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return nil, fmt.Errorf("secrets: %s must hold a JSON object of names to strings: %w", id, err)
+	}
+	return m, nil
 }

@@ -32,3 +32,25 @@ func TestKeySpeaksSecretsManager(t *testing.T) {
 		t.Error("a short key was accepted")
 	}
 }
+
+func TestStringsReadsAJSONObjectAndAnEmptySecret(t *testing.T) {
+	value := `"{\"alerts\":\"https://hooks.slack.com/services/T/B/X\"}"`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		io.WriteString(w, `{"Name":"steward/slack","SecretString":`+value+`}`)
+	}))
+	defer srv.Close()
+	c := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}})
+	got, err := Strings(context.Background(), c, "steward/slack")
+	if err != nil || got["alerts"] != "https://hooks.slack.com/services/T/B/X" || len(got) != 1 {
+		t.Fatalf("Strings = %v, %v", got, err)
+	}
+	value = `"{}"`
+	if got, err := Strings(context.Background(), c, "steward/slack"); err != nil || len(got) != 0 {
+		t.Errorf("empty secret: Strings = %v, %v; want an empty map", got, err)
+	}
+	value = `"https://hooks.slack.com/services/T/B/X"`
+	if _, err := Strings(context.Background(), c, "steward/slack"); err == nil {
+		t.Error("a bare URL was accepted")
+	}
+}

@@ -5,12 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +24,7 @@ import (
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/local/gateway"
+	"github.com/stewardml/steward/internal/notify/notifytest"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/workflow"
 )
@@ -304,38 +301,11 @@ func (e *env) outbox() []email {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		m, err := notifytest.ParseMail(raw)
 		if err != nil {
 			e.t.Fatalf("%s: %v", p, err)
 		}
-		em := email{To: m.Header.Get("To"), Subject: m.Header.Get("Subject"), Kind: m.Header.Get("X-Steward-Event")}
-		mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-		if err != nil {
-			e.t.Fatalf("%s: %v", p, err)
-		}
-		if !strings.HasPrefix(mt, "multipart/") {
-			b, _ := io.ReadAll(quotedprintable.NewReader(m.Body))
-			em.Text = string(b)
-			out = append(out, em)
-			continue
-		}
-		mr := multipart.NewReader(m.Body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				e.t.Fatalf("%s: %v", p, err)
-			}
-			// NextPart has already undone the quoted-printable encoding.
-			b, _ := io.ReadAll(part)
-			if strings.HasPrefix(part.Header.Get("Content-Type"), "text/html") {
-				em.HTML = string(b)
-			} else {
-				em.Text = string(b)
-			}
-		}
+		em := email{To: m.Header.Get("To"), Subject: m.Subject, Kind: m.Header.Get("X-Steward-Event"), Text: m.Text, HTML: m.HTML}
 		out = append(out, em)
 	}
 	return out

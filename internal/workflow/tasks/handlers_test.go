@@ -22,6 +22,7 @@ import (
 	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
+	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/workflow/tasks"
 )
@@ -57,7 +58,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Record.Notifier.(*notify.Dispatcher).Sleep = func(context.Context, time.Duration) error { return nil }
+	h.Record.Notifier.(*report.Notifier).Next.(*notify.Dispatcher).Sleep = func(context.Context, time.Duration) error { return nil }
 	p := a.Project
 	f, raw, err := dataset.ReadFile(p.DataPath(), p.Schema(), dataset.Options{Format: p.DataFormat()})
 	if err != nil {

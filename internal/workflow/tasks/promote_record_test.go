@@ -12,6 +12,7 @@ import (
 	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
+	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/workflow/tasks"
 )
@@ -248,7 +249,7 @@ func TestRecordEvents(t *testing.T) {
 
 	t.Run("an undeliverable notification is reported, not a failure", func(t *testing.T) {
 		h := *fx.h.Record
-		d := *h.Notifier.(*notify.Dispatcher)
+		d := *h.Notifier.(*report.Notifier).Next.(*notify.Dispatcher)
 		d.Channels = []notify.ChannelKind{notify.Email(mailerFunc(func(context.Context, notify.Message) error { return errors.New("smtp: connection refused") }))}
 		d.Attempts = 2
 		h.Notifier = &d

@@ -130,7 +130,16 @@ func (h *Record) Handle(ctx context.Context, ev RecordEvent) (Recorded, error) {
 		Evidence:      eval.Evidence,
 		CorrelationID: ev.ExecutionID,
 	}
-	n := notify.Event{Model: st.Model, Subject: ev.ExecutionID, Fields: fields(st, eval)}
+	n := notify.Event{Model: st.Model, Subject: ev.ExecutionID, Version: eval.CandidateVersion, Fields: fields(st, eval)}
+	if eval.CandidateVersion > 0 {
+		// Every outcome of a decision is told with the deployment report of
+		// the champion it leaves in place (the promoted version, or the
+		// one that stays) and the candidate's training report.
+		n.Reports = append(n.Reports, notify.Report{Kind: notify.DeploymentReport, ID: st.Model})
+		if eval.Run != "" {
+			n.Reports = append(n.Reports, notify.Report{Kind: notify.TrainingReport, ID: eval.Run})
+		}
+	}
 	out := Recorded{Event: ev.Event}
 	switch ev.Event {
 	case EventStarted:

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -66,6 +67,20 @@ type RequestApproval struct {
 	// BaseURL is where the approval links point (STEWARD_PUBLIC_URL).
 	BaseURL string
 	From    string
+	// SubjectPrefix starts the emails' subjects (notify.subject_prefix).
+	SubjectPrefix string
+	// Reports, when set, attaches the candidate's training report to the
+	// emails and links it in the chat message.
+	Reports Enricher
+	// Notifier, when set, tells the approval_requested route (a Slack
+	// channel) that a decision is asked, linking the decision page.
+	Notifier Notifier
+}
+
+// Enricher adds to an event the links and attachments of the reports it
+// names; *report.Notifier implements it.
+type Enricher interface {
+	Enrich(ctx context.Context, e notify.Event) notify.Event
 }
 
 // RequestApprovalRules name RequestApproval's errors.
@@ -143,9 +158,16 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 	if err != nil {
 		return ApprovalRequested{}, fmt.Errorf("tasks: approval request: %w", err)
 	}
-	msgs, err := approval.Emails(r, links, h.BaseURL, h.From)
+	msgs, err := approval.Emails(r, links, h.BaseURL, h.From, h.SubjectPrefix)
 	if err != nil {
 		return ApprovalRequested{}, err
+	}
+	told := h.event(r, e)
+	if h.Reports != nil {
+		told = h.Reports.Enrich(ctx, told)
+		for i := range msgs {
+			msgs[i].Attachments = told.Attachments
+		}
 	}
 	out := ApprovalRequested{ApprovalID: r.ID, Approvers: r.Approvers, ExpiresAt: r.ExpiresAt, Sent: []string{}}
 	var errs []error
@@ -160,5 +182,37 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 	if len(out.Sent) == 0 {
 		return ApprovalRequested{}, fmt.Errorf("%w: to %s: %w", ErrNotDelivered, strings.Join(out.Failed, ", "), errors.Join(errs...))
 	}
+	if h.Notifier != nil {
+		// The chat message is a notice: its failures are recorded by the
+		// dispatcher and do not fail the request the emails carried.
+		_ = h.Notifier.Notify(ctx, told)
+	}
 	return out, nil
+}
+
+// event is the approval_requested notice of r: the comparison as its
+// figures and the dashboard's page of the request as its link, which
+// shows the request and decides nothing (deciding is a signed-in POST).
+func (h *RequestApproval) event(r approval.Request, e Evaluation) notify.Event {
+	n := notify.Event{Kind: notify.ApprovalRequested, Model: r.Model, Version: r.CandidateVersion, Subject: r.ID,
+		Title: fmt.Sprintf("Approve %s version %d?", r.Model, r.CandidateVersion),
+		Text: fmt.Sprintf("Version %d of %s is better than %s and waits for a decision by %s (until %s).\n\n%s",
+			r.CandidateVersion, r.Model, versionOrNone(r.ChampionVersion), strings.Join(r.Approvers, ", "),
+			r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"), r.Reason),
+		Fields: map[string]string{},
+	}
+	for _, row := range r.Comparison() {
+		v := fmt.Sprintf("%.4f", row.Candidate)
+		if row.HasChampion {
+			v += fmt.Sprintf(" (champion %.4f)", row.Champion)
+		}
+		n.Fields[row.Metric] = v
+	}
+	if e.Run != "" {
+		n.Reports = []notify.Report{{Kind: notify.TrainingReport, ID: e.Run}}
+	}
+	if h.BaseURL != "" {
+		n.Links = []notify.Link{{Label: "Decision page", URL: strings.TrimRight(h.BaseURL, "/") + "/approvals?request=" + url.QueryEscape(r.ID)}}
+	}
+	return n
 }
