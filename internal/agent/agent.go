@@ -393,7 +393,8 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 		if c := d.Check; c != nil && c.CheckID != "" {
 			e.Reports = []notify.Report{{Kind: notify.DriftReport, ID: d.Model + "/" + c.CheckID}}
 			e.Version = c.Version
-			e.Fields["drift share"] = fmt.Sprintf("%.0f%% (%d of %d features)", 100*c.DriftShare, c.Drifted, c.Tested)
+			e.Fields["drift score"] = fmt.Sprintf("%.2f", c.DriftScore)
+			e.Fields["drifted features"] = fmt.Sprintf("%d of %d", c.Drifted, c.Tested)
 		}
 		a.tell(ctx, out, e)
 		if dec.Escalate {

@@ -276,7 +276,7 @@ func plain(e Event) string {
 		b.WriteString("\n")
 	}
 	for _, a := range e.Attachments {
-		fmt.Fprintf(&b, "\nAttached: %s (%d bytes)", a.Name, len(a.Data))
+		fmt.Fprintf(&b, "\nAttached: %s\n", a.Name)
 	}
 	return b.String()
 }

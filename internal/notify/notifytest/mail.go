@@ -96,3 +96,19 @@ func (d newlineDropper) Read(p []byte) (int, error) {
 	}
 	return j, err
 }
+
+// Summary writes m as golden files keep it: the headers a reader sees,
+// the attachments' names and types, and the text.
+func (m Mail) Summary() string {
+	var b strings.Builder
+	for _, h := range []string{"From", "To", "X-Steward-Event"} {
+		fmt.Fprintf(&b, "%s: %s\n", h, m.Header.Get(h))
+	}
+	fmt.Fprintf(&b, "Subject: %s\n", m.Subject)
+	for _, a := range m.Attachments {
+		fmt.Fprintf(&b, "Attachment: %s (%s)\n", a.Name, a.ContentType)
+	}
+	b.WriteString("\n")
+	b.WriteString(strings.ReplaceAll(m.Text, "\r\n", "\n"))
+	return b.String()
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/asl"
+	"github.com/stewardml/steward/internal/notify/notifytest"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/workflow/tasks"
 )
@@ -58,7 +61,22 @@ func TestApproveEndToEnd(t *testing.T) {
 		if !strings.Contains(m.Text, "roc_auc") || !strings.Contains(m.Subject, "Approve heart version 2?") {
 			t.Errorf("email to %s lacks the comparison or subject:\n%s\n%s", m.To, m.Subject, m.Text)
 		}
+		if len(m.Attachments) != 1 || !strings.HasPrefix(m.Attachments[0], "training-report-") {
+			t.Errorf("email to %s attaches %q, want the candidate's training report", m.To, m.Attachments)
+		}
 	}
+	// The signed link changes with the data directory's key, the port, run
+	// id and expiry with each run.
+	golden := approvals[0].Summary
+	for _, r := range []struct{ re, with string }{
+		{`/approvals/[0-9a-f]+\?approver=[^\s]+`, "/approvals/ID?approver=…"},
+		{`127\.0\.0\.1:\d+`, "127.0.0.1:PORT"},
+		{`training-report-[0-9a-f-]+\.pdf`, "training-report-RUN.pdf"},
+		{`expires \d{4}-\d\d-\d\d \d\d:\d\d UTC`, "expires DATE"},
+	} {
+		golden = regexp.MustCompile(r.re).ReplaceAllString(golden, r.with)
+	}
+	notifytest.Golden(t, filepath.Join("testdata", "golden", "approval-requested.txt"), golden, *update)
 	link := e.approvalLink("ana@example.com")
 	if !strings.Contains(e.console.String(), link.String()) {
 		t.Errorf("the console does not show the link %s:\n%s", link, e.console)

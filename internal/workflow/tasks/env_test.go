@@ -285,6 +285,10 @@ func actions(evs []audit.Event) []string {
 // email is one message of the outbox.
 type email struct {
 	To, Subject, Kind, Text, HTML string
+	// Attachments are the attached files' names.
+	Attachments []string
+	// Summary is the message as golden files keep it.
+	Summary string
 }
 
 // outbox reads every .eml file of the data directory's outbox.
@@ -305,7 +309,10 @@ func (e *env) outbox() []email {
 		if err != nil {
 			e.t.Fatalf("%s: %v", p, err)
 		}
-		em := email{To: m.Header.Get("To"), Subject: m.Subject, Kind: m.Header.Get("X-Steward-Event"), Text: m.Text, HTML: m.HTML}
+		em := email{To: m.Header.Get("To"), Subject: m.Subject, Kind: m.Header.Get("X-Steward-Event"), Text: m.Text, HTML: m.HTML, Summary: m.Summary()}
+		for _, a := range m.Attachments {
+			em.Attachments = append(em.Attachments, a.Name)
+		}
 		out = append(out, em)
 	}
 	return out

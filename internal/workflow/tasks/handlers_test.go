@@ -27,7 +27,7 @@ import (
 	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated sample events in testdata/events")
+var update = flag.Bool("update", false, "rewrite the generated sample events in testdata/events and the golden notifications in testdata/golden")
 
 const (
 	events    = "../../../testdata/events"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/lambdaerr"
 	"github.com/stewardml/steward/internal/notify"
+	"github.com/stewardml/steward/internal/notify/notifytest"
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/workflow/tasks"
@@ -235,8 +237,13 @@ func TestRecordEvents(t *testing.T) {
 				return
 			}
 			if !res.Notified || len(mails) != 1 || !strings.Contains(mails[0], "X-Steward-Event: "+tc.kind) || !strings.Contains(mails[0], "To: "+tc.to) {
-				t.Errorf("notified %v, mails %d:\n%s", res.Notified, len(mails), strings.Join(mails, "\n---\n"))
+				t.Fatalf("notified %v, mails %d:\n%s", res.Notified, len(mails), strings.Join(mails, "\n---\n"))
 			}
+			m, err := notifytest.ParseMail([]byte(mails[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			notifytest.Golden(t, filepath.Join("testdata", "golden", "record-"+strings.TrimSuffix(tc.file, ".json")+".txt"), m.Summary(), *update)
 		})
 	}
 	// The escalation and the failure closed the sample execution's pending

@@ -196,8 +196,8 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 func (h *RequestApproval) event(r approval.Request, e Evaluation) notify.Event {
 	n := notify.Event{Kind: notify.ApprovalRequested, Model: r.Model, Version: r.CandidateVersion, Subject: r.ID,
 		Title: fmt.Sprintf("Approve %s version %d?", r.Model, r.CandidateVersion),
-		Text: fmt.Sprintf("Version %d of %s is better than %s and waits for a decision by %s (until %s).\n\n%s",
-			r.CandidateVersion, r.Model, versionOrNone(r.ChampionVersion), strings.Join(r.Approvers, ", "),
+		Text: fmt.Sprintf("Version %d of %s %s and waits for a decision by %s (until %s).\n\n%s",
+			r.CandidateVersion, r.Model, beats(r.ChampionVersion), strings.Join(r.Approvers, ", "),
 			r.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"), r.Reason),
 		Fields: map[string]string{},
 	}
@@ -215,4 +215,12 @@ func (h *RequestApproval) event(r approval.Request, e Evaluation) notify.Event {
 		n.Links = []notify.Link{{Label: "Decision page", URL: strings.TrimRight(h.BaseURL, "/") + "/approvals?request=" + url.QueryEscape(r.ID)}}
 	}
 	return n
+}
+
+// beats says what a candidate proposed for promotion beat.
+func beats(champion int) string {
+	if champion == 0 {
+		return "would be the first champion"
+	}
+	return fmt.Sprintf("beats champion v%d", champion)
 }
