@@ -17,7 +17,7 @@ const (
 	ReadRecords                       // dynamodb read on the table
 	WriteRecords                      // dynamodb read and write on the table
 	ReadSigningKey                    // secretsmanager read of the approval HMAC key
-	SendEmail                         // ses:SendEmail from the sender identity
+	SendEmail                         // ses:SendEmail from the sender identity, and read of the Slack webhooks
 	PublishEvents                     // events:PutEvents on Steward's event bus
 	StartRetrain                      // states:StartExecution on the retraining machine
 	AnswerTasks                       // states:SendTask* on the retraining machine

@@ -25,6 +25,7 @@ const (
 	EnvApprovers       = "STEWARD_APPROVERS"         // override the project's approval.approvers
 	EnvEscalation      = "STEWARD_ESCALATION"        // override the project's escalation list
 	EnvPredictAlias    = "STEWARD_PREDICT_ALIAS_ARN" // the live alias whose provisioned concurrency the agent sets
+	EnvSlackSecret     = "STEWARD_SLACK_SECRET"      // ARN of the Slack webhook URLs
 )
 
 // function is the one helper that makes every Steward Lambda: the same
@@ -58,6 +59,10 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 		env[EnvEmailFrom] = jsii.String(s.Config.SenderAddress)
 		env[EnvApprovers] = jsii.String(strings.Join(s.Config.Approvers, ","))
 		env[EnvEscalation] = jsii.String(strings.Join(s.Config.Escalation, ","))
+	}
+	if spec.Access.Has(SendEmail) {
+		// Whatever emails notifications also posts them to Slack.
+		env[EnvSlackSecret] = s.SlackWebhooks.SecretArn()
 	}
 
 	tracing := awslambda.Tracing_DISABLED
@@ -108,6 +113,7 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 		s.Bus.GrantPutEventsTo(role, nil)
 	}
 	if spec.Access.Has(SendEmail) {
+		s.SlackWebhooks.GrantRead(role, nil)
 		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 			Grantee:      role,
 			Actions:      jsii.Strings("ses:SendEmail"),

@@ -82,6 +82,9 @@ func (s *Stack) suppressions() {
 			"or dashboard session (whose keys derive from it) still outstanding. Rotate by hand with put-secret-value when it may have leaked."})
 	}
 
+	suppress(s.SlackWebhooks, true, Suppression{ID: "AwsSolutions-SMG4", Reason: "Slack incoming-webhook URLs are issued by Slack: " +
+		"a rotation function cannot mint new ones. Revoke a leaked webhook in Slack and put the new URL with put-secret-value."})
+
 	suppress(s.API, true,
 		Suppression{ID: "AwsSolutions-APIG2", Reason: "Every handler validates its requests against the model's schema and " +
 			"answers with a 4xx listing every problem (instance, field, expected); an API Gateway model could only repeat a weaker subset of that."},

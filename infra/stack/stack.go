@@ -30,6 +30,8 @@ type Stack struct {
 	LogBucket    awss3.Bucket
 	Table        awsdynamodb.Table
 	SigningKey   awssecretsmanager.Secret
+	// SlackWebhooks holds the Slack webhook URLs, filled by the operator.
+	SlackWebhooks awssecretsmanager.Secret
 	Bus          awsevents.EventBus
 	AlarmTopic   awssns.Topic
 	API          awsapigateway.RestApi
@@ -210,6 +212,16 @@ func (s *Stack) secrets() {
 		})
 	}
 	s.SigningKey = gen("ApprovalSigningKey", "approval-signing-key", "HMAC key that signs approval links; the dashboard derives its session and CSRF keys from it")
+	// The Slack webhooks are made by whoever installs the Slack app, so
+	// the stack only creates their secret, holding an empty JSON object,
+	// for the operator to fill (README, Notifications); deploys never
+	// overwrite what was put there.
+	s.SlackWebhooks = awssecretsmanager.NewSecret(s.Stack, jsii.String("SlackWebhooks"), &awssecretsmanager.SecretProps{
+		SecretName:        jsii.String(s.Config.Prefix() + "/slack-webhooks"),
+		Description:       jsii.String(`Slack incoming-webhook URLs by the channel names of notify.slack in steward.yaml, as a JSON object: {"alerts": "https://hooks.slack.com/services/..."}`),
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String("{}")),
+		RemovalPolicy:     s.removalPolicy(),
+	})
 }
 
 // messaging makes Steward's event bus and the alarm topic, to which the

@@ -312,6 +312,7 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 			EnvApprovers:       f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
 			EnvEscalation:      f.Access.Has(SendEmail) || f.Access.Has(ReadSigningKey),
 			EnvStateMachineARN: f.Access.Has(StartRetrain) || f.Access.Has(AnswerTasks),
+			EnvSlackSecret:     f.Access.Has(SendEmail),
 			EnvConfig:          true,
 		}
 		for name, wanted := range want {
@@ -326,6 +327,15 @@ func TestFunctionsGetOnlyTheirConfiguration(t *testing.T) {
 	}
 	if got, want := agent[EnvApprovalSecret], ref(d.logicalID(d.stack.SigningKey)); !jsonEqual(got, want) {
 		t.Errorf("requestapproval %s = %v, want %v", EnvApprovalSecret, got, want)
+	}
+	if got, want := agent[EnvSlackSecret], ref(d.logicalID(d.stack.SlackWebhooks)); !jsonEqual(got, want) {
+		t.Errorf("requestapproval %s = %v, want %v", EnvSlackSecret, got, want)
+	}
+	// The Slack secret is made empty, for the operator to fill: no webhook
+	// URL is in the template.
+	slack := props(d.resources("AWS::SecretsManager::Secret")[d.logicalID(d.stack.SlackWebhooks)])
+	if slack["SecretString"] != "{}" || slack["GenerateSecretString"] != nil {
+		t.Errorf("Slack webhooks secret %v, want SecretString {} and nothing generated", slack)
 	}
 }
 
@@ -805,7 +815,7 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 			{"agent", "states:StartExecution", machine},
 			{"drift", "events:PutEvents", getAtt(d.logicalID(d.stack.Bus), "Arn")},
 			{"approval", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
-			{"requestapproval", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
+			{"record", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SlackWebhooks))},
 			{"dashboard", "secretsmanager:GetSecretValue", ref(d.logicalID(d.stack.SigningKey))},
 			{"predict", "dynamodb:PutItem", getAtt(d.logicalID(d.stack.Table), "Arn")},
 			{"capture", "sqs:SendMessage", getAtt(d.logicalID(d.stack.CaptureUndelivered), "Arn")},
@@ -844,6 +854,9 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 			var want []any
 			if f.Access.Has(ReadSigningKey) {
 				want = append(want, ref(d.logicalID(d.stack.SigningKey)))
+			}
+			if f.Access.Has(SendEmail) { // the notifiers post to Slack too
+				want = append(want, ref(d.logicalID(d.stack.SlackWebhooks)))
 			}
 			if !sameSet(got, want) {
 				t.Errorf("%s %s reads secrets %v, want %v", stage, f.Name, got, want)

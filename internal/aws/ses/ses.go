@@ -1,5 +1,5 @@
 // Package ses is the notify.Mailer on Amazon SES v2: one SendEmail call per
-// message with a simple (text + HTML) body.
+// message with a simple (text + HTML) body and its attachments.
 package ses
 
 import (
@@ -38,13 +38,20 @@ func (m *Mailer) Send(ctx context.Context, msg notify.Message) error {
 	if msg.HTML != "" {
 		body.Html = &types.Content{Data: aws.String(msg.HTML), Charset: aws.String("UTF-8")}
 	}
+	simple := &types.Message{
+		Subject: &types.Content{Data: aws.String(msg.Subject), Charset: aws.String("UTF-8")},
+		Body:    body,
+	}
+	for _, a := range msg.Attachments {
+		simple.Attachments = append(simple.Attachments, types.Attachment{
+			FileName: aws.String(a.Name), ContentType: aws.String(a.ContentType), RawContent: a.Data,
+			ContentDisposition: types.AttachmentContentDispositionAttachment,
+		})
+	}
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(msg.From),
 		Destination:      &types.Destination{ToAddresses: msg.To},
-		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(msg.Subject), Charset: aws.String("UTF-8")},
-			Body:    body,
-		}},
+		Content:          &types.EmailContent{Simple: simple},
 	}
 	if msg.Kind != "" {
 		in.EmailTags = []types.MessageTag{{Name: aws.String("event"), Value: aws.String(msg.Kind)}}

@@ -40,6 +40,7 @@ func TestSendSpeaksTheSESv2Protocol(t *testing.T) {
 	err := m.Send(context.Background(), notify.Message{
 		From: "steward@example.com", To: []string{"ana@example.com"}, Subject: "Approve?",
 		Text: "plain", HTML: "<p>html</p>", Kind: "approval_requested",
+		Attachments: []notify.Attachment{{Name: "training-report-r1.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.7")}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,9 @@ func TestSendSpeaksTheSESv2Protocol(t *testing.T) {
 	}
 	if body := simple["Body"].(map[string]any); body["Html"] == nil || body["Text"] == nil {
 		t.Errorf("body parts missing: %v", body)
+	}
+	if a, _ := simple["Attachments"].([]any); len(a) != 1 || a[0].(map[string]any)["FileName"] != "training-report-r1.pdf" || a[0].(map[string]any)["RawContent"] != "JVBERi0xLjc=" {
+		t.Errorf("attachments %v, want the report", simple["Attachments"])
 	}
 	if err := m.Send(context.Background(), notify.Message{From: "x@example.com", Subject: "s", Text: "t"}); err == nil {
 		t.Error("Send without recipients succeeded")
