@@ -26,20 +26,20 @@ type Stack struct {
 	awscdk.Stack
 	Config Config
 
-	Bucket       awss3.Bucket
-	LogBucket    awss3.Bucket
-	Table        awsdynamodb.Table
-	SigningKey   awssecretsmanager.Secret
+	Bucket     awss3.Bucket
+	LogBucket  awss3.Bucket
+	Table      awsdynamodb.Table
+	SigningKey awssecretsmanager.Secret
 	// SlackWebhooks holds the Slack webhook URLs, filled by the operator.
 	SlackWebhooks awssecretsmanager.Secret
-	Bus          awsevents.EventBus
-	AlarmTopic   awssns.Topic
-	API          awsapigateway.RestApi
-	APIKey       awsapigateway.IApiKey
-	Functions    map[string]awslambda.Function
-	PredictLive  awslambda.Alias
-	StateMachine awsstepfunctions.StateMachine
-	Alarms       map[string]awscloudwatch.Alarm
+	Bus           awsevents.EventBus
+	AlarmTopic    awssns.Topic
+	API           awsapigateway.RestApi
+	APIKey        awsapigateway.IApiKey
+	Functions     map[string]awslambda.Function
+	PredictLive   awslambda.Alias
+	StateMachine  awsstepfunctions.StateMachine
+	Alarms        map[string]awscloudwatch.Alarm
 	// ProjectConfig uploads steward.yaml and its suite under config/.
 	ProjectConfig awss3deployment.BucketDeployment
 	// CaptureSubscription sends predict's capture lines to the capture

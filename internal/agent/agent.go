@@ -437,8 +437,8 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 		}
 		a.tell(ctx, out, notify.Event{Kind: notify.RolledBack, Model: d.Model, Subject: rec.ID, Version: m.To,
 			Reports: []notify.Report{{Kind: notify.DeploymentReport, ID: d.Model}},
-			Title: fmt.Sprintf("%s rolled back: v%d → v%d", d.Model, m.From, m.To),
-			Text:  fmt.Sprintf("%s.\n\nThe agent moved champion back from v%d to v%d (rule %s).\n\nFindings:\n- %s", why, m.From, m.To, dec.Rule, findings)})
+			Title:   fmt.Sprintf("%s rolled back: v%d → v%d", d.Model, m.From, m.To),
+			Text:    fmt.Sprintf("%s.\n\nThe agent moved champion back from v%d to v%d (rule %s).\n\nFindings:\n- %s", why, m.From, m.To, dec.Rule, findings)})
 		return nil
 	case ActScale:
 		if a.Scaler == nil {

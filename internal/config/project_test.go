@@ -152,7 +152,9 @@ func TestBadConfigNamesTheField(t *testing.T) {
 			`config: steward.yaml:20: notify.routes.promoted.slack[0]: unknown Slack channel "alerts" (declare it under notify.slack)`},
 		{"unknown event kind in routes", func(s string) string { return s + "notify:\n  routes:\n    deployed:\n      email: [a@example.com]\n" },
 			"config: steward.yaml:19: notify.routes.deployed: unknown event kind"},
-		{"SMTP port out of range", func(s string) string { return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      port: 70000\n" },
+		{"SMTP port out of range", func(s string) string {
+			return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      port: 70000\n"
+		},
 			"config: steward.yaml:21: notify.email.smtp.port: expected a port from 1 to 65535, got 70000"},
 		{"SMTP in clear text to a remote host", func(s string) string {
 			return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      security: none\n"
