@@ -65,6 +65,12 @@ func (d *Deployment) SigningKeyARN() string {
 	return "arn:aws:secretsmanager:" + d.Region + ":" + d.Account + ":secret:" + d.Prefix() + "/approval-signing-key-Tw1nAk"
 }
 
+// SlackSecretARN is the Slack webhooks' secret ARN, which the stack
+// creates holding an empty JSON object.
+func (d *Deployment) SlackSecretARN() string {
+	return "arn:aws:secretsmanager:" + d.Region + ":" + d.Account + ":secret:" + d.Prefix() + "/slack-webhooks-Tw1nSw"
+}
+
 // StackEnvironment returns the variables the stack sets on fn, mirroring
 // the helper that makes every function (infra/stack/lambda.go) and the
 // grants that add the workflow's ARNs (infra/stack/workflow.go). It is
@@ -98,6 +104,9 @@ func (d *Deployment) StackEnvironment(fn Function) (map[string]string, error) {
 		set("EnvEmailFrom", d.SenderAddress)
 		set("EnvApprovers", strings.Join(d.Approvers, ","))
 		set("EnvEscalation", strings.Join(d.Escalation, ","))
+	}
+	if fn.Has("SendEmail") {
+		set("EnvSlackSecret", d.SlackSecretARN())
 	}
 	if fn.Has("StartRetrain") || fn.Has("AnswerTasks") {
 		set("EnvStateMachineARN", d.StateMachineARN())

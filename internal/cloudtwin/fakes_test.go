@@ -232,6 +232,13 @@ func TestSecretsManagerSpeaksToTheAdapter(t *testing.T) {
 	if _, err := secrets.Key(ctx, client("approval"), d.SigningKeyARN()+"x"); err == nil {
 		t.Error("an unknown secret was found")
 	}
+	sm.Put(d.SlackSecretARN(), `{"alerts":"https://hooks.slack.com/services/T/B/X"}`)
+	if hooks, err := secrets.Strings(ctx, client("record"), d.SlackSecretARN()); err != nil || hooks["alerts"] == "" {
+		t.Errorf("record reads the Slack webhooks: %v, %v", hooks, err)
+	}
+	if _, err := secrets.Strings(ctx, client("approval"), d.SlackSecretARN()); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("approval, which sends nothing, read the Slack webhooks: %v", err)
+	}
 }
 
 func TestSESKeepsWhatTheMailerSends(t *testing.T) {

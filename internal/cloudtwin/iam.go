@@ -146,7 +146,7 @@ func (i *IAM) allows(fn Function, action, res string) bool {
 		if op != "GetSecretValue" && op != "DescribeSecret" {
 			return false
 		}
-		return fn.Has("ReadSigningKey") && res == d.SigningKeyARN()
+		return fn.Has("ReadSigningKey") && res == d.SigningKeyARN() || fn.Has("SendEmail") && res == d.SlackSecretARN()
 	case "ses":
 		return op == "SendEmail" && fn.Has("SendEmail") &&
 			res == "arn:aws:ses:"+d.Region+":"+d.Account+":identity/"+d.SenderIdentity

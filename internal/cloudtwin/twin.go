@@ -124,6 +124,7 @@ func Start(t testing.TB, opts Options) *Twin {
 	tw.Records = dynamodb.New(ddb, d.Table)
 	// Generated at deploy as the stack does: 64 letters and digits.
 	tw.Secrets.Put(d.SigningKeyARN(), randomText(64))
+	tw.Secrets.Put(d.SlackSecretARN(), "{}")
 	return tw
 }
 
