@@ -177,20 +177,17 @@ func (p *jsonParser) value(depth int) (any, error) {
 	}
 }
 
-// number reads a number.
+// number reads the text of a number; it is parsed, and a bad one
+// refused, when a field is read.
 func (p *jsonParser) number() (number, error) {
 	start := p.at
 	for p.at < len(p.data) && isNumberByte(p.data[p.at]) {
 		p.at++
 	}
-	n := number(p.text[start:p.at])
-	if _, err := n.float64(); err != nil {
-		if p.at >= len(p.data) {
-			return "", truncatedError("JSON", p.at)
-		}
-		return "", fmt.Errorf("%w: JSON: bad number %q at byte %d", ErrMalformed, shorten(string(n)), start)
+	if p.at >= len(p.data) {
+		return "", truncatedError("JSON", p.at)
 	}
-	return n, nil
+	return number(p.text[start:p.at]), nil
 }
 
 // numbers reads the leading numbers of an array just opened. When the

@@ -229,8 +229,11 @@ func asInt(v any) (int64, bool) {
 	case int64:
 		return x, true
 	case number:
-		n, err := strconv.ParseInt(string(x), 10, 64)
-		return n, err == nil
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return n, true
+		}
+		f, err := x.float64()
+		return int64(f), err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<62
 	case string:
 		n, err := strconv.ParseInt(x, 10, 64)
 		return n, err == nil
@@ -319,6 +322,21 @@ func int32s(doc any, n int, path ...string) ([]int32, error) {
 				return nil, fmt.Errorf("%w: %s[%d] is not an int32", ErrMalformed, strings.Join(path, "."), i)
 			}
 			out[i] = int32(x)
+		}
+		return out, nil
+	}
+	if a, ok := v.([]number); ok && (n < 0 || len(a) == n) {
+		out := make([]int32, len(a))
+		for i, x := range a {
+			k, err := strconv.ParseInt(string(x), 10, 32)
+			if err != nil {
+				f, ok := asInt(x) // an integer written as a float
+				if !ok || f < math.MinInt32 || f > math.MaxInt32 {
+					return nil, fmt.Errorf("%w: %s[%d] is not an integer", ErrMalformed, strings.Join(path, "."), i)
+				}
+				k = f
+			}
+			out[i] = int32(k)
 		}
 		return out, nil
 	}

@@ -92,3 +92,16 @@ func BenchmarkScoreRowsDeep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
 }
+
+// BenchmarkReadJSON measures reading the diabetes model (150 trees of
+// depth 6, 630 kB of JSON).
+func BenchmarkReadJSON(b *testing.B) {
+	raw := readFixture(b, "diabetes_squarederror.json")
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := Read(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
