@@ -147,7 +147,8 @@ func TestSynthWritesTheTemplate(t *testing.T) {
 		"AWS::StepFunctions::StateMachine": 1,
 		"AWS::DynamoDB::Table":             1,
 		"AWS::S3::Bucket":                  2,
-		"AWS::CloudWatch::Alarm":           5,
+		"AWS::CloudWatch::Alarm":           34, // 5 operational, 3 dead-letter queues, 2 drift checks, 13 error and 11 more throttle alarms
+		"AWS::SQS::Queue":                  3,
 		"AWS::Logs::SubscriptionFilter":    1,
 		"Custom::CDKBucketDeployment":      1,
 	} {

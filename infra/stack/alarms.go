@@ -73,7 +73,9 @@ func (s *Stack) alarms() {
 func (s *Stack) alarm(key, desc string, props *awscloudwatch.AlarmProps) {
 	props.AlarmName = s.name(key)
 	props.AlarmDescription = jsii.String(desc)
-	props.TreatMissingData = awscloudwatch.TreatMissingData_NOT_BREACHING
+	if props.TreatMissingData == "" {
+		props.TreatMissingData = awscloudwatch.TreatMissingData_NOT_BREACHING
+	}
 	a := awscloudwatch.NewAlarm(s.Stack, jsii.String("Alarm"+exportName(key)), props)
 	action := awscloudwatchactions.NewSnsAction(s.AlarmTopic)
 	a.AddAlarmAction(action)

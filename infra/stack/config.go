@@ -52,7 +52,7 @@ type Config struct {
 	Escalation     []string // escalations and alarm emails; defaults to Approvers
 	SenderIdentity string   // verified SES identity: an address or a domain
 	SenderAddress  string   // From address; defaults to SenderIdentity or steward@domain
-	DriftSchedule  string   // EventBridge rate(...) or cron(...) expression
+	DriftSchedule  string   // EventBridge rate(...) or cron(...) expression; empty: the project's drift.schedule, or the rate of its drift.every
 
 	// Memory is the memory size in MB of every function in Functions.
 	Memory  map[string]int
@@ -92,7 +92,7 @@ type Lookup func(key string) any
 // Defaults applied when a context key is unset.
 const (
 	DefaultStage                = "dev"
-	DefaultDriftSchedule        = "rate(1 hour)"
+	DefaultDriftSchedule        = "" // the project's (ProjectDriftSchedule)
 	DefaultLogRetentionDays     = 30
 	DefaultCaptureRetentionDays = 365
 	DefaultAPIRateLimit         = 50

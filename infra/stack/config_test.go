@@ -259,7 +259,7 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 			return
 		}
-		if len(cfg.Approvers) == 0 || cfg.SenderAddress == "" || ValidateSchedule(cfg.DriftSchedule) != nil {
+		if len(cfg.Approvers) == 0 || cfg.SenderAddress == "" || (cfg.DriftSchedule != "" && ValidateSchedule(cfg.DriftSchedule) != nil) {
 			t.Errorf("LoadConfig accepted an incomplete config: %+v", cfg)
 		}
 		for name, mb := range cfg.Memory {

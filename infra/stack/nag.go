@@ -94,6 +94,7 @@ func (s *Stack) suppressions() {
 			"API Gateway CloudWatch role, an account setting this stack does not own, and would log request bodies (model inputs)."},
 	)
 	s.deploymentSuppressions(bucketArn)
+	s.resilienceSuppressions()
 
 	for _, m := range s.methods {
 		reason := "Deliberately without an API Gateway authorizer: " + m.why

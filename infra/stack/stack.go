@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"path"
+	"time"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -46,6 +49,11 @@ type Stack struct {
 	// function; CaptureUndelivered keeps the batches it could not write.
 	CaptureSubscription awslogs.SubscriptionFilter
 	CaptureUndelivered  awssqs.Queue
+	// EventsUndelivered keeps the events EventBridge could not deliver
+	// to a rule's target; AsyncFailed the events an asynchronously
+	// invoked function failed on after Lambda's retries.
+	EventsUndelivered awssqs.Queue
+	AsyncFailed       awssqs.Queue
 
 	methods    []method
 	logGroups  map[string]awslogs.LogGroup // by function name
@@ -53,6 +61,7 @@ type Stack struct {
 
 	projectConfigRole awsiam.Role
 	projectDigest     string
+	driftEvery        time.Duration // between drift checks, for their alarms
 }
 
 // logGroupOf returns the log group of a function.
@@ -71,6 +80,11 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DriftSchedule == "" {
+		if cfg.DriftSchedule, err = ProjectDriftSchedule(project[path.Base(ConfigKey)]); err != nil {
+			return nil, err
+		}
+	}
 	assets, missing, err := functionAssets(cfg)
 	if err != nil {
 		return nil, err
@@ -87,6 +101,8 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 		Functions: map[string]awslambda.Function{},
 		Alarms:    map[string]awscloudwatch.Alarm{},
 		logGroups: map[string]awslogs.LogGroup{},
+
+		driftEvery: ScheduleInterval(cfg.DriftSchedule),
 	}
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("application"), jsii.String("steward"), nil)
 	awscdk.Tags_Of(s.Stack).Add(jsii.String("stage"), jsii.String(cfg.Stage), nil)
@@ -117,6 +133,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	s.schedules()
 	s.alarms()
 	s.captureDelivery()
+	s.resilience()
 	s.suppressions()
 	s.outputs()
 	return s, nil

@@ -41,7 +41,7 @@ func (s *Stack) retrainMachine(asl string) {
 			// an execution, the record store holds the data.
 			IncludeExecutionData: jsii.Bool(false),
 		},
-		TracingEnabled: jsii.Bool(true),
+		TracingEnabled: jsii.Bool(s.Config.Tracing),
 		RemovalPolicy:  s.removalPolicy(),
 	})
 
@@ -115,7 +115,8 @@ func (s *Stack) schedules() {
 
 func (s *Stack) lambdaTarget(name string) awsevents.IRuleTarget {
 	return awseventstargets.NewLambdaFunction(s.Functions[name], &awseventstargets.LambdaFunctionProps{
-		RetryAttempts: jsii.Number(2),
-		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
+		RetryAttempts:   jsii.Number(2),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(1)),
+		DeadLetterQueue: s.eventsDeadLetters(),
 	})
 }
