@@ -41,7 +41,7 @@ import (
 // slope, ca and thal relaxed to half the rows — the retraining data is the
 // training file plus the labelled Hungarian traffic, in which those are
 // mostly missing, and the bundled suite (rightly) refuses that.
-func e2eProject(t *testing.T, dir string) string {
+func e2eProject(t *testing.T, dir string, extra ...string) string {
 	t.Helper()
 	b, err := os.ReadFile("../../steward.yaml")
 	if err != nil {
@@ -100,6 +100,9 @@ func e2eProject(t *testing.T, dir string) string {
   expiry: 72h
   margin: 0.01
 `
+	for _, e := range extra {
+		s = cut(t, s, strings.SplitN(e, "\n", 2)[0]) + e
+	}
 	path := filepath.Join(dir, "steward.yaml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
@@ -129,26 +132,36 @@ func cut(t *testing.T, s, key string) string {
 	return s[:i+1] + s[j:]
 }
 
-// TestDriftToApprovedChampionEndToEnd is issue 8's end-to-end acceptance
-// test, on the local platform as `steward serve` wires it: Hungarian
-// patients are scored through the prediction API and their diagnoses come
-// back as feedback; the hourly drift check fires from the scheduler; its
-// DriftChecked reaches the agent on the local bus; the agent's policy
-// retrains with approval; the approver follows the emailed link and
-// approves; the new champion serves; and one query of the audit log shows
-// the whole chain, each step linked by ids.
-func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains two models and runs the retraining workflow")
-	}
+// driftRun is a drift-triggered retraining waiting for approval, as
+// driftToApproval leaves it.
+type driftRun struct {
+	dir     string
+	a       *app.App
+	srv     *httptest.Server
+	wf      *app.Workflow
+	clock   *asltest.Clock
+	s       *app.Serving
+	console syncBuffer
+	t0      time.Time
+	check   monitor.Summary
+	execID  string
+}
+
+// driftToApproval drives the local platform, as `steward serve` wires it,
+// from Hungarian traffic to the retraining that waits for approval: the
+// project is e2eProject's with the extra top-level sections given, and
+// getenv is the environment the runtime reads settings from.
+func driftToApproval(t *testing.T, getenv func(string) string, extra ...string) *driftRun {
+	t.Helper()
+	r := &driftRun{}
+	console := &r.console
 	ctx := context.Background()
 	dir := t.TempDir()
 	// The clock starts at the real time because the SQLite record store
 	// expires records (the approval's task token) by the real clock.
 	t0 := time.Now().UTC().Truncate(time.Minute)
 	clock := asltest.NewClock(t0)
-	var console syncBuffer
-	var mu sync.Mutex
+		var mu sync.Mutex
 	var gwh http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -156,13 +169,25 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 		mu.Unlock()
 		h.ServeHTTP(w, r)
 	}))
-	defer srv.Close()
-	rt := config.Runtime{DataDir: dir, ConfigPath: e2eProject(t, dir), Stage: "local", LogLevel: "info", PublicURL: srv.URL}
-	a, err := app.New(ctx, app.Options{Runtime: rt, Console: &console, Now: clock.Now})
+	t.Cleanup(srv.Close)
+	env := map[string]string{"STEWARD_DATA_DIR": dir, "STEWARD_CONFIG": e2eProject(t, dir, extra...), "STEWARD_PUBLIC_URL": srv.URL}
+	rt, err := config.FromEnv(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if getenv != nil {
+			return getenv(k)
+		}
+		return ""
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	a, err := app.New(ctx, app.Options{Runtime: rt, Console: console, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
 
 	// A weak champion (one depth-1 tree) trained on Cleveland, with its
 	// reference profile, as `steward train` stores it.
@@ -185,7 +210,7 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	// `steward serve`: the prediction API and the approval links behind the
 	// local gateway, the drift schedule, the agent on the local bus.
 	s := a.Serving(app.ServingOptions{RefreshInterval: time.Hour, FlushInterval: 10 * time.Millisecond})
-	defer s.Captures.Close(ctx)
+	t.Cleanup(func() { s.Captures.Close(ctx) })
 	wf, err := a.WorkflowWith(app.WorkflowOptions{Clock: clock, Owner: "serve"})
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +218,11 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	gw := gateway.New(gateway.Config{Now: clock.Now})
 	gw.Mount("/v1/", s.Handler)
 	wf.Mount(gw)
+	dash, err := a.Dashboard(app.DashboardOptions{InsecureLoopback: true, Approvals: wf.Approvals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.Mount("/", dash, gateway.Public())
 	mu.Lock()
 	gwh = gw
 	mu.Unlock()
@@ -277,6 +307,26 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 		t.Fatalf("execution %s: %s %v\n%s", execID, ex.Status, err, failures(t, wf, execID))
 	}
 
+	r.dir, r.a, r.srv, r.wf, r.clock, r.s, r.t0, r.check, r.execID = dir, a, srv, wf, clock, s, t0, check, execID
+	return r
+}
+
+// TestDriftToApprovedChampionEndToEnd is issue 8's end-to-end acceptance
+// test, on the local platform as `steward serve` wires it: Hungarian
+// patients are scored through the prediction API and their diagnoses come
+// back as feedback; the hourly drift check fires from the scheduler; its
+// DriftChecked reaches the agent on the local bus; the agent's policy
+// retrains with approval; the approver follows the emailed link and
+// approves; the new champion serves; and one query of the audit log shows
+// the whole chain, each step linked by ids.
+func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two models and runs the retraining workflow")
+	}
+	r := driftToApproval(t, nil)
+	ctx, dir, a, srv, wf, clock, s := context.Background(), r.dir, r.a, r.srv, r.wf, r.clock, r.s
+	t0, check, execID := r.t0, r.check, r.execID
+
 	// The approver follows the link in the email and approves.
 	link := approvalLink(t, dir, "ana@example.com")
 	clock.Advance(30 * time.Minute)
@@ -286,7 +336,7 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(string(body), "approved by ana@example.com") {
 		t.Fatalf("approve: %d %s", code, body)
 	}
-	if ex, err = wf.Runner.DescribeExecution(ctx, execID); err != nil || ex.Status != "SUCCEEDED" {
+	if ex, err := wf.Runner.DescribeExecution(ctx, execID); err != nil || ex.Status != "SUCCEEDED" {
 		t.Fatalf("execution after approval: %+v %v", ex, err)
 	}
 
@@ -343,7 +393,7 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	}
 
 	// And the agent's log says it in one line.
-	decisions, err = agent.ReadLog(ctx, a.Audit(), audit.Filter{Model: "heart"})
+	decisions, err := agent.ReadLog(ctx, a.Audit(), audit.Filter{Model: "heart"})
 	if err != nil || len(decisions) != 1 {
 		t.Fatal(decisions, err)
 	}
