@@ -161,7 +161,7 @@ func driftToApproval(t *testing.T, getenv func(string) string, extra ...string) 
 	// expires records (the approval's task token) by the real clock.
 	t0 := time.Now().UTC().Truncate(time.Minute)
 	clock := asltest.NewClock(t0)
-		var mu sync.Mutex
+	var mu sync.Mutex
 	var gwh http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
