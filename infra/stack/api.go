@@ -124,4 +124,15 @@ func (s *Stack) routes() {
 		Description: jsii.String("First prediction API key; add more with aws apigateway create-api-key and create-usage-plan-key"),
 	})
 	plan.AddApiKey(s.APIKey, nil)
+	// A missing or wrong key is refused with a message naming the header,
+	// as steward serve's gateway refuses it.
+	s.API.AddGatewayResponse(jsii.String("InvalidApiKey"), &awsapigateway.GatewayResponseOptions{
+		Type:       awsapigateway.ResponseType_INVALID_API_KEY(),
+		StatusCode: jsii.String("403"),
+		Templates:  &map[string]*string{"application/json": jsii.String(`{"message":"` + ForbiddenMessage + `"}`)},
+	})
 }
+
+// ForbiddenMessage is the message of the 403 that refuses a missing or
+// wrong API key.
+const ForbiddenMessage = "Forbidden: send a valid API key in the x-api-key header"

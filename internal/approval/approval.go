@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ var (
 	ErrAlreadyDecided  = errors.New("approval: already decided")
 	ErrExpired         = errors.New("approval: link expired")
 	ErrBadSignature    = errors.New("approval: invalid signature")
+	ErrOtherKey        = errors.New("approval: link signed by another installation")
 	ErrNotApprover     = errors.New("approval: not an approver of this request")
 	ErrInvalid         = errors.New("approval: invalid request")
 	ErrCallbackPending = errors.New("approval: decision recorded, callback failed")
@@ -115,6 +117,20 @@ func (s Signer) Sign(id, approver string, exp time.Time) string {
 	return base64.RawURLEncoding.EncodeToString(s.mac(id, approver, exp.Unix()))
 }
 
+// KeyID names the key without revealing it: the first 8 hex digits of
+// the SHA-256 of the key. Links carry it so that a link opened against
+// another data directory (another key) is told apart from a changed one,
+// which a MAC alone cannot do.
+func (s Signer) KeyID() string {
+	sum := sha256.Sum256(s.Key)
+	return hex.EncodeToString(sum[:4])
+}
+
+// Link returns the signed link of approver for request id.
+func (s Signer) Link(id, approver string, exp time.Time) Link {
+	return Link{ID: id, Approver: approver, Exp: exp.Unix(), KeyID: s.KeyID(), Sig: s.Sign(id, approver, exp)}
+}
+
 // Verify checks sig in constant time.
 func (s Signer) Verify(id, approver string, exp int64, sig string) bool {
 	got, err := base64.RawURLEncoding.DecodeString(sig)
@@ -129,12 +145,18 @@ type Link struct {
 	ID       string
 	Approver string
 	Exp      int64
-	Sig      string
+	// KeyID is the signer's Signer.KeyID; empty in links issued before
+	// links carried it.
+	KeyID string
+	Sig   string
 }
 
 // URL renders the link under base (for example https://api.example.com/prod).
 func (l Link) URL(base string) string {
 	q := url.Values{"approver": {l.Approver}, "exp": {strconv.FormatInt(l.Exp, 10)}, "sig": {l.Sig}}
+	if l.KeyID != "" {
+		q.Set("kid", l.KeyID)
+	}
 	return strings.TrimRight(base, "/") + "/approvals/" + url.PathEscape(l.ID) + "?" + q.Encode()
 }
 
@@ -195,7 +217,7 @@ func (s *Service) Create(ctx context.Context, r Request, token string, ttl time.
 	}
 	links := make([]Link, len(r.Approvers))
 	for i, a := range r.Approvers {
-		links[i] = Link{ID: r.ID, Approver: a, Exp: r.ExpiresAt.Unix(), Sig: s.Signer.Sign(r.ID, a, r.ExpiresAt)}
+		links[i] = s.Signer.Link(r.ID, a, r.ExpiresAt)
 	}
 	s.record(ctx, "approval.requested", r, r.RequestedBy, strings.Join(r.Approvers, ", "))
 	return r, links, nil
@@ -248,8 +270,14 @@ func (s *Service) List(ctx context.Context, pendingOnly bool, limit int) ([]Requ
 }
 
 // CheckLink verifies a link's signature, its approver and its expiry. A
-// tampered or forged link is ErrBadSignature; an expired one ErrExpired.
+// tampered or forged link is ErrBadSignature, one whose key id names
+// another key (another installation or data directory) ErrOtherKey; an
+// expired one ErrExpired.
 func (s *Service) CheckLink(ctx context.Context, l Link) (Request, error) {
+	if l.KeyID != "" && l.KeyID != s.Signer.KeyID() && !s.Signer.Verify(l.ID, l.Approver, l.Exp, l.Sig) {
+		s.record(ctx, "approval.link_refused", Request{ID: l.ID}, l.Approver, "signed with another key")
+		return Request{}, ErrOtherKey
+	}
 	if !s.Signer.Verify(l.ID, l.Approver, l.Exp, l.Sig) {
 		s.record(ctx, "approval.link_refused", Request{ID: l.ID}, l.Approver, "invalid signature")
 		return Request{}, ErrBadSignature

@@ -101,7 +101,7 @@ func (f *fixture) get(t *testing.T, l Link) events.APIGatewayProxyResponse {
 
 func (f *fixture) post(t *testing.T, l Link, decision string) events.APIGatewayProxyResponse {
 	t.Helper()
-	form := url.Values{"approver": {l.Approver}, "exp": {fmt.Sprint(l.Exp)}, "sig": {l.Sig}, "decision": {decision}, "comment": {"looks good"}}
+	form := url.Values{"approver": {l.Approver}, "exp": {fmt.Sprint(l.Exp)}, "kid": {l.KeyID}, "sig": {l.Sig}, "decision": {decision}, "comment": {"looks good"}}
 	resp, err := apigw.New(f.h).Handle(context.Background(), events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Path: "/approvals/" + l.ID,
 		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, Body: form.Encode(),
@@ -174,24 +174,33 @@ func TestRefusedLinks(t *testing.T) {
 		mutate func(f *fixture, l *Link)
 		want   int
 		audit  string
+		says   string
 	}{
 		{"forged signature", func(f *fixture, l *Link) {
 			l.Sig = Signer{Key: []byte("guess")}.Sign(l.ID, l.Approver, time.Unix(l.Exp, 0))
-		}, 403, "approval.link_refused"},
-		{"tampered approver", func(f *fixture, l *Link) { l.Approver = "mallory@example.com" }, 403, "approval.link_refused"},
-		{"tampered expiry", func(f *fixture, l *Link) { l.Exp += 86400 }, 403, "approval.link_refused"},
-		{"expired", func(f *fixture, l *Link) { f.now = f.now.Add(73 * time.Hour) }, 410, "approval.link_refused"},
+		}, 403, "approval.link_refused", "changed or not issued by Steward"},
+		{"tampered approver", func(f *fixture, l *Link) { l.Approver = "mallory@example.com" }, 403, "approval.link_refused", "changed or not issued by Steward"},
+		{"tampered expiry", func(f *fixture, l *Link) { l.Exp += 86400 }, 403, "approval.link_refused", "changed or not issued by Steward"},
+		{"tampered key id", func(f *fixture, l *Link) { l.KeyID = "00000000"; l.Exp += 86400 }, 403, "approval.link_refused", "another Steward installation or data directory"},
+		{"signed by another data directory", func(f *fixture, l *Link) {
+			*l = Signer{Key: []byte("another data directory's key....")}.Link(l.ID, l.Approver, time.Unix(l.Exp, 0))
+		}, 403, "approval.link_refused", "another Steward installation or data directory"},
+		{"signed by another data directory before key ids", func(f *fixture, l *Link) {
+			*l = Signer{Key: []byte("another data directory's key....")}.Link(l.ID, l.Approver, time.Unix(l.Exp, 0))
+			l.KeyID = ""
+		}, 403, "approval.link_refused", "changed or not issued by Steward"},
+		{"expired", func(f *fixture, l *Link) { f.now = f.now.Add(73 * time.Hour) }, 410, "approval.link_refused", "expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			l := f.links[0]
 			tt.mutate(f, &l)
-			if resp := f.get(t, l); resp.StatusCode != tt.want {
-				t.Errorf("GET = %d, want %d", resp.StatusCode, tt.want)
+			if resp := f.get(t, l); resp.StatusCode != tt.want || !strings.Contains(resp.Body, tt.says) {
+				t.Errorf("GET = %d, want %d saying %q:\n%s", resp.StatusCode, tt.want, tt.says, resp.Body)
 			}
-			if resp := f.post(t, l, "approve"); resp.StatusCode != tt.want {
-				t.Errorf("POST = %d, want %d", resp.StatusCode, tt.want)
+			if resp := f.post(t, l, "approve"); resp.StatusCode != tt.want || !strings.Contains(resp.Body, tt.says) {
+				t.Errorf("POST = %d, want %d saying %q", resp.StatusCode, tt.want, tt.says)
 			}
 			if f.cb.count() != 0 {
 				t.Errorf("a refused link called back %d times", f.cb.count())

@@ -28,7 +28,7 @@ type Handler struct {
 const maxForm = 16 << 10
 
 type form struct {
-	Action, Approver, Exp, Sig, CSRF string
+	Action, Approver, Exp, KeyID, Sig, CSRF string
 }
 
 type page struct {
@@ -79,7 +79,7 @@ func (h *Handler) show(ctx context.Context, id string, l Link) (*httpedge.Respon
 	}
 	p.Title = fmt.Sprintf("Approve %s version %d?", r.Model, r.CandidateVersion)
 	// A relative action keeps API Gateway's stage prefix (/prod/approvals/...).
-	p.Form = &form{Action: url.PathEscape(id), Approver: l.Approver, Exp: strconv.FormatInt(l.Exp, 10), Sig: l.Sig}
+	p.Form = &form{Action: url.PathEscape(id), Approver: l.Approver, Exp: strconv.FormatInt(l.Exp, 10), KeyID: l.KeyID, Sig: l.Sig}
 	return h.render(http.StatusOK, p)
 }
 
@@ -120,6 +120,9 @@ func (h *Handler) refuse(err error, r Request) (*httpedge.Response, error) {
 	switch {
 	case errors.Is(err, ErrBadSignature):
 		return h.render(http.StatusForbidden, page{Title: "Link not valid", Message: "This link is not valid: it was changed or not issued by Steward. Ask for a new request.", MessageClass: "bad"})
+	case errors.Is(err, ErrOtherKey):
+		return h.render(http.StatusForbidden, page{Title: "Link from another installation", Message: "This link was issued by another Steward installation or data directory, " +
+			"whose signing key differs from this one's. Open it on the server that sent it: the steward serve of the data directory that requested the approval.", MessageClass: "bad"})
 	case errors.Is(err, ErrNotApprover):
 		return h.render(http.StatusForbidden, page{Title: "Not an approver", Message: "This link is not for an approver of this request.", MessageClass: "bad"})
 	case errors.Is(err, ErrExpired):
@@ -181,5 +184,5 @@ func approvalID(path string) (string, bool) {
 
 func linkFrom(id string, v url.Values) Link {
 	exp, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
-	return Link{ID: id, Approver: v.Get("approver"), Exp: exp, Sig: v.Get("sig")}
+	return Link{ID: id, Approver: v.Get("approver"), Exp: exp, KeyID: v.Get("kid"), Sig: v.Get("sig")}
 }

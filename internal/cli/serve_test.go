@@ -119,7 +119,7 @@ func TestServeCapturesEveryAcknowledgedPrediction(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
-	if code, b := post("", curlBody); code != 403 || string(b) != `{"message":"Forbidden"}` {
+	if code, b := post("", curlBody); code != 403 || string(b) != `{"message":"Forbidden: send a valid API key in the x-api-key header"}` {
 		t.Errorf("no key: %d %s", code, b)
 	}
 	if code, b := post("stw_wrong", curlBody); code != 403 {

@@ -25,6 +25,7 @@ import (
 	"github.com/stewardml/steward/internal/aws/ses"
 	"github.com/stewardml/steward/internal/aws/sfn"
 	"github.com/stewardml/steward/internal/bus"
+	"github.com/stewardml/steward/internal/local/gateway"
 	"github.com/stewardml/steward/internal/notify"
 	"github.com/stewardml/steward/internal/store"
 )
@@ -353,8 +354,8 @@ func TestGatewayRefusesAsAPIGatewayDoes(t *testing.T) {
 	}{
 		{"another stage", "GET", "https://" + d.Host() + "/nostage/health", nil, 403, "Forbidden"},
 		{"outside any stage", "POST", "https://" + d.Host() + "/approvals/abc", nil, 403, "Forbidden"},
-		{"no API key", "POST", base + "v1/models/heart/predict", nil, 403, "Forbidden"},
-		{"wrong API key", "POST", base + "v1/models/heart/predict", http.Header{"X-Api-Key": {"x"}}, 403, "Forbidden"},
+		{"no API key", "POST", base + "v1/models/heart/predict", nil, 403, gateway.ForbiddenMessage},
+		{"wrong API key", "POST", base + "v1/models/heart/predict", http.Header{"X-Api-Key": {"x"}}, 403, gateway.ForbiddenMessage},
 		{"no method", "DELETE", base + "approvals/abc", nil, 403, "Missing Authentication Token"},
 		{"health by POST", "POST", base + "health", nil, 403, "Missing Authentication Token"},
 		{"function not running", "POST", base + "v1/models/heart/predict", withKey, 502, "Internal server error"},

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stewardml/steward/internal/local/gateway"
 )
 
 // Gateway stands for the stack's REST API (infra/stack/api.go): it maps a
@@ -104,7 +106,8 @@ func (g *Gateway) Do(ctx context.Context, method, rawURL string, header http.Hea
 		header = http.Header{}
 	}
 	if rt.key && (g.APIKey == "" || header.Get("X-Api-Key") != g.APIKey) {
-		return apiError(http.StatusForbidden, "Forbidden"), nil
+		// The stack's INVALID_API_KEY gateway response.
+		return apiError(http.StatusForbidden, gateway.ForbiddenMessage), nil
 	}
 	fn := g.Functions[rt.function]
 	if fn == nil {

@@ -403,7 +403,7 @@ type decisionPage struct {
 }
 
 type decisionForm struct {
-	Action, Approver, Exp, Sig, CSRF string
+	Action, Approver, Exp, KeyID, Sig, CSRF string
 }
 
 func contains(xs []string, x string) bool {

@@ -254,6 +254,11 @@ func (h *Handler) route(r *request) (response, error) {
 	if r.path == "/favicon.ico" {
 		return response{status: http.StatusNoContent, ctype: "image/x-icon"}, nil
 	}
+	if !isPage(r.path) && apiClient(r.in) {
+		// An API client that missed its route learns so in JSON, as the
+		// prediction API answers, not with the sign-in page.
+		return response{status: http.StatusNotFound, ctype: "application/json", body: []byte(`{"message":"Not Found"}`)}, nil
+	}
 	if r.path == "/signin" {
 		if post {
 			return h.signIn(r)
@@ -312,6 +317,26 @@ func (h *Handler) route(r *request) (response, error) {
 		return h.reportLink(r)
 	}
 	return h.errorPage(r, http.StatusNotFound, "Not found", "There is no dashboard page at this address."), nil
+}
+
+// isPage reports whether path is one of the dashboard's addresses.
+func isPage(path string) bool {
+	switch path {
+	case "/", "/signin", "/signout", "/models", "/drift", "/approvals", "/trends", "/agent":
+		return true
+	}
+	return strings.HasPrefix(path, "/view/") || strings.HasPrefix(path, "/reports/")
+}
+
+// apiClient reports whether a request comes from an API client rather
+// than a browser: it carries an API key, or its Accept header asks for
+// JSON and not HTML (browsers always accept text/html for a page).
+func apiClient(in *httpedge.Request) bool {
+	if in.Header.Get("X-Api-Key") != "" {
+		return true
+	}
+	accept := strings.ToLower(strings.Join(in.Header["Accept"], ","))
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
 // authenticate reads and checks the session cookie; r.op stays nil when

@@ -17,9 +17,10 @@
 // Authentication mirrors API Gateway's API keys: a route mounted without
 // Public requires an x-api-key header whose key the KeyChecker accepts.
 // API Gateway answers a missing, unknown or revoked key the same way,
-// 403 {"message":"Forbidden"} with x-amzn-ErrorType: ForbiddenException
-// (it has no 401 for API keys; 401 comes only from authorizers), and so
-// does the gateway. Other API Gateway answers are mirrored too: a body over
+// 403 with x-amzn-ErrorType: ForbiddenException (it has no 401 for API
+// keys; 401 comes only from authorizers), and so does the gateway; the
+// message, ForbiddenMessage, names the x-api-key header (the AWS stack
+// sets it on API Gateway's INVALID_API_KEY response). Other API Gateway answers are mirrored too: a body over
 // 10 MiB is 413, a handler error or a malformed response 502
 // {"message": "Internal server error"}. A path no prefix matches is 404
 // {"message":"Not Found"}: on AWS the "/{proxy+}" resource sends every path

@@ -52,6 +52,12 @@ type Config struct {
 	Observe func(status int, latency time.Duration)
 }
 
+// ForbiddenMessage is the message of the 403 that refuses a missing,
+// unknown or revoked API key. It names the header a client must send; the
+// AWS stack sets the same message on API Gateway's INVALID_API_KEY
+// response.
+const ForbiddenMessage = "Forbidden: send a valid API key in the x-api-key header"
+
 // MountOption changes how a route is mounted.
 type MountOption func(*route)
 
@@ -188,7 +194,7 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 	}
 	if !rt.public && g.cfg.Keys != nil {
 		if req.apiKey == "" {
-			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
+			g.answer(out, start, http.StatusForbidden, ForbiddenMessage, "ForbiddenException")
 			return
 		}
 		_, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
@@ -198,7 +204,7 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 			return
 		}
 		if !ok {
-			g.answer(out, start, http.StatusForbidden, "Forbidden", "ForbiddenException")
+			g.answer(out, start, http.StatusForbidden, ForbiddenMessage, "ForbiddenException")
 			return
 		}
 	}

@@ -174,8 +174,8 @@ func TestAPIKeysAnswerLikeAPIGateway(t *testing.T) {
 		status          int
 		body, errType   string
 	}{
-		{"missing key", "/v1/models", "", 403, `{"message":"Forbidden"}`, "ForbiddenException"},
-		{"unknown key", "/v1/models", "bad", 403, `{"message":"Forbidden"}`, "ForbiddenException"},
+		{"missing key", "/v1/models", "", 403, `{"message":"Forbidden: send a valid API key in the x-api-key header"}`, "ForbiddenException"},
+		{"unknown key", "/v1/models", "bad", 403, `{"message":"Forbidden: send a valid API key in the x-api-key header"}`, "ForbiddenException"},
 		{"good key", "/v1/models", "good", 200, "/v1/models", ""},
 		{"store down", "/v1/models", "down", 503, `{"message":"Service Unavailable"}`, ""},
 		{"public route", "/health", "", 200, "/health", ""},

@@ -152,7 +152,7 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 		}
 		links = nil
 		for _, a := range r.Approvers {
-			links = append(links, approval.Link{ID: r.ID, Approver: a, Exp: r.ExpiresAt.Unix(), Sig: h.Signer.Sign(r.ID, a, r.ExpiresAt)})
+			links = append(links, h.Signer.Link(r.ID, a, r.ExpiresAt))
 		}
 	}
 	if err != nil {
