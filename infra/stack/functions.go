@@ -83,8 +83,10 @@ var Functions = []Function{
 	{Name: "approval", MemoryMB: 256, Timeout: 15 * time.Second,
 		Access:      ReadArtifacts | WriteRecords | ReadSigningKey | AnswerTasks,
 		Description: "Serves signed approval links and records decisions"},
+	// predict reads the signing key to seal prediction ids and check
+	// feedback's.
 	{Name: "predict", MemoryMB: 512, Timeout: 10 * time.Second,
-		Access:      ReadArtifacts | WriteRecords,
+		Access:      ReadArtifacts | WriteRecords | ReadSigningKey,
 		Description: "Prediction API"},
 	{Name: "capture", MemoryMB: 256, Timeout: 60 * time.Second,
 		Access: PutArtifacts, WritePrefixes: []string{"captures/"},

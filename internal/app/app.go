@@ -11,6 +11,7 @@ import (
 	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/adapters/platform"
 	"github.com/stewardml/steward/internal/app/adapters/records"
+	"github.com/stewardml/steward/internal/app/adapters/signingkey"
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/aws/sfn"
 	"github.com/stewardml/steward/internal/bus"
@@ -171,7 +172,7 @@ func (a *App) wireLocal() error {
 	}
 	ob.Now = a.Now
 	a.Mailer = ob
-	a.SigningKey, err = platform.LocalSigningKey(l)
+	a.SigningKey, err = signingkey.Local(l)
 	return err
 }
 
@@ -187,7 +188,7 @@ func (a *App) wireAWS(ctx context.Context) error {
 	a.Mailer = platform.Mailer(c)
 	a.StepFunctions = platform.StepFunctions(c)
 	a.lambdaAPI = platform.Lambda(c)
-	a.SigningKey, err = platform.SigningKey(ctx, c)
+	a.SigningKey, err = signingkey.AWS(ctx, c)
 	return err
 }
 

@@ -16,5 +16,8 @@ func (a *App) Serving(opts ServingOptions) *Serving {
 	if opts.Now == nil {
 		opts.Now = a.Now
 	}
+	if opts.SigningKey == nil {
+		opts.SigningKey = a.SigningKey
+	}
 	return predictapp.Build(a.Artifacts, a.Records, a.Project, opts)
 }

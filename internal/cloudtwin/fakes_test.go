@@ -227,8 +227,8 @@ func TestSecretsManagerSpeaksToTheAdapter(t *testing.T) {
 	if _, err := secrets.Key(ctx, client("approval"), d.Prefix()+"/approval-signing-key"); err != nil {
 		t.Errorf("by name: %v", err)
 	}
-	if _, err := secrets.Key(ctx, client("predict"), d.SigningKeyARN()); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
-		t.Errorf("predict read the signing key: %v", err)
+	if _, err := secrets.Key(ctx, client("capture"), d.SigningKeyARN()); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("capture read the signing key: %v", err)
 	}
 	if _, err := secrets.Key(ctx, client("approval"), d.SigningKeyARN()+"x"); err == nil {
 		t.Error("an unknown secret was found")

@@ -68,7 +68,11 @@ type Deps struct {
 	Feedback store.RecordStore
 	Capturer capture.Capturer
 	Metrics  metrics.Recorder
-	IDs      *uuidv7.Gen      // nil means uuidv7.NewGen(Now, nil)
+	IDs      *uuidv7.Gen // nil means uuidv7.NewGen(Now, nil)
+	// IDSigner seals every prediction id, and feedback is accepted only
+	// for ids it sealed (404 for others); nil issues unsealed ids and
+	// accepts feedback for any past UUIDv7.
+	IDSigner *uuidv7.Signer
 	Now      func() time.Time // nil means time.Now
 	Rand     func() float64   // capture sampling; nil means math/rand/v2
 	Logger   *slog.Logger     // nil discards
@@ -350,6 +354,11 @@ func (h *Handler) predict(ctx context.Context, r *httpedge.Request, name string,
 	if err := h.d.IDs.Fill(ids); err != nil {
 		return h.failErr(r, err)
 	}
+	if h.d.IDSigner != nil {
+		for i := range ids {
+			h.d.IDSigner.Seal(&ids[i])
+		}
+	}
 	scored := h.d.Now()
 	o.Model, o.Version, o.Alias, o.Probs = name, m.Version(), sel.alias, probs
 
@@ -515,6 +524,10 @@ func (h *Handler) feedback(ctx context.Context, r *httpedge.Request) *httpedge.R
 	id, label, ferr := DecodeFeedback(r.Body, h.d.Now().Add(h.cfg.FeedbackSkew), h.cfg.Limits.MaxProblems)
 	if ferr != nil {
 		return h.fail(r, ferr)
+	}
+	if h.d.IDSigner != nil && !h.d.IDSigner.Valid(id) {
+		return h.fail(r, &RequestError{Status: http.StatusNotFound, Code: CodeNotFound,
+			Message: "no prediction " + id.String() + " was issued by this service"})
 	}
 	if h.d.Feedback == nil {
 		return h.failErr(r, errors.New("serving: no feedback store configured"))

@@ -41,6 +41,7 @@ func newTestEnv(t *testing.T, cfg Config) *testEnv {
 		Capturer: env.sink,
 		Metrics:  env.prom,
 		Now:      clock,
+		IDSigner: uuidv7.NewSigner([]byte("the data directory's signing key")),
 	})
 	return env
 }
@@ -282,6 +283,43 @@ func TestFeedbackIsStoredByPredictionID(t *testing.T) {
 	rec, _ = env.records.Get(context.Background(), pk, sk)
 	if err := json.Unmarshal(rec.Body, &fb); err != nil || fb.Label != 1 {
 		t.Errorf("after correction stored %s, want label 1", rec.Body)
+	}
+}
+
+func TestFeedbackOnlyForIssuedIDs(t *testing.T) {
+	env := newTestEnv(t, DefaultConfig())
+	r := env.do("POST", "/v1/models/heart/predict", "application/json", `{"instances":[`+heartRow+`]}`)
+	var pr predictResponse
+	decodeResp(t, r, &pr)
+	issued, _ := uuidv7.Parse(pr.Predictions[0].ID)
+	madeUp := issued
+	madeUp[15] ^= 0x55
+	otherGen := make([]uuidv7.UUID, 1)
+	if err := uuidv7.NewGen(func() time.Time { return env.now.Add(-time.Hour) }, nil).Fill(otherGen); err != nil {
+		t.Fatal(err)
+	}
+	uuidv7.NewSigner([]byte("another data directory's key....")).Seal(&otherGen[0])
+	tests := []struct {
+		name   string
+		id     uuidv7.UUID
+		status int
+	}{
+		{"issued", issued, 200},
+		{"issued id with a byte changed", madeUp, 404},
+		{"a past UUIDv7 never issued", otherGen[0], 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := env.do("POST", "/v1/feedback", "application/json", `{"id":"`+tt.id.String()+`","label":1}`)
+			if r.Status != tt.status {
+				t.Fatalf("feedback = %d %s, want %d", r.Status, r.Body, tt.status)
+			}
+			pk, sk := capture.FeedbackKey(tt.id)
+			_, err := env.records.Get(context.Background(), pk, sk)
+			if stored := err == nil; stored != (tt.status == 200) {
+				t.Errorf("stored = %v (%v), want %v", stored, err, tt.status == 200)
+			}
+		})
 	}
 }
 

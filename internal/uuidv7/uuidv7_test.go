@@ -38,3 +38,44 @@ func TestGenIssuesIncreasingVersion7IDs(t *testing.T) {
 		}
 	}
 }
+
+func TestSignerTellsIssuedIDsFromMadeUpOnes(t *testing.T) {
+	s := NewSigner([]byte("a data directory's signing key.."))
+	other := NewSigner([]byte("another data directory's key...."))
+	ids := make([]UUID, 64)
+	if err := NewGen(nil, nil).Fill(ids); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ids {
+		s.Seal(&ids[i])
+	}
+	for _, u := range ids {
+		if !s.Valid(u) {
+			t.Fatalf("sealed id %s is not valid", u)
+		}
+		if u.Version() != 7 || u[8]&0xc0 != 0x80 {
+			t.Errorf("sealed id %s is not a UUIDv7", u)
+		}
+		if other.Valid(u) {
+			t.Errorf("id %s is valid under another key", u)
+		}
+		changed := u
+		changed[3]++ // another millisecond
+		if s.Valid(changed) {
+			t.Errorf("id %s with its time changed is still valid", changed)
+		}
+	}
+	made := ids[0]
+	made[15] ^= 1
+	if s.Valid(made) {
+		t.Errorf("made-up id %s is valid", made)
+	}
+}
+
+func BenchmarkSeal(b *testing.B) {
+	s := NewSigner([]byte("key"))
+	var u UUID
+	for b.Loop() {
+		s.Seal(&u)
+	}
+}

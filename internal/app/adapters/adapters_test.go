@@ -21,6 +21,7 @@ import (
 	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/adapters/platform"
 	"github.com/stewardml/steward/internal/app/adapters/records"
+	"github.com/stewardml/steward/internal/app/adapters/signingkey"
 	"github.com/stewardml/steward/internal/aws/awstest"
 	"github.com/stewardml/steward/internal/aws/dynamodb"
 	"github.com/stewardml/steward/internal/bus"
@@ -68,11 +69,11 @@ func TestLocalMakesAWorkingDataDirectory(t *testing.T) {
 		t.Errorf("no outbox folder %s: %v", adapters.OutboxDir, err)
 	}
 
-	key, err := platform.LocalSigningKey(l)
+	key, err := signingkey.Local(l)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := platform.LocalSigningKey(l)
+	again, err := signingkey.Local(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestAWSClientsUseTheEndpointOverrides(t *testing.T) {
 	if err := platform.Events(c).Publish(ctx, bus.Event{Source: "steward", DetailType: "Test", Time: time.Now(), Detail: json.RawMessage(`{}`)}); err != nil {
 		t.Errorf("publish on the EventBridge override: %v", err)
 	}
-	key, err := platform.SigningKey(ctx, c)
+	key, err := signingkey.AWS(ctx, c)
 	if err != nil || string(key) != "0123456789abcdef0123456789abcdef" {
 		t.Errorf("signing key %q, %v; want the override's secret", key, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stewardml/steward/internal/app/adapters"
 	"github.com/stewardml/steward/internal/app/adapters/records"
+	"github.com/stewardml/steward/internal/app/adapters/signingkey"
 	"github.com/stewardml/steward/internal/app/projectsource"
 	"github.com/stewardml/steward/internal/capture"
 	"github.com/stewardml/steward/internal/config"
@@ -19,6 +20,7 @@ import (
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/serving"
 	"github.com/stewardml/steward/internal/store"
+	"github.com/stewardml/steward/internal/uuidv7"
 )
 
 // Options say how to run the prediction service.
@@ -42,6 +44,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SigningKey seals prediction ids (through a key derived from it), so
+	// that feedback is accepted only for ids this service issued; nil
+	// issues unsealed ids and accepts feedback for any past UUIDv7.
+	SigningKey []byte
 }
 
 // Serving is the wired prediction service.
@@ -84,6 +90,9 @@ func Build(arts store.ArtifactStore, rs store.RecordStore, p *config.Project, op
 		RefreshInterval: opts.RefreshInterval, Inline: opts.Lambda, Now: opts.Now, Logger: opts.Logger,
 	})}
 	deps := serving.Deps{Models: out.Models, Catalog: src, Feedback: rs, Now: opts.Now, Logger: opts.Logger}
+	if len(opts.SigningKey) > 0 {
+		deps.IDSigner = uuidv7.NewSigner(opts.SigningKey)
+	}
 	if opts.Lambda {
 		deps.Capturer = capture.NewLogCapturer(opts.Stdout)
 		deps.Metrics = metrics.NewEMFRecorder(opts.Stdout, "Steward/Serving", opts.Now)
@@ -134,6 +143,11 @@ func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
 			return nil, err
 		}
 		arts, rs = c.Artifacts(), records.AWS(c)
+		key, err := signingkey.AWS(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		opts.SigningKey = key
 	} else {
 		l := &adapters.Local{Dir: rt.DataDir}
 		f, err := l.Artifacts()
@@ -146,6 +160,12 @@ func New(ctx context.Context, rt config.Runtime, opts Options) (*App, error) {
 		}
 		a.closers = append(a.closers, db.Close)
 		arts, rs = f, db
+		key, err := signingkey.Local(l)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		opts.SigningKey = key
 	}
 	p, err := loadProject(ctx, rt.ConfigPath, arts, a)
 	if err != nil {
@@ -183,6 +203,9 @@ func Lambda(ctx context.Context, rt config.Runtime, started time.Time) (handler 
 	a, err := New(ctx, rt, Options{Lambda: true, Stdout: os.Stdout, Logger: logger})
 	if err != nil {
 		return nil, nil, err
+	}
+	if rt.AWS() && rt.ApprovalSecret == "" {
+		logger.Warn("predict: no signing key (STEWARD_APPROVAL_SECRET): prediction ids are not sealed and feedback is accepted for any past id")
 	}
 	if a.Project != nil {
 		// A failure here is not fatal: the first request retries and

@@ -2,7 +2,6 @@ package platform
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -32,31 +31,6 @@ import (
 // each message on console.
 func LocalMailer(l *adapters.Local, console io.Writer) (*outbox.Outbox, error) {
 	return outbox.New(filepath.Join(l.Dir, adapters.OutboxDir), console)
-}
-
-// LocalSigningKey reads, or creates once (mode 0600), the approval signing key
-// of the data directory.
-func LocalSigningKey(l *adapters.Local) ([]byte, error) {
-	path := filepath.Join(l.Dir, adapters.SigningKeyFile)
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return b, nil
-	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("platform: signing key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) { // another process made it first
-		return os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("platform: signing key: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(key); err != nil {
-		return nil, fmt.Errorf("platform: signing key: %w", err)
-	}
-	return key, nil
 }
 
 // Events returns the publisher to the event bus STEWARD_EVENT_BUS names.
@@ -96,19 +70,6 @@ func Lambda(a *adapters.AWS) *awslambda.Client {
 	return awslambda.NewFromConfig(a.Config(), func(o *awslambda.Options) {
 		o.BaseEndpoint = adapters.Endpoint(rt.Endpoints.Lambda)
 	})
-}
-
-// SigningKey reads the approval signing key from the secret
-// STEWARD_APPROVAL_SECRET names; it returns nil and no error when none is
-// named.
-func SigningKey(ctx context.Context, a *adapters.AWS) ([]byte, error) {
-	rt := a.Runtime()
-	if rt.ApprovalSecret == "" {
-		return nil, nil
-	}
-	return secrets.Key(ctx, awssm.NewFromConfig(a.Config(), func(o *awssm.Options) {
-		o.BaseEndpoint = adapters.Endpoint(rt.Endpoints.SecretsManager)
-	}), rt.ApprovalSecret)
 }
 
 // SMTPMailer returns the mailer of the relay notify.email.smtp names; the
