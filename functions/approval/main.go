@@ -22,7 +22,7 @@ func main() {
 		if len(a.SigningKey) == 0 {
 			return nil, errors.New("no approval signing key (STEWARD_APPROVAL_SECRET): no link could be verified")
 		}
-		h := &approval.Handler{Service: a.ApprovalService(a.StepFunctions)}
+		h := &approval.Handler{Service: a.ApprovalService(a.StepFunctions), Aliases: a.Registry()}
 		return apigw.New(h).Handle, nil
 	})
 }

@@ -333,7 +333,7 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	q := link.Query()
 	form := url.Values{"approver": {q.Get("approver")}, "exp": {q.Get("exp")}, "sig": {q.Get("sig")}, "decision": {"approve"}, "comment": {"Hungarian patients now"}}
 	code, body := post(t, srv.URL+link.Path, "application/x-www-form-urlencoded", []byte(form.Encode()))
-	if code != http.StatusOK || !strings.Contains(string(body), "approved by ana@example.com") {
+	if code != http.StatusOK || !strings.Contains(string(body), "You approved version 2 — champion is now version 2.") {
 		t.Fatalf("approve: %d %s", code, body)
 	}
 	if ex, err := wf.Runner.DescribeExecution(ctx, execID); err != nil || ex.Status != "SUCCEEDED" {

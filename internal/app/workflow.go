@@ -280,7 +280,7 @@ func (w *Workflow) StartNamed(ctx context.Context, name string, in workflow.Retr
 
 // ApprovalHandler is the approval-link handler (GET page, POST decision).
 func (w *Workflow) ApprovalHandler() *approval.Handler {
-	return &approval.Handler{Service: w.Approvals}
+	return &approval.Handler{Service: w.Approvals, Aliases: w.Service.Registry}
 }
 
 // Mount serves the approval links on the local gateway at /approvals/,

@@ -55,12 +55,15 @@ type Request struct {
 	Reason           string             `json:"reason,omitempty"`
 	RequestedBy      string             `json:"requestedBy,omitempty"`
 	Evidence         []string           `json:"evidence,omitempty"`
-	Approvers        []string           `json:"approvers"`
-	CreatedAt        time.Time          `json:"createdAt"`
-	ExpiresAt        time.Time          `json:"expiresAt"`
-	Status           Status             `json:"status"`
-	Decision         *Decision          `json:"decision,omitempty"`
-	CallbackDone     bool               `json:"callbackDone,omitempty"`
+	// Compared names the rows both versions were scored on; Candidate
+	// and Champion are computed on them when it is set.
+	Compared     *Compared `json:"compared,omitempty"`
+	Approvers    []string  `json:"approvers"`
+	CreatedAt    time.Time `json:"createdAt"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	Status       Status    `json:"status"`
+	Decision     *Decision `json:"decision,omitempty"`
+	CallbackDone bool      `json:"callbackDone,omitempty"`
 }
 
 // Decision is what an approver chose.

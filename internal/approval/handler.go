@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/stewardml/steward/internal/httpedge"
+	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/templates"
 )
 
@@ -22,6 +23,14 @@ var pageTmpl = template.Must(template.ParseFS(templates.FS, "approval_page.html.
 // changes nothing; POST /approvals/{id} with the form records a decision.
 type Handler struct {
 	Service *Service
+	// Aliases, when set, tells the decider where champion stands after
+	// the decision; *registry.Registry implements it.
+	Aliases Aliases
+}
+
+// Aliases reads where an alias points; an unset alias is version 0.
+type Aliases interface {
+	Alias(ctx context.Context, model, alias string) (registry.Alias, error)
 }
 
 // maxForm bounds the POST body; the form is a few hundred bytes.
@@ -36,8 +45,7 @@ type page struct {
 	Message      string
 	MessageClass string
 	Request      *Request
-	Comparison   []Row
-	Evidence     []string
+	Brief        *Brief
 	Form         *form
 }
 
@@ -72,7 +80,7 @@ func (h *Handler) show(ctx context.Context, id string, l Link) (*httpedge.Respon
 	if err != nil {
 		return h.refuse(err, r)
 	}
-	p := h.pageFor(r)
+	p := h.pageFor(ctx, r)
 	if r.Status != Pending {
 		p.Title, p.Message, p.MessageClass = "Already decided", decidedMessage(r), "note"
 		return h.render(http.StatusOK, p)
@@ -98,7 +106,7 @@ func (h *Handler) decide(ctx context.Context, id string, vals url.Values) (*http
 		return h.render(http.StatusBadRequest, page{Title: "Bad request", Message: `field "decision": expected "approve" or "reject"`, MessageClass: "bad"})
 	}
 	r, err = h.Service.Decide(ctx, id, l.Approver, approved, vals.Get("comment"))
-	p := h.pageFor(r)
+	p := h.pageFor(ctx, r)
 	switch {
 	case errors.Is(err, ErrAlreadyDecided):
 		p.Title, p.Message, p.MessageClass = "Already decided", decidedMessage(r), "note"
@@ -112,7 +120,7 @@ func (h *Handler) decide(ctx context.Context, id string, vals url.Values) (*http
 		return h.refuse(err, r)
 	}
 	p.Title = "Thank you"
-	p.Message, p.MessageClass = decidedMessage(r), "ok"
+	p.Message, p.MessageClass = YourDecision(r, h.champion(ctx, r.Model)), "ok"
 	return h.render(http.StatusOK, p)
 }
 
@@ -137,8 +145,55 @@ func (h *Handler) refuse(err error, r Request) (*httpedge.Response, error) {
 	return nil, err
 }
 
-func (h *Handler) pageFor(r Request) page {
-	return page{Request: &r, Comparison: r.Comparison(), Evidence: r.Evidence}
+// champion is the model's champion version now, or -1 when it cannot be
+// told.
+func (h *Handler) champion(ctx context.Context, model string) int {
+	if h.Aliases == nil {
+		return -1
+	}
+	a, err := h.Aliases.Alias(ctx, model, registry.Champion)
+	if err != nil {
+		return -1
+	}
+	return a.Version
+}
+
+func (h *Handler) pageFor(ctx context.Context, r Request) page {
+	// The earlier decisions are context, not a condition of deciding: a
+	// failed listing leaves them out.
+	others, _ := h.Service.List(ctx, false, 200)
+	// The page is at .../approvals/{id}: evidence is served by the
+	// dashboard at .../evidence/{key} of the same site and stage.
+	b := NewBrief(r, others, func(key string) string { return "../" + EvidencePath(key) })
+	return page{Request: &r, Brief: &b}
+}
+
+// EvidencePath is the dashboard's address (without a leading slash) of
+// the evidence stored at key.
+func EvidencePath(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "evidence/" + strings.Join(parts, "/")
+}
+
+// YourDecision is what the decider reads after deciding r: what they
+// chose and where champion stands (champion < 0: not known).
+func YourDecision(r Request, champion int) string {
+	if r.Decision == nil {
+		return fmt.Sprintf("This request is %s.", r.Status)
+	}
+	if !r.Decision.Approved {
+		if champion > 0 {
+			return fmt.Sprintf("You rejected version %d — champion stays version %d.", r.CandidateVersion, champion)
+		}
+		return fmt.Sprintf("You rejected version %d — champion does not change.", r.CandidateVersion)
+	}
+	if champion == r.CandidateVersion {
+		return fmt.Sprintf("You approved version %d — champion is now version %d.", r.CandidateVersion, champion)
+	}
+	return fmt.Sprintf("You approved version %d — Steward is promoting it: champion becomes version %d when the promotion step has run.", r.CandidateVersion, r.CandidateVersion)
 }
 
 func decidedMessage(r Request) string {

@@ -95,7 +95,7 @@ func TestApproveEndToEnd(t *testing.T) {
 
 	e.clock.Advance(2 * time.Hour)
 	code, body = e.post(link, "approve", "holds up on the hold-out", nil)
-	if code != http.StatusOK || !strings.Contains(body, "approved by ana@example.com") {
+	if code != http.StatusOK || !strings.Contains(body, "You approved version 2 — champion is now version 2.") {
 		t.Fatalf("POST approve %d:\n%s", code, body)
 	}
 	ex := e.describe(id)
@@ -216,7 +216,7 @@ func TestRejectEndToEnd(t *testing.T) {
 	id := waitingForApproval(t, e)
 	link := e.approvalLink("bo@example.com")
 	code, body := e.post(link, "reject", "too little data from women", nil)
-	if code != http.StatusOK || !strings.Contains(body, "rejected by bo@example.com") {
+	if code != http.StatusOK || !strings.Contains(body, "You rejected version 2 — champion stays version 1.") {
 		t.Fatalf("POST reject %d:\n%s", code, body)
 	}
 	ex := e.describe(id)

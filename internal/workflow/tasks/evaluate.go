@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/bundle"
 	"github.com/stewardml/steward/internal/config"
@@ -89,6 +90,12 @@ type Evaluation struct {
 	// hold-out). Without a champion it equals HoldoutRows.
 	ComparedRows int    `json:"comparedRows"`
 	Dataset      string `json:"dataset"`
+	// Compared names the rows of the comparison with each version's
+	// confusion matrix on them; CandidateCompared is the candidate's
+	// metrics on those rows (CandidateMetrics are on every hold-out row),
+	// set when the champion was compared.
+	Compared          *approval.Compared `json:"compared,omitempty"`
+	CandidateCompared map[string]float64 `json:"candidateCompared,omitempty"`
 	// Evidence lists the artifact keys the comparison rests on.
 	Evidence []string `json:"evidence"`
 	Summary  string   `json:"summary"`
@@ -195,6 +202,8 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 		Evidence: []string{best.BundleKey, train.RecordKey(best.ID), dataset.KeyFor(data.Digest)},
 	}
 	candScore, _ := cand.Get(cfg.Metric)
+	source := fmt.Sprintf("the hold-out rows of dataset %s (%d of its %d rows, seed %d)", shortDigest(data.Digest), len(rows), data.Frame.Rows, cfg.Seed)
+	out.Compared = &approval.Compared{Source: source, Dataset: data.Digest, Rows: len(rows), Positives: cand.Positives, Metric: cfg.Metric, Candidate: cand.Confusion}
 	if champ.Version == 0 || champ.Version == version {
 		// The candidate is the model's first version: registering made it
 		// champion, there is nothing to compare with.
@@ -249,6 +258,9 @@ func (h *Evaluate) Handle(ctx context.Context, ev EvaluateEvent) (Evaluation, er
 			// accepting side despite rounding.
 			out.Better = out.Improvement > 0 && out.Improvement >= h.Project.Approval.Margin-1e-12
 			out.ChampionMetrics = cm.Map()
+			out.CandidateCompared = cc.Map()
+			out.Compared = &approval.Compared{Source: source, Dataset: data.Digest, Rows: len(cmp), Positives: cc.Positives, Metric: cfg.Metric,
+				Note: why, Candidate: cc.Confusion, Champion: &cm.Confusion}
 			verdict := "not better"
 			if out.Better {
 				verdict = "better"

@@ -94,6 +94,24 @@ func (h *RequestApproval) Invoke(ctx context.Context, payload []byte) ([]byte, e
 	return invoke(ctx, payload, RequestApprovalRules, h.Handle)
 }
 
+// NewApprovalRequest is the approval request the event asks for, before
+// it is stored: both versions' metrics on the same rows, the data they
+// come from and the evaluation's evidence.
+func NewApprovalRequest(ev ApprovalEvent, approvers []string) approval.Request {
+	e := ev.Evaluation
+	candidate := e.CandidateMetrics
+	if e.CandidateCompared != nil {
+		candidate = e.CandidateCompared
+	}
+	return approval.Request{
+		ID: ApprovalID(ev.TaskToken), ExecutionID: ev.ExecutionID, Model: ev.Model,
+		CandidateVersion: e.CandidateVersion, ChampionVersion: e.ChampionVersion,
+		Candidate: candidate, Champion: e.ChampionMetrics, Compared: e.Compared,
+		Trigger: ev.Trigger, Reason: strings.TrimPrefix(ev.Reason+" — "+e.Summary, " — "), RequestedBy: ev.RequestedBy,
+		Evidence: e.Evidence, Approvers: approvers,
+	}
+}
+
 // expiryLead is how long before the task's timeout the links expire.
 const expiryLead = time.Minute
 
@@ -134,14 +152,7 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 			ttl -= expiryLead
 		}
 	}
-	e := ev.Evaluation
-	req := approval.Request{
-		ID: ApprovalID(ev.TaskToken), ExecutionID: ev.ExecutionID, Model: ev.Model,
-		CandidateVersion: e.CandidateVersion, ChampionVersion: e.ChampionVersion,
-		Candidate: e.CandidateMetrics, Champion: e.ChampionMetrics,
-		Trigger: ev.Trigger, Reason: strings.TrimPrefix(ev.Reason+" — "+e.Summary, " — "), RequestedBy: ev.RequestedBy,
-		Evidence: e.Evidence, Approvers: h.Approvers,
-	}
+	req := NewApprovalRequest(ev, h.Approvers)
 	r, links, err := h.Approvals.Create(ctx, req, ev.TaskToken, ttl)
 	if errors.Is(err, store.ErrConflict) {
 		// An earlier attempt with this token created it: send its links
@@ -162,7 +173,7 @@ func (h *RequestApproval) Handle(ctx context.Context, ev ApprovalEvent) (Approva
 	if err != nil {
 		return ApprovalRequested{}, err
 	}
-	told := h.event(r, e)
+	told := h.event(r, ev.Evaluation)
 	if h.Reports != nil {
 		told = h.Reports.Enrich(ctx, told)
 		for i := range msgs {
