@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -366,8 +367,10 @@ func driftScoreChart(checks []DriftSummary, daily bool, from, to time.Time, w, h
 type approvalsView struct {
 	page
 	Approver string
-	Pending  []approval.Request
-	Decided  []approval.Request
+	// Waiting are the pending requests; the layout's Pending counts them
+	// for the tab's badge.
+	Waiting []approval.Request
+	Decided []approval.Request
 }
 
 func (h *Handler) approvalsPage(r *request) (response, error) {
@@ -382,7 +385,7 @@ func (h *Handler) approvalsPage(r *request) (response, error) {
 	v := approvalsView{page: p, Approver: r.op.Approver()}
 	for _, a := range all {
 		if a.Status == approval.Pending {
-			v.Pending = append(v.Pending, a)
+			v.Waiting = append(v.Waiting, a)
 		} else {
 			v.Decided = append(v.Decided, a)
 		}
@@ -397,8 +400,7 @@ type decisionPage struct {
 	Message      string
 	MessageClass string
 	Request      *approval.Request
-	Comparison   []approval.Row
-	Evidence     []string
+	Brief        *approval.Brief
 	Form         *decisionForm
 }
 
@@ -425,7 +427,7 @@ func (h *Handler) approvalPage(r *request, id string) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	p := decisionPage{Request: &req, Comparison: req.Comparison(), Evidence: req.Evidence}
+	p := h.decisionPage(r, req)
 	me := r.op.Approver()
 	switch {
 	case req.Status != approval.Pending:
@@ -440,6 +442,17 @@ func (h *Handler) approvalPage(r *request, id string) (response, error) {
 		p.Form = &decisionForm{Action: r.base + "/approvals?request=" + url.QueryEscape(req.ID), Approver: me, CSRF: h.keys.csrfToken(r.sess.Nonce)}
 	}
 	return h.renderDecision(http.StatusOK, p)
+}
+
+// decisionPage is the decision page of req with its brief: evidence
+// links open on the dashboard.
+func (h *Handler) decisionPage(r *request, req approval.Request) decisionPage {
+	others, err := h.cfg.Approvals.List(r.ctx, false, 200)
+	if err != nil {
+		h.log.Warn("web: earlier approvals unreadable", "err", err)
+	}
+	b := approval.NewBrief(req, others, func(key string) string { return r.base + "/" + approval.EvidencePath(key) })
+	return decisionPage{Request: &req, Brief: &b}
 }
 
 func (h *Handler) renderDecision(status int, p decisionPage) (response, error) {
@@ -477,7 +490,7 @@ func (h *Handler) decideApproval(r *request, form url.Values) (response, error) 
 		return h.errorPage(r, http.StatusBadRequest, "Bad request", `field "decision": expected "approve" or "reject"`), nil
 	}
 	req, err := h.cfg.Approvals.Decide(r.ctx, id, r.op.Approver(), approved, form.Get("comment"))
-	p := decisionPage{Request: &req, Comparison: req.Comparison(), Evidence: req.Evidence}
+	p := h.decisionPage(r, req)
 	switch {
 	case errors.Is(err, approval.ErrNotFound):
 		return h.errorPage(r, http.StatusNotFound, "Not found", "There is no such approval request."), nil
@@ -499,7 +512,16 @@ func (h *Handler) decideApproval(r *request, form url.Values) (response, error) 
 		return response{}, err
 	}
 	h.log.Info("web: approval decided", "request", req.ID, "approved", approved, "by", r.op.Name)
-	p.Title, p.Message, p.MessageClass = "Thank you", decidedMessage(req), "ok"
+	champion := -1
+	if a, err := h.cfg.Registry.Aliases(r.ctx, req.Model); err == nil {
+		champion = 0
+		for _, al := range a {
+			if al.Name == registry.Champion {
+				champion = al.Version
+			}
+		}
+	}
+	p.Title, p.Message, p.MessageClass = "Thank you", approval.YourDecision(req, champion), "ok"
 	return h.renderDecision(http.StatusOK, p)
 }
 
@@ -638,9 +660,70 @@ func (h *Handler) refreshTrends(r *request, model string) error {
 // agentEntry is one decision of the agent with its evidence chain.
 type agentEntry struct {
 	audit.Event
-	Details  string
+	Details  []detail
 	Chain    []audit.Event
 	Evidence []link
+}
+
+// detail is one field of an event's details, flattened to a dotted path.
+type detail struct{ Key, Value string }
+
+// flatten turns a JSON document into one row per scalar field (lists of
+// scalars on one row), so that the details read as a table rather than
+// as JSON.
+func flatten(prefix string, v any, out []detail) []detail {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			out = flatten(p, x[k], out)
+		}
+	case []any:
+		scalars := make([]string, 0, len(x))
+		for _, e := range x {
+			if _, nested := e.(map[string]any); nested {
+				scalars = nil
+				break
+			}
+			if _, nested := e.([]any); nested {
+				scalars = nil
+				break
+			}
+			scalars = append(scalars, scalar(e))
+		}
+		if scalars != nil {
+			return append(out, detail{prefix, strings.Join(scalars, ", ")})
+		}
+		for i, e := range x {
+			out = flatten(fmt.Sprintf("%s[%d]", prefix, i+1), e, out)
+		}
+	default:
+		out = append(out, detail{prefix, scalar(x)})
+	}
+	return out
+}
+
+func scalar(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "–"
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'g', 6, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 type link struct {
@@ -673,13 +756,19 @@ func (h *Handler) agentPage(r *request) (response, error) {
 		return response{}, err
 	}
 	chains := map[string][]audit.Event{}
+	decided := map[string]bool{} // correlation ids with an agent.* decision
 	for _, e := range evs {
 		if e.CorrelationID != "" {
 			chains[e.CorrelationID] = append(chains[e.CorrelationID], e)
+			if strings.HasPrefix(e.Action, "agent.") {
+				decided[e.CorrelationID] = true
+			}
 		}
 	}
 	for _, e := range evs {
-		if !isAgent(e) {
+		// An action the agent took (model.rollback by actor agent) belongs
+		// to the chain of the decision that took it, not beside it.
+		if !isAgent(e) || !strings.HasPrefix(e.Action, "agent.") && decided[e.CorrelationID] {
 			continue
 		}
 		v.Total++
@@ -688,10 +777,9 @@ func (h *Handler) agentPage(r *request) (response, error) {
 		}
 		en := agentEntry{Event: e}
 		if len(e.Details) > 0 {
-			var pretty any
-			if json.Unmarshal(e.Details, &pretty) == nil {
-				b, _ := json.MarshalIndent(pretty, "", "  ")
-				en.Details = string(b)
+			var doc any
+			if json.Unmarshal(e.Details, &doc) == nil {
+				en.Details = flatten("", doc, nil)
 			}
 		}
 		if e.CorrelationID != "" {
@@ -730,8 +818,44 @@ func evidenceLink(base, model, ev string) link {
 		l.Href = base + "/approvals?request=" + url.QueryEscape(strings.TrimPrefix(ev, "approval:"))
 	case strings.HasPrefix(ev, "http://"), strings.HasPrefix(ev, "https://"):
 		l.Href = ev
+	case strings.HasPrefix(ev, "bundles/"), strings.HasPrefix(ev, "datasets/"):
+		l.Href = base + "/" + approval.EvidencePath(ev)
 	}
 	return l
+}
+
+// evidence serves /evidence/{key}, the evidence an approval request or an
+// audit event names by artifact key: a model bundle or a dataset as a
+// download, a run record, drift report or rendered report as its report
+// page. Other keys (captured traffic among them) are not served.
+func (h *Handler) evidence(r *request) (response, error) {
+	key, err := url.PathUnescape(strings.TrimPrefix(r.path, "/evidence/"))
+	if err != nil || strings.Contains(key, "..") {
+		return h.errorPage(r, http.StatusNotFound, "Not found", "There is no such evidence."), nil
+	}
+	if strings.HasPrefix(key, "runs/") || strings.HasPrefix(key, "reports/") {
+		if l := evidenceLink(r.base, "", key); l.Href != "" {
+			return redirect(l.Href), nil
+		}
+	}
+	var ctype, name string
+	switch {
+	case strings.HasPrefix(key, "bundles/"):
+		ctype, name = "application/x-tar", "bundle-"+path.Base(key)
+	case strings.HasPrefix(key, "datasets/"):
+		ctype, name = "text/csv; charset=utf-8", "dataset-"+strings.TrimSuffix(path.Base(key), ".csv")+".csv"
+	default:
+		return h.errorPage(r, http.StatusNotFound, "Not found", "Only model bundles, datasets, run records and reports are served as evidence."), nil
+	}
+	data, _, err := h.cfg.Artifacts.Get(r.ctx, key)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+		return h.errorPage(r, http.StatusNotFound, "Not found", "There is no artifact "+key+"."), nil
+	}
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusOK, body: data, ctype: ctype,
+		headers: map[string]string{"Content-Disposition": `attachment; filename="` + name + `"`}}, nil
 }
 
 // view serves a stored rendered report to a signed-in operator.

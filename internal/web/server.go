@@ -144,6 +144,8 @@ var funcs = func() template.FuncMap {
 		return t.UTC().Format("2006-01-02 15:04")
 	}
 	m["ago"] = ago
+	m["prose"] = prose
+	m["shortid"] = shortID
 	m["viewPath"] = report.ViewPath
 	m["query"] = url.QueryEscape
 	m["inc"] = func(i int) int { return i + 1 }
@@ -161,6 +163,43 @@ var (
 	pageTemplates    = template.Must(template.New("dashboard").Funcs(funcs).ParseFS(templates.FS, "dashboard_*.html.tmpl"))
 	decisionTemplate = template.Must(template.New("approval_page.html.tmpl").ParseFS(templates.FS, "approval_page.html.tmpl"))
 )
+
+// shortID writes a long identifier (an execution ARN, a check id)
+// shortened to fit a phone's width, with the full value as its title
+// for hover and copy.
+func shortID(s string) template.HTML {
+	short := s
+	if len(short) > 24 {
+		if i := strings.LastIndexAny(short, ":/"); i >= 0 && i < len(short)-1 {
+			short = short[i+1:]
+		}
+	}
+	if len(short) > 24 {
+		short = short[:10] + "…" + short[len(short)-8:]
+	}
+	if short == s {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	return template.HTML(`<span class="id" title="` + template.HTMLEscapeString(s) + `">` + template.HTMLEscapeString(short) + `</span>`)
+}
+
+// prose writes text with `backticked` spans as code.
+func prose(s string) template.HTML {
+	var b strings.Builder
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unmatched backtick stays a character
+		parts[len(parts)-2] += "`" + parts[len(parts)-1]
+		parts = parts[:len(parts)-1]
+	}
+	for i, p := range parts {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(p))
+	}
+	return template.HTML(b.String())
+}
 
 func ago(now, t time.Time) string {
 	if t.IsZero() {
@@ -315,6 +354,8 @@ func (h *Handler) route(r *request) (response, error) {
 		return h.view(r)
 	case strings.HasPrefix(r.path, "/reports/"):
 		return h.reportLink(r)
+	case strings.HasPrefix(r.path, "/evidence/"):
+		return h.evidence(r)
 	}
 	return h.errorPage(r, http.StatusNotFound, "Not found", "There is no dashboard page at this address."), nil
 }

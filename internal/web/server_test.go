@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stewardml/steward/internal/approval"
+	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/web"
 )
@@ -187,10 +190,10 @@ func TestEveryPageRenders(t *testing.T) {
 	c, _ := s.signIn(t, operator, password)
 	r2 := s.runs[1]
 	pages := map[string][]string{
-		"/models":            {"Model performance: heart", `id="champion">v1`, `id="challenger">v2`, "Champion against challenger", "ROC on the hold-out", "/reports/training/" + r2.ID, "Champion history"},
+		"/models":            {"Model performance: heart", `id="champion">v1`, `id="challenger">v4`, "Champion against challenger", "ROC on the hold-out", "/reports/training/" + r2.ID, "Champion history"},
 		"/drift":             {"Drift analysis: heart", "Drift score", "Latest check", "thal", "adjusted p", "Reference against current", "Recent checks"},
 		"/drift?range=365d":  {"highest drift score of the day"},
-		"/approvals":         {"Pending", "v2", "/approvals?request=" + s.approvalID, "You decide as <b>" + email},
+		"/approvals":         {"Pending", "v4", "/approvals?request=" + s.approvalID, "You decide as <b>" + email},
 		"/trends":            {"Historical trends: heart", "Predictions per hour", "Latency percentiles", "Distribution of predicted probabilities", "Realised performance"},
 		"/trends?range=365d": {"Predictions per day"},
 		"/agent":             {"Agent activity: heart", "agent.retrain", "rule retrain-with-approval", "drift.checked", "<details>"},
@@ -247,7 +250,7 @@ func TestApproveFromTheDashboard(t *testing.T) {
 	ctx := context.Background()
 	c, _ := s.signIn(t, operator, password)
 	_, page := get(t, c, s.srv.URL+"/approvals?request="+s.approvalID)
-	if !strings.Contains(page, "Approve heart version 2?") || !strings.Contains(page, "Deciding as <b>"+email) {
+	if !strings.Contains(page, "Approve heart version 4?") || !strings.Contains(page, "Deciding as <b>"+email) {
 		t.Fatalf("decision page:\n%.800s", page)
 	}
 	action := "/approvals?request=" + s.approvalID
@@ -271,12 +274,12 @@ func TestApproveFromTheDashboard(t *testing.T) {
 		t.Errorf("request after approval: %+v", r)
 	}
 	champ, err := s.p.App.Registry().Alias(ctx, "heart", registry.Champion)
-	if err != nil || champ.Version != 2 {
-		t.Errorf("champion = %+v, %v; want version 2", champ, err)
+	if err != nil || champ.Version != 4 {
+		t.Errorf("champion = %+v, %v; want version 4", champ, err)
 	}
 	_, models := get(t, c, s.srv.URL+"/models")
-	if !strings.Contains(models, `id="champion">v2`) {
-		t.Error("the models page does not show v2 as champion")
+	if !strings.Contains(models, `id="champion">v4`) {
+		t.Error("the models page does not show v4 as champion")
 	}
 	// Deciding twice is refused with the first decision shown.
 	resp, body = post(t, c, s.srv.URL+action, url.Values{"decision": {"reject"}, "csrf": {csrfOf(t, page)}})
@@ -320,4 +323,60 @@ func mkdirTemp() (string, error) { return os.MkdirTemp("", "steward-web-") }
 // proxyGet is a GET proxy event as API Gateway sends it.
 func proxyGet(path, host string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: path, Headers: map[string]string{"Host": host}}
+}
+
+// TestDecisionPageComparesOnTheSameRows checks the decision page as an
+// approver reads it: both versions' figures come from the same rows, which
+// the page names with their class balance; each version's F1 is the one
+// its confusion matrix on those rows gives; the selection metric comes
+// first; and a candidate whose bundle was already rejected is flagged.
+func TestDecisionPageComparesOnTheSameRows(t *testing.T) {
+	s := sharedSite(t)
+	c, _ := s.signIn(t, operator, password)
+	req, err := s.approvals.Get(context.Background(), s.approvalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp := req.Compared
+	if cmp == nil || cmp.Champion == nil {
+		t.Fatalf("the request records no comparison with the champion: %+v", req)
+	}
+	for who, m := range map[string]eval.Confusion{"candidate": cmp.Candidate, "champion": *cmp.Champion} {
+		if n := m.TP + m.FP + m.TN + m.FN; n != cmp.Rows {
+			t.Errorf("%s's confusion matrix counts %d rows, the comparison %d", who, n, cmp.Rows)
+		}
+		if p := m.TP + m.FN; p != cmp.Positives {
+			t.Errorf("%s's confusion matrix has %d positives, the comparison %d", who, p, cmp.Positives)
+		}
+	}
+	if got, want := req.Candidate["f1"], cmp.Candidate.F1(); math.Abs(got-want) > 1e-12 {
+		t.Errorf("candidate F1 %v, its confusion matrix on the compared rows gives %v", got, want)
+	}
+	if got, want := req.Champion["f1"], cmp.Champion.F1(); math.Abs(got-want) > 1e-12 {
+		t.Errorf("champion F1 %v, its confusion matrix on the compared rows gives %v", got, want)
+	}
+	_, page := get(t, c, s.srv.URL+"/approvals?request="+s.approvalID)
+	wants := []string{
+		fmt.Sprintf("Both versions scored on the same <b>%d rows</b>", cmp.Rows),
+		"dataset " + cmp.Dataset[:12],
+		fmt.Sprintf("Class balance: %d positive, %d negative.", cmp.Positives, cmp.Rows-cmp.Positives),
+		`<th class="n">candidate v4</th><th class="n">champion v1</th><th class="n">difference</th>`,
+		fmt.Sprintf("<tr class=\"sel\"><td>F1 <span class=\"tag\">(selection metric)</span></td>\n<td class=\"n\">%.4f", req.Candidate["f1"]),
+		fmt.Sprintf("%.4f", req.Champion["f1"]),
+		"Log loss <span class=\"tag\">(lower is better)</span>",
+		"95 % CI", "Sensitivity", "Specificity", "actually positive",
+		`id="same-as-rejected"`, "rejected on", "as version 3",
+		"candidate v4 training report", "training dataset " + cmp.Dataset[:12],
+		"lower sensitivity than the champion",
+	}
+	for _, w := range wants {
+		if !strings.Contains(page, w) {
+			t.Errorf("decision page lacks %q", w)
+		}
+	}
+	// The rejected v3's own page has nothing identical before it.
+	_, page = get(t, c, s.srv.URL+"/approvals?request="+s.rejectedID)
+	if strings.Contains(page, `id="same-as-rejected"`) {
+		t.Error("the rejected request is flagged as identical to itself")
+	}
 }

@@ -11,12 +11,16 @@ import (
 
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
+	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/local/gateway"
+	"github.com/stewardml/steward/internal/monitor"
+	"github.com/stewardml/steward/internal/monitor/monitortest"
 	"github.com/stewardml/steward/internal/release"
 	"github.com/stewardml/steward/internal/report"
 	"github.com/stewardml/steward/internal/report/reporttest"
 	"github.com/stewardml/steward/internal/train"
 	"github.com/stewardml/steward/internal/web"
+	"github.com/stewardml/steward/internal/workflow/tasks"
 )
 
 // site is a dashboard over a platform built from the bundled data, served
@@ -26,7 +30,8 @@ type site struct {
 	h          *web.Handler
 	srv        *httptest.Server
 	approvals  *approval.Service
-	approvalID string
+	approvalID string // pending: v4, the same bundle as the rejected v3
+	rejectedID string // v3, rejected by bob
 	runs       []train.RunRecord
 	driftIDs   []string
 	captured   int
@@ -71,10 +76,13 @@ func (p *promoter) SendTaskSuccess(ctx context.Context, token string, out json.R
 	return err
 }
 
-// newSite trains two versions on the Cleveland data (v1 champion, v2
-// challenger), records drift checks every six hours for a week (the
-// Hungarian data drifts, the Cleveland data does not), captures a week of
-// predictions, asks for approval of v2 and records the agent's decisions.
+// newSite builds a week of a model's life on the Cleveland data: v1
+// champion; drift checks every six hours (the Hungarian data drifts, the
+// Cleveland data does not) with the agent's decisions; v2 approved by bob
+// and then rolled back by the agent; v3 rejected by bob; v4, the same
+// bundle as v3, waiting for alice's or bob's decision; a week of captured
+// predictions, an hour of them with feedback labels, and a drift check
+// that scores them.
 func newSite(t testing.TB, insecureLoopback bool) *site {
 	t.Helper()
 	ctx := context.Background()
@@ -125,6 +133,86 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 			t.Fatal(err)
 		}
 	}
+	pr := &promoter{rel: a.Release()}
+	s.approvals = a.Approvals(pr, nil)
+	pr.svc = s.approvals
+	handlers, err := a.WorkflowHandlers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ask evaluates run as the workflow's EvaluateBest does and asks alice
+	// and bob to approve it, as RequestApproval does.
+	ask := func(run train.RunRecord, exec, reason string) approval.Request {
+		t.Helper()
+		ev, err := handlers.Evaluate.Handle(ctx, tasks.EvaluateEvent{Model: "heart", Dataset: dataset.Ref{Digest: run.DatasetDigest},
+			Candidates: []tasks.CandidateResult{{RunRecord: run, Metric: "f1", Score: run.Metrics["cv_f1"]}},
+			Trigger:    "drift", Reason: reason, RequestedBy: "agent", ExecutionID: exec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _, err := s.approvals.Create(ctx, tasks.NewApprovalRequest(tasks.ApprovalEvent{TaskToken: "token-" + exec, ExecutionID: exec, Model: "heart",
+			Evaluation: ev, Trigger: "drift", Reason: reason, RequestedBy: "agent"}, []string{email, "bob@example.com"}), "token-"+exec, 48*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := log.Append(ctx, audit.Event{Time: p.Clock.Now(), Actor: "agent", Action: "approval.requested", Subject: audit.Subject{Model: "heart", Version: run.Version},
+			Reason: fmt.Sprintf("candidate v%d against champion v%d; approvers %s, bob@example.com", ev.CandidateVersion, ev.ChampionVersion, email), Evidence: []string{"approval:" + req.ID}, CorrelationID: exec}); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	// v2 approved by bob, then rolled back by the agent on a latency alarm.
+	p.Clock.Set(start.Add(-5 * time.Hour))
+	a2, _, err := s.approvals.Create(ctx, approval.Request{
+		ExecutionID: "retrain-v2", Model: "heart", CandidateVersion: r2.Version, ChampionVersion: r1.Version,
+		Candidate: r2.Metrics, Champion: r1.Metrics, Trigger: "drift", Reason: "drift on the Hungarian window",
+		RequestedBy: "agent", Approvers: []string{email, "bob@example.com"},
+		Evidence: []string{"reports/drift/heart/" + s.driftIDs[len(s.driftIDs)-1] + ".json"},
+	}, "token-retrain-v2", 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Clock.Advance(10 * time.Minute)
+	if _, err := s.approvals.Decide(ctx, a2.ID, "bob@example.com", true, "better recall on the hold-out"); err != nil {
+		t.Fatal(err)
+	}
+	p.Clock.Set(start.Add(-4 * time.Hour))
+	details, _ := json.Marshal(map[string]any{"rule": "rollback-on-latency", "alarm": map[string]any{"name": "p99-latency", "state": "ALARM", "value_ms": 412.5}, "from": 2, "to": 1})
+	if _, err := log.Append(ctx, audit.Event{Time: p.Clock.Now(), Actor: "agent", Action: "agent.rollback", Subject: audit.Subject{Model: "heart", Version: 2},
+		Reason: "alarm `p99-latency` in ALARM → rule `rollback-on-latency`", CorrelationID: "alarm-p99", Details: details}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Release().Rollback(ctx, release.Request{Model: "heart", Expected: 2, Actor: "agent", Reason: "p99 latency alarm: rule rollback-on-latency", CorrelationID: "alarm-p99"}); err != nil {
+		t.Fatal(err)
+	}
+	// v3 rejected; v4, retrained on the same data with the same settings,
+	// is the very same bundle and waits for a decision.
+	p.Clock.Set(start.Add(-3 * time.Hour))
+	// The workflow trains one candidate per run.
+	// Its seed and hold-out are v1's, so both are compared on every
+	// hold-out row.
+	one := reporttest.SmallSearch(1)
+	one.Families = []train.FamilySearch{{Family: "forest", Params: map[string]any{"n_trees": []any{60}, "max_depth": []any{3}}}}
+	r3, err := p.Train(ctx, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a3 := ask(r3, "retrain-v3", "drift on the Hungarian window")
+	p.Clock.Advance(10 * time.Minute)
+	if _, err := s.approvals.Decide(ctx, a3.ID, "bob@example.com", false, "lower sensitivity than the champion"); err != nil {
+		t.Fatal(err)
+	}
+	s.rejectedID = a3.ID
+	p.Clock.Set(start.Add(-2 * time.Hour))
+	r4, err := p.Train(ctx, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.runs = append(s.runs, r3, r4)
+	s.approvalID = ask(r4, lastCorr, "drift on the Hungarian window").ID
+	// Traffic: a week of captured predictions, and an hour of predictions
+	// with their true labels (feedback) that a drift check over the
+	// captures scores.
 	p.Clock.Set(start)
 	cur, _, err := p.Score(ctx, r1.Version, "testdata/heart/processed.hungarian.data")
 	if err != nil {
@@ -133,23 +221,11 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 	if s.captured, err = p.Capture(ctx, r1.Version, cur, start.Add(-7*24*time.Hour), start.Add(time.Hour), 40, 1); err != nil {
 		t.Fatal(err)
 	}
-	pr := &promoter{rel: a.Release()}
-	s.approvals = a.Approvals(pr, nil)
-	pr.svc = s.approvals
-	req, _, err := s.approvals.Create(ctx, approval.Request{
-		ExecutionID: lastCorr, Model: "heart", CandidateVersion: r2.Version, ChampionVersion: r1.Version,
-		Candidate: r2.Metrics, Champion: r1.Metrics, Trigger: "drift", Reason: "drift on the Hungarian window",
-		RequestedBy: "agent", Approvers: []string{email, "bob@example.com"},
-		Evidence: []string{"reports/drift/heart/" + s.driftIDs[len(s.driftIDs)-1] + ".json"},
-	}, "task-token", 48*time.Hour)
+	n, err := labelledTraffic(ctx, p, r1.Version, cur, start.Add(-90*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.approvalID = req.ID
-	if _, err := log.Append(ctx, audit.Event{Time: p.Clock.Now(), Actor: "agent", Action: "approval.requested", Subject: audit.Subject{Model: "heart", Version: r2.Version},
-		Reason: "candidate v2 against champion v1; approvers " + email + ", bob@example.com", Evidence: []string{"approval:" + req.ID}, CorrelationID: lastCorr}); err != nil {
-		t.Fatal(err)
-	}
+	s.captured += n
 	p.Clock.Advance(5 * time.Minute)
 	rsvc := &report.Service{
 		Loader:    &report.Loader{Artifacts: a.Artifacts, Registry: a.Registry(), Audit: log, Approvals: s.approvals},
@@ -167,9 +243,42 @@ func newSite(t testing.TB, insecureLoopback bool) *site {
 	}
 	gw := gateway.New(gateway.Config{Now: p.Clock.Now})
 	gw.Mount("/", s.h, gateway.Public())
+	gw.Mount("/approvals/", &approval.Handler{Service: s.approvals, Aliases: a.Registry()}, gateway.Public())
 	s.srv = httptest.NewServer(gw)
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// labelledTraffic captures cur's rows as version v's predictions at at,
+// stores every true label as feedback, and runs the scheduled drift check
+// over the last day of captures, which scores the labelled ones. It
+// returns how many predictions it captured.
+func labelledTraffic(ctx context.Context, p *reporttest.Platform, v int, cur *reporttest.Current, at time.Time) (int, error) {
+	a := p.App
+	pred, err := monitortest.Predictor(ctx, a.Artifacts, a.Records, v)
+	if err != nil {
+		return 0, err
+	}
+	rows := make([]map[string]float64, len(cur.Labels))
+	for i := range rows {
+		rows[i] = map[string]float64{}
+		for name, col := range cur.Columns {
+			rows[i][name] = col[i]
+		}
+	}
+	ids, kept, err := monitortest.Captures(ctx, a.Artifacts, pred, v, at, rows)
+	if err != nil {
+		return 0, err
+	}
+	labels := make([]int, len(kept))
+	for k, i := range kept {
+		labels[k] = int(cur.Labels[i])
+	}
+	if err := monitortest.Feedback(ctx, a.Records, ids, labels, at.Add(30*time.Minute)); err != nil {
+		return 0, err
+	}
+	_, err = a.Monitor().Check(ctx, monitor.Request{Model: "heart", Version: v, Window: 24 * time.Hour, End: p.Clock.Now(), Trigger: "schedule", Quiet: true})
+	return len(ids), err
 }
 
 // client returns an HTTP client with a cookie jar that does not follow
