@@ -15,7 +15,11 @@
 //	/agent      the agent's decisions, each expanding to its evidence chain
 //
 // plus /reports/{kind}/{id} (renders a report on first use, see package
-// report) and /view/{key} (a stored rendered report).
+// report), /view/{key} (a stored rendered report) and /evidence/{key}
+// (what an approval request or an audit event names by artifact key: a
+// model bundle or dataset as a download, a run record or drift report as
+// its report page; the decision page of a signed email link, at
+// /approvals/{id} of the same site, links there).
 //
 // The Handler is an httpedge.Handler, so the same code runs on Lambda
 // behind API Gateway (functions/dashboard, through httpedge/apigw) and in
