@@ -47,7 +47,13 @@ type Function struct {
 	// WritePrefixes are the key prefixes WriteArtifacts and PutArtifacts
 	// may put under, each ending in "/"; a writer names at least one.
 	WritePrefixes []string
-	Description   string
+	// ReadPrefixes, when set, are the only key prefixes the function may
+	// read artifacts under (and it may not list the bucket); nil reads
+	// every object.
+	ReadPrefixes []string
+	// Records limits the record partitions it reads and writes.
+	Records     RecordKeys
+	Description string
 }
 
 // Functions is the one list of Steward's Lambda functions. The API, the
@@ -86,8 +92,12 @@ var Functions = []Function{
 	// predict reads the signing key to seal prediction ids and check
 	// feedback's.
 	{Name: "predict", MemoryMB: 512, Timeout: 10 * time.Second,
-		Access:      ReadArtifacts | WriteRecords | ReadSigningKey,
-		Description: "Prediction API"},
+		Access: ReadArtifacts | WriteRecords | ReadSigningKey,
+		// Internet-facing: it reads its configuration and model bundles,
+		// the registry's models and aliases, and writes feedback labels.
+		ReadPrefixes: []string{ConfigPrefix, "bundles/"},
+		Records:      RecordKeys{Read: []string{"MODEL#*", "MODELS"}, Write: []string{"FEEDBACK#*"}},
+		Description:  "Prediction API"},
 	{Name: "capture", MemoryMB: 256, Timeout: 60 * time.Second,
 		Access: PutArtifacts, WritePrefixes: []string{"captures/"},
 		Description: "Writes the predict function's capture log lines to the artifact store"},

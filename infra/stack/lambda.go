@@ -92,20 +92,8 @@ func (s *Stack) function(spec Function, codeDir string) awslambda.Function {
 	// Read and put, never delete: artifacts are immutable by convention
 	// and old versions expire by lifecycle rule. Puts stay under the
 	// prefixes of what the function produces.
-	if spec.Access.Reads() {
-		s.Bucket.GrantRead(role, nil)
-	}
-	if spec.Access.Writes() {
-		for _, prefix := range spec.WritePrefixes {
-			s.Bucket.GrantPut(role, jsii.String(prefix+"*"))
-		}
-	}
-	switch {
-	case spec.Access.Has(WriteRecords):
-		s.Table.GrantReadWriteData(role)
-	case spec.Access.Has(ReadRecords):
-		s.Table.GrantReadData(role)
-	}
+	s.grantArtifacts(role, spec)
+	s.grantRecords(role, spec)
 	if spec.Access.Has(ReadSigningKey) {
 		s.SigningKey.GrantRead(role, nil)
 	}

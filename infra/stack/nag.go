@@ -39,10 +39,9 @@ func suppress(c constructs.IConstruct, children bool, sups ...Suppression) {
 }
 
 const (
-	reasonBucketGrant = "CDK's bucket grants: the action wildcards are the object variants of one verb " +
-		"(s3:GetObject* = GetObject, GetObjectVersion, GetObjectTagging...; s3:List* and s3:GetBucket* on the bucket itself; " +
-		"s3:Abort* = AbortMultipartUpload) and the resource wildcard is the objects of Steward's own artifact bucket, " +
-		"whose keys (models/, captures/, reports/...) are data, not known at deploy time."
+	reasonBucketGrant = "Only s3:GetObject and s3:PutObject (and s3:ListBucket on the bucket itself), the calls the artifact store makes; " +
+		"the resource wildcard is the objects of Steward's own artifact bucket under the prefixes the function reads or writes, " +
+		"whose keys (bundles/sha256/<digest>, captures/<model>/dt=.../, reports/...) are data, not known at deploy time."
 	reasonXRay = "X-Ray's PutTraceSegments and PutTelemetryRecords and CloudWatch Logs' log-delivery actions " +
 		"(CreateLogDelivery, DescribeResourcePolicies, ...) support no resource-level permissions: IAM accepts only \"*\" for them."
 )
@@ -61,10 +60,12 @@ func (s *Stack) suppressions() {
 		}
 		var applies []string
 		if spec.Access.Reads() {
-			applies = append(applies, "Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", bucketArn+"*")
+			applies = append(applies, bucketArn+"*")
+			for _, prefix := range spec.ReadPrefixes {
+				applies = append(applies, bucketArn+prefix+"*")
+			}
 		}
 		if spec.Access.Writes() {
-			applies = append(applies, "Action::s3:Abort*")
 			for _, prefix := range spec.WritePrefixes {
 				applies = append(applies, bucketArn+prefix+"*")
 			}

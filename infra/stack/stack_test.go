@@ -843,7 +843,7 @@ func TestIAMIsScopedToNamedResources(t *testing.T) {
 				"ses:SendEmail":          f.Access.Has(SendEmail),
 				"events:PutEvents":       f.Access.Has(PublishEvents),
 				"s3:PutObject":           f.Access.Writes(),
-				"s3:GetObject*":          f.Access.Reads(),
+				"s3:GetObject":           f.Access.Reads(),
 				"s3:DeleteObject*":       false,
 				"dynamodb:PutItem":       f.Access.Has(WriteRecords),
 				"dynamodb:GetItem":       f.Access.Has(WriteRecords) || f.Access.Has(ReadRecords),
