@@ -215,9 +215,9 @@ func levenshtein(a, b string) int {
 func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		if len(c.Commands()) > 0 {
-			return usagef("unknown command %q for %q%s", args[0], c.CommandPath(), suggestCommand(c, args[0]))
+			return usagef("unknown command %q%s", args[0], suggestCommand(c, args[0]))
 		}
-		return usagef("%s takes no arguments, got %q", c.CommandPath(), strings.Join(args, " "))
+		return usagef("takes no arguments, got %q", strings.Join(args, " "))
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func noArgs(c *cobra.Command, args []string) error {
 func exactArgs(n int, what ...string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usagef("%s takes %d argument%s (%s), got %d", c.CommandPath(), n, plural(n), strings.Join(what, " "), len(args))
+			return usagef("takes %d argument%s (%s), got %d", n, plural(n), strings.Join(what, " "), len(args))
 		}
 		return nil
 	}
@@ -234,7 +234,7 @@ func exactArgs(n int, what ...string) cobra.PositionalArgs {
 func rangeArgs(lo, hi int, what ...string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) < lo || len(args) > hi {
-			return usagef("%s takes %d to %d arguments (%s), got %d", c.CommandPath(), lo, hi, strings.Join(what, " "), len(args))
+			return usagef("takes %d to %d arguments (%s), got %d", lo, hi, strings.Join(what, " "), len(args))
 		}
 		return nil
 	}

@@ -33,7 +33,7 @@ func newRunsCmd(e *Env) *cobra.Command {
 		&cobra.Command{Use: "compare RUN_ID RUN_ID [RUN_ID...]", Short: "print runs' settings and metrics side by side, marking the rows that differ",
 			Args: func(cmd *cobra.Command, args []string) error {
 				if len(args) < 2 {
-					return usagef("%s takes two or more run ids, got %d", cmd.CommandPath(), len(args))
+					return usagef("takes two or more run ids, got %d", len(args))
 				}
 				return nil
 			},
