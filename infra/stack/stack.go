@@ -85,6 +85,10 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 			return nil, err
 		}
 	}
+	retrain, err := ProjectTrainingSchedule(project[path.Base(ConfigKey)])
+	if err != nil {
+		return nil, err
+	}
 	assets, missing, err := functionAssets(cfg)
 	if err != nil {
 		return nil, err
@@ -131,6 +135,7 @@ func New(scope constructs.Construct, id string, cfg Config, props *awscdk.StackP
 	s.retrainMachine(asl)
 	s.grantWorkflow()
 	s.schedules()
+	s.trainingSchedule(retrain)
 	s.alarms()
 	s.captureDelivery()
 	s.resilience()

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,6 +172,7 @@ func doSynth(t *testing.T) (s *synthesis, err error) {
 		KeyAPIBurstLimit:        "400",
 		KeyAPIQuotaPerMonth:     "100000000",
 		KeyAlarmLatencyP99Ms:    "250",
+		KeyProjectConfig:        scheduledProject(t, outdir),
 	}
 	for k, v := range common {
 		prodCtx[k] = v
@@ -950,5 +952,70 @@ func TestNoErrorsAndOnlyTheExpectedWarnings(t *testing.T) {
 		if len(warnings) != want || (want == 1 && !strings.Contains(warnings[0], "reserved example address")) {
 			t.Errorf("%s warnings = %q, want %d about example addresses", d.stack.Config.Stage, warnings, want)
 		}
+	}
+}
+
+// scheduledProject writes, under dir, the repository's steward.yaml with
+// training.schedule set, and its suite beside it; it returns its path.
+func scheduledProject(t *testing.T, dir string) string {
+	t.Helper()
+	root := repoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "steward.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(string(raw), "\ntraining:\n", "\ntraining:\n  schedule: rate(7 days)\n", 1)
+	suite, err := os.ReadFile(filepath.Join(root, "testdata", "suites", "heart.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := filepath.Join(dir, "project")
+	if err := os.MkdirAll(filepath.Join(project, "testdata", "suites"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(project, "testdata", "suites", "heart.json"), suite, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(project, "steward.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestTrainingScheduleStartsRetrainingThroughTheAgent(t *testing.T) {
+	s := synth(t)
+	if n := len(*s.dev.template.FindResources(jsii.String("AWS::Events::Rule"), assertions.Match_ObjectLike(&map[string]any{
+		"Properties": map[string]any{"Name": "steward-dev-retrain-schedule"},
+	}))); n != 0 {
+		t.Errorf("dev, whose steward.yaml sets no training.schedule, has %d retraining schedules", n)
+	}
+	agent := getAtt(s.prod.logicalID(s.prod.stack.Functions["agent"]), "Arn")
+	s.prod.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), assertions.Match_ObjectLike(&map[string]any{
+		"Name":               "steward-prod-retrain-schedule",
+		"ScheduleExpression": "rate(7 days)",
+		"State":              "ENABLED",
+		"Targets": []any{assertions.Match_ObjectLike(&map[string]any{
+			"Arn": agent,
+			"InputTransformer": assertions.Match_ObjectLike(&map[string]any{
+				"InputPathsMap": map[string]any{"id": "$.id", "time": "$.time"},
+			}),
+		})},
+	}))
+	// The agent receives a RetrainScheduled event of the project's model.
+	var template string
+	for _, r := range s.prod.resources("AWS::Events::Rule") {
+		p := props(r)
+		if p["Name"] == "steward-prod-retrain-schedule" {
+			template = p["Targets"].([]any)[0].(map[string]any)["InputTransformer"].(map[string]any)["InputTemplate"].(string)
+		}
+	}
+	for _, want := range []string{`"source":"` + EventSource + `"`, `"detail-type":"` + RetrainScheduled + `"`, `"model":"heart"`, `"schedule":"rate(7 days)"`, `"time":<time>`} {
+		if !strings.Contains(template, want) {
+			t.Errorf("the schedule's input %s lacks %s", template, want)
+		}
+	}
+	if _, err := ProjectTrainingSchedule([]byte("model: {name: heart}\ntraining: {schedule: every monday}\n")); !errors.Is(err, ErrProject) {
+		t.Errorf("a malformed training.schedule: %v, want ErrProject", err)
 	}
 }

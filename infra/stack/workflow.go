@@ -114,9 +114,16 @@ func (s *Stack) schedules() {
 }
 
 func (s *Stack) lambdaTarget(name string) awsevents.IRuleTarget {
+	return s.lambdaTargetWith(name, nil)
+}
+
+// lambdaTargetWith is lambdaTarget with the event replaced by input (nil:
+// the event as it is).
+func (s *Stack) lambdaTargetWith(name string, input awsevents.RuleTargetInput) awsevents.IRuleTarget {
 	return awseventstargets.NewLambdaFunction(s.Functions[name], &awseventstargets.LambdaFunctionProps{
 		RetryAttempts:   jsii.Number(2),
 		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(1)),
 		DeadLetterQueue: s.eventsDeadLetters(),
+		Event:           input,
 	})
 }

@@ -266,7 +266,7 @@ func (a *Agent) checkTrigger(t Trigger) error {
 		if t.Alarm == nil {
 			return fmt.Errorf("%w: an alarm trigger without its alarm", ErrEvent)
 		}
-	case TriggerValidation, TriggerManual:
+	case TriggerValidation, TriggerManual, TriggerSchedule:
 	default:
 		return fmt.Errorf("%w: trigger kind %q", ErrEvent, t.Kind)
 	}
@@ -379,7 +379,7 @@ func (a *Agent) run(ctx context.Context, d *Diagnosis, dec *Decision, rec *Actio
 			dec.Why += fmt.Sprintf("; execution %s had already been started for action %s and was not started again", ex.ID, rec.ID)
 		}
 		kind := notify.DriftDetected
-		if dec.Rule == RulePerformance {
+		if dec.Rule == RulePerformance || dec.Rule == RuleSchedule {
 			kind = notify.AgentAction
 		}
 		approval := "a better candidate is promoted automatically"

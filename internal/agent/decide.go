@@ -96,6 +96,9 @@ func Decide(p Policy, d *Diagnosis, now time.Time) Decision {
 		case len(d.InFlight) > 0:
 			dec.Suppressed = SuppressedInFlight
 			dec.Why += fmt.Sprintf("; retraining %s is still in flight (%s)", d.InFlight[0].Execution, d.InFlight[0].ID)
+		case dec.Rule == RuleSchedule:
+			// A schedule is a person's standing order: the cooldown, which
+			// keeps alerts from retraining again and again, does not hold it.
 		case d.LastRetrain != nil && p.Cooldown > 0 && now.Sub(d.LastRetrain.UpdatedAt) < p.Cooldown.D():
 			dec.Suppressed = SuppressedCooldown
 			dec.Why += fmt.Sprintf("; the last retraining started %s ago, within the %s cooldown", roundDur(now.Sub(d.LastRetrain.UpdatedAt)), p.Cooldown.D())
@@ -125,6 +128,9 @@ func decide(p Policy, d *Diagnosis, now time.Time) Decision {
 		}
 		return Decision{Rule: RuleValidation, Action: ActNotify, ActionID: key(ActNotify, RuleValidation),
 			Why: why + "; retraining on it would learn the fault, so a person should look"}
+	case TriggerSchedule:
+		return Decision{Rule: RuleSchedule, Action: ActRetrain, Approval: p.ScheduledApproval, ActionID: key(ActRetrain, RuleSchedule),
+			Why: fmt.Sprintf("training.schedule %s is due", t.Schedule)}
 	}
 	c := d.Check
 	if c == nil {

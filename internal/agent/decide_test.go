@@ -362,3 +362,26 @@ func TestParsePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestAScheduleRetrainsThroughTheCooldown: training.schedule is a standing
+// order, so the cooldown that holds alerts back does not hold it; a
+// retraining still in flight does.
+func TestAScheduleRetrainsThroughTheCooldown(t *testing.T) {
+	p := DefaultPolicy()
+	p.ScheduledApproval = true
+	recent := &ActionRecord{ID: "act-1", Kind: ActRetrain, State: StateSucceeded, Execution: "ex-1", UpdatedAt: now.Add(-time.Hour)}
+	scheduled := func() *Diagnosis {
+		d := &Diagnosis{Model: "heart", Champion: 1, Trigger: Trigger{Kind: TriggerSchedule, ID: "schedule:2026-03-14T09:00:00Z", Model: "heart", Time: now, Schedule: "rate(1 day)"}}
+		d.LastRetrain = recent
+		return d
+	}
+	dec := Decide(p, scheduled(), now)
+	if dec.Rule != RuleSchedule || dec.Action != ActRetrain || dec.Suppressed != "" || !dec.Approval || !strings.Contains(dec.Why, "training.schedule rate(1 day) is due") {
+		t.Errorf("within the cooldown: %+v", dec)
+	}
+	d := scheduled()
+	d.InFlight = []ActionRecord{*recent}
+	if dec := Decide(p, d, now); dec.Suppressed != SuppressedInFlight {
+		t.Errorf("with a retraining in flight: suppressed %q, want %q", dec.Suppressed, SuppressedInFlight)
+	}
+}

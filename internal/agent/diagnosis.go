@@ -236,6 +236,8 @@ func (d *Diagnosis) findings(now time.Time) {
 		add("triggered by a failed validation of incoming data")
 	case TriggerManual:
 		add("diagnosis requested by %s", orNone(t.RequestedBy))
+	case TriggerSchedule:
+		add("triggered by training.schedule %s at %s", t.Schedule, t.Time.Format(time.RFC3339))
 	}
 	if d.Champion == 0 {
 		add("%s has no champion", d.Model)

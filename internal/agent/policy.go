@@ -21,6 +21,7 @@ const (
 	RuleAlarmResolved    = "alarm-resolved"
 	RuleValidation       = "validation-failed"
 	RuleRetryFailed      = "retry-failed"
+	RuleSchedule         = "schedule"
 )
 
 // Band is one severity band of the policy on the drift score: it applies
@@ -47,6 +48,10 @@ type Band struct {
 type Policy struct {
 	// Bands is the severity tree on the drift score, lowest first.
 	Bands []Band `json:"bands"`
+	// ScheduledApproval says whether a retraining started by
+	// training.schedule asks for approval before a promotion: the
+	// project's setting (it has approvers).
+	ScheduledApproval bool `json:"scheduledApproval,omitempty"`
 	// Cooldown is the least time between the end of one automatic action
 	// (a started retraining or a rollback) and the next: within it a
 	// decision to act is recorded as suppressed.

@@ -23,6 +23,8 @@ const (
 	TriggerAlarm      TriggerKind = "alarm"
 	TriggerValidation TriggerKind = "validation_failed"
 	TriggerManual     TriggerKind = "manual"
+	// TriggerSchedule is training.schedule firing.
+	TriggerSchedule TriggerKind = "schedule"
 )
 
 // AlarmKind classifies an operational alarm by what it measures.
@@ -91,6 +93,14 @@ type Trigger struct {
 	Validation *Validation      `json:"validation,omitempty"`
 	// RequestedBy names who asked, for a manual trigger.
 	RequestedBy string `json:"requestedBy,omitempty"`
+	// Schedule is the expression that fired, for a scheduled trigger.
+	Schedule string `json:"schedule,omitempty"`
+}
+
+// scheduleDetail is the detail of a RetrainScheduled event.
+type scheduleDetail struct {
+	Model    string `json:"model"`
+	Schedule string `json:"schedule"`
 }
 
 // ErrEvent reports an event the agent cannot act on; nothing is done.
@@ -168,8 +178,22 @@ func ParseEvent(b []byte, model string) (Trigger, error) {
 		}
 		v := d.Validation
 		return Trigger{Kind: TriggerValidation, ID: "validation:" + ev.ID, Model: d.Model, Time: ev.Time, Validation: &v}, nil
+	case ev.Source == bus.Source && ev.DetailType == bus.RetrainScheduled:
+		var d scheduleDetail
+		if err := strictDecode(ev.Detail, &d); err != nil {
+			return Trigger{}, fmt.Errorf("%w: RetrainScheduled detail: %v", ErrEvent, err)
+		}
+		if err := sameModel(d.Model, model); err != nil {
+			return Trigger{}, err
+		}
+		if ev.Time.IsZero() {
+			return Trigger{}, fmt.Errorf("%w: RetrainScheduled event has no time", ErrEvent)
+		}
+		// One firing is one time: a redelivery of it has the same id.
+		at := ev.Time.UTC().Truncate(time.Minute)
+		return Trigger{Kind: TriggerSchedule, ID: "schedule:" + at.Format(time.RFC3339), Model: d.Model, Time: at, Schedule: d.Schedule}, nil
 	}
-	return Trigger{}, fmt.Errorf("%w: unsupported event %q from %q (the agent takes DriftChecked and ValidationFailed from %q and %q from aws.cloudwatch)",
+	return Trigger{}, fmt.Errorf("%w: unsupported event %q from %q (the agent takes DriftChecked, ValidationFailed and RetrainScheduled from %q and %q from aws.cloudwatch)",
 		ErrEvent, ev.DetailType, ev.Source, bus.Source, bus.AlarmStateChange)
 }
 

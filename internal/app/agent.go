@@ -25,6 +25,7 @@ func (a *App) Agent() (*agent.Agent, error) {
 		return nil, ErrNoProject
 	}
 	pol := a.Project.Agent.Policy()
+	pol.ScheduledApproval = len(a.Approvers()) > 0
 	ag := &agent.Agent{
 		Model: a.Project.Model.Name, Policy: &pol,
 		Registry: a.Registry(), Records: a.Records, Artifacts: a.Artifacts, Audit: a.Audit(),
@@ -78,6 +79,7 @@ func (a *App) SubscribeAgent(logger *slog.Logger) error {
 	a.LocalBus.Subscribe(bus.DriftChecked, h)
 	a.LocalBus.Subscribe(bus.ValidationFailed, h)
 	a.LocalBus.Subscribe(bus.AlarmStateChange, h)
+	a.LocalBus.Subscribe(bus.RetrainScheduled, h)
 	return nil
 }
 

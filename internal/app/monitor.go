@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/stewardml/steward/internal/bus"
 	"github.com/stewardml/steward/internal/config"
 	"github.com/stewardml/steward/internal/drift"
 	"github.com/stewardml/steward/internal/local/scheduler"
@@ -95,4 +97,42 @@ func (a *App) DriftHandler() (*driftfn.Handler, error) {
 func parseWindow(s string) (time.Duration, error) {
 	d, err := config.ParseDuration(s)
 	return d.D(), err
+}
+
+// RetrainJob is training.schedule's job: at each time it publishes
+// RetrainScheduled on the application's bus, as the EventBridge schedule
+// of the stack sends it to functions/agent on AWS; the agent starts the
+// retraining (see agent.RuleSchedule). ok is false when the project sets
+// no training.schedule.
+func (a *App) RetrainJob() (j scheduler.Job, ok bool, err error) {
+	if a.Project == nil {
+		return scheduler.Job{}, false, ErrNoProject
+	}
+	expr := a.Project.Training.Schedule
+	if expr == "" {
+		return scheduler.Job{}, false, nil
+	}
+	sched, err := schedule.Parse(expr)
+	if err != nil {
+		return scheduler.Job{}, false, fmt.Errorf("app: training.schedule: %w", err)
+	}
+	model := a.Project.Model.Name
+	detail, err := json.Marshal(map[string]string{"model": model, "schedule": expr})
+	if err != nil {
+		return scheduler.Job{}, false, err
+	}
+	return scheduler.Job{Name: "retrain " + model, Schedule: sched, Run: func(ctx context.Context, at time.Time) error {
+		return a.Events.Publish(ctx, bus.Event{ID: "schedule:" + at.UTC().Format(time.RFC3339), Source: bus.Source,
+			DetailType: bus.RetrainScheduled, Time: at.UTC(), Detail: detail})
+	}}, true, nil
+}
+
+// ScheduleRetraining adds RetrainJob to s when training.schedule is set.
+func (a *App) ScheduleRetraining(s *scheduler.Scheduler) error {
+	j, ok, err := a.RetrainJob()
+	if err != nil || !ok {
+		return err
+	}
+	s.Add(j)
+	return nil
 }

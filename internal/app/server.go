@@ -133,14 +133,18 @@ func (s *Server) startWorkflow(ctx context.Context, a *App, logger *slog.Logger)
 }
 
 // startMonitor runs the project's drift check on its drift.schedule and
-// subscribes the agent to the local bus, so that a scheduled check
-// reaches the agent as DriftChecked does on AWS.
+// its retraining on training.schedule, and subscribes the agent to the
+// local bus, so that a scheduled check reaches the agent as DriftChecked
+// does on AWS, and a scheduled retraining as RetrainScheduled.
 func (s *Server) startMonitor(ctx context.Context, a *App, log io.Writer, logger *slog.Logger) error {
 	if err := a.SubscribeAgent(logger); err != nil {
 		return err
 	}
 	sch := &scheduler.Scheduler{Now: a.Now, Log: log}
 	if err := a.ScheduleDrift(sch); err != nil {
+		return &ConfigError{Err: err}
+	}
+	if err := a.ScheduleRetraining(sch); err != nil {
 		return &ConfigError{Err: err}
 	}
 	for _, r := range sch.NextRuns() {

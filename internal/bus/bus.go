@@ -21,6 +21,9 @@ const (
 	DriftChecked       = "DriftChecked"
 	ValidationFailed   = "ValidationFailed"
 	PerformanceChecked = "PerformanceChecked"
+	// RetrainScheduled is training.schedule firing: an EventBridge
+	// schedule on AWS, the local scheduler of `steward serve`.
+	RetrainScheduled = "RetrainScheduled"
 	AlarmStateChange   = "CloudWatch Alarm State Change"
 )
 

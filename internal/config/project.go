@@ -585,6 +585,11 @@ func (p *Project) validateValidationAndTraining(v *validator) {
 	if err := p.Training.Validate(); err != nil {
 		v.add("training", "%s", strings.TrimPrefix(err.Error(), train.ErrInvalidConfig.Error()+": "))
 	}
+	if s := p.Training.Schedule; s != "" {
+		if _, err := schedule.Parse(s); err != nil {
+			v.add("training.schedule", "%s", strings.TrimPrefix(err.Error(), schedule.ErrSyntax.Error()+": "))
+		}
+	}
 }
 
 func (p *Project) validateServing(v *validator) {

@@ -152,6 +152,8 @@ func TestBadConfigNamesTheField(t *testing.T) {
 			`config: steward.yaml:20: notify.routes.promoted.slack[0]: unknown Slack channel "alerts" (declare it under notify.slack)`},
 		{"unknown event kind in routes", func(s string) string { return s + "notify:\n  routes:\n    deployed:\n      email: [a@example.com]\n" },
 			"config: steward.yaml:19: notify.routes.deployed: unknown event kind"},
+		{"malformed training schedule", func(s string) string { return s + "training:\n  schedule: every monday\n" },
+			"config: steward.yaml:18: training.schedule: "},
 		{"SMTP port out of range", func(s string) string {
 			return s + "notify:\n  email:\n    smtp:\n      host: smtp.example.com\n      port: 70000\n"
 		},

@@ -57,6 +57,12 @@ type Config struct {
 	// Families lists the searches; empty means every family with its
 	// default grid.
 	Families []FamilySearch `yaml:"families,omitempty" json:"families,omitempty"`
+	// Schedule, in EventBridge syntax ("rate(7 days)", "cron(0 3 ? * MON *)"),
+	// starts a retraining at those times whatever the drift: EventBridge
+	// on AWS, the local scheduler of `steward serve`. It is no part of a
+	// run's configuration. Empty: retraining starts only on the agent's
+	// decisions and by hand.
+	Schedule string `yaml:"schedule,omitempty" json:"-"`
 }
 
 // FamilySearch is the hyperparameter search of one model family.
