@@ -24,7 +24,7 @@ const (
 	// RetrainScheduled is training.schedule firing: an EventBridge
 	// schedule on AWS, the local scheduler of `steward serve`.
 	RetrainScheduled = "RetrainScheduled"
-	AlarmStateChange   = "CloudWatch Alarm State Change"
+	AlarmStateChange = "CloudWatch Alarm State Change"
 )
 
 // Event is one platform event, shaped like an EventBridge event.
