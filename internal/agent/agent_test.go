@@ -457,3 +457,31 @@ func TestReadLogJoinsTheOutcome(t *testing.T) {
 		t.Errorf("ranged: %+v %v", log, err)
 	}
 }
+
+func TestAnExecutionThatFailedTransientlyIsRetriedAfterItsBackoffNotTheCooldown(t *testing.T) {
+	h := newHarness(t)
+	e := h.handle(t, testDrift(t, "c1", 0.6))
+	if e.Outcome.Status != OutcomeStarted {
+		t.Fatalf("first: %+v", e.Outcome)
+	}
+	// The execution fails on a Lambda timeout.
+	if _, err := h.log.Append(context.Background(), audit.Event{Actor: "workflow", Action: "retrain.failed", CorrelationID: e.Outcome.Execution,
+		Reason: "retraining failed: States.Timeout: the train task timed out", Subject: audit.Subject{Model: "heart", Execution: e.Outcome.Execution}}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock = now.Add(10 * time.Minute)
+	if e2 := h.handle(t, testDrift(t, "c2", 0.6)); e2.Decision.Suppressed != SuppressedCooldown {
+		t.Errorf("within the 15m backoff: %+v", e2.Decision)
+	}
+	h.clock = now.Add(20 * time.Minute)
+	e3 := h.handle(t, testDrift(t, "c3", 0.6))
+	if e3.Outcome.Status != OutcomeStarted || len(h.rt.calls) != 2 || !strings.Contains(e3.Decision.Why, "transient reason") {
+		t.Errorf("after the backoff, within the 6h cooldown: %+v %+v", e3.Decision, e3.Outcome)
+	}
+	// A permanent failure waits for the cooldown.
+	h.finish(t, e3.Outcome.Execution, "retrain.failed", 0, "workflow")
+	h.clock = now.Add(2 * time.Hour)
+	if e4 := h.handle(t, testDrift(t, "c4", 0.6)); e4.Decision.Suppressed != SuppressedCooldown {
+		t.Errorf("after a failure without a transient reason: %+v", e4.Decision)
+	}
+}

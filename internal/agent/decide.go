@@ -99,6 +99,10 @@ func Decide(p Policy, d *Diagnosis, now time.Time) Decision {
 		case dec.Rule == RuleSchedule:
 			// A schedule is a person's standing order: the cooldown, which
 			// keeps alerts from retraining again and again, does not hold it.
+		case d.LastRetrain != nil && p.Cooldown > 0 && now.Sub(d.LastRetrain.UpdatedAt) < p.Cooldown.D() &&
+			transientRetry(d, now):
+			dec.Why += fmt.Sprintf("; the last retraining failed for a transient reason (%s), so it is retried %s after it started (try %d of %d) rather than after the %s cooldown",
+				d.LastFailure, RetryBackoff(d.TransientFailures), d.TransientFailures+1, MaxTransientRetries+1, p.Cooldown.D())
 		case d.LastRetrain != nil && p.Cooldown > 0 && now.Sub(d.LastRetrain.UpdatedAt) < p.Cooldown.D():
 			dec.Suppressed = SuppressedCooldown
 			dec.Why += fmt.Sprintf("; the last retraining started %s ago, within the %s cooldown", roundDur(now.Sub(d.LastRetrain.UpdatedAt)), p.Cooldown.D())
@@ -308,4 +312,23 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// MaxTransientRetries is how many retrainings in a row that failed for a
+// transient reason the agent retries before the cooldown ends.
+const MaxTransientRetries = 3
+
+// RetryBackoff is how long after the n-th retraining in a row failed for
+// a transient reason the agent may start the next one: 15 minutes,
+// doubled for each failure before (15m, 30m, 1h).
+func RetryBackoff(n int) time.Duration {
+	return 15 * time.Minute << max(n-1, 0)
+}
+
+// transientRetry reports whether the cooldown gives way to a retry: the
+// last retraining failed for a transient reason, fewer than
+// MaxTransientRetries did so in a row, and its backoff has passed.
+func transientRetry(d *Diagnosis, now time.Time) bool {
+	n := d.TransientFailures
+	return n > 0 && n <= MaxTransientRetries && now.Sub(d.LastRetrain.UpdatedAt) >= RetryBackoff(n)
 }

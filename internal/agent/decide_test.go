@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/drift"
 	"github.com/stewardml/steward/internal/monitor"
 	"github.com/stewardml/steward/internal/registry"
@@ -383,5 +384,55 @@ func TestAScheduleRetrainsThroughTheCooldown(t *testing.T) {
 	d.InFlight = []ActionRecord{*recent}
 	if dec := Decide(p, d, now); dec.Suppressed != SuppressedInFlight {
 		t.Errorf("with a retraining in flight: suppressed %q, want %q", dec.Suppressed, SuppressedInFlight)
+	}
+}
+
+// TestATransientlyFailedRetrainingIsRetriedBeforeTheCooldownEnds: a
+// retraining whose execution failed for a transient reason is retried
+// after its backoff (15m, 30m, 1h), up to MaxTransientRetries in a row;
+// a permanent failure, or one too many, waits for the cooldown.
+func TestATransientlyFailedRetrainingIsRetriedBeforeTheCooldownEnds(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tc := range []struct {
+		name      string
+		failures  int
+		ago       time.Duration
+		suppressd string
+	}{
+		{"one failure, within its 15m backoff", 1, 10 * time.Minute, SuppressedCooldown},
+		{"one failure, after its backoff", 1, 15 * time.Minute, ""},
+		{"two in a row, within the 30m backoff", 2, 20 * time.Minute, SuppressedCooldown},
+		{"three in a row, after the 1h backoff", 3, time.Hour, ""},
+		{"four in a row: the cooldown holds", 4, 2 * time.Hour, SuppressedCooldown},
+		{"no transient failure: the cooldown holds", 0, 2 * time.Hour, SuppressedCooldown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := driftDiag(check(0.6, drift.VerdictDrift))
+			d.LastRetrain = &ActionRecord{ID: "act-1", Kind: ActRetrain, State: StateSucceeded, Execution: "ex-1", UpdatedAt: now.Add(-tc.ago)}
+			d.TransientFailures, d.LastFailure = tc.failures, "retraining failed: States.Timeout"
+			dec := Decide(p, d, now)
+			if dec.Suppressed != tc.suppressd || dec.Action != ActRetrain {
+				t.Errorf("suppressed %q, want %q (%s)", dec.Suppressed, tc.suppressd, dec.Why)
+			}
+			if tc.suppressd == "" && !strings.Contains(dec.Why, "failed for a transient reason (retraining failed: States.Timeout)") {
+				t.Errorf("why %q does not say it retries", dec.Why)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		reason string
+		want   bool
+	}{
+		{"retraining failed: States.Timeout: the task timed out", true},
+		{"retraining failed: InternalError: boom", true},
+		{"retraining failed: DataValidationFailed: tasks: validate: data failed validation", false},
+		{"retraining failed: TrainingFailed: no candidate", false},
+	} {
+		if got := transientFailure(audit.Event{Action: "retrain.failed", Reason: tc.reason}); got != tc.want {
+			t.Errorf("transientFailure(%q) = %v, want %v", tc.reason, got, tc.want)
+		}
+	}
+	if transientFailure(audit.Event{Action: "retrain.not_better", Reason: "not promoted"}) {
+		t.Error("a retraining that was not better counted as a failure")
 	}
 }

@@ -54,7 +54,12 @@ type Diagnosis struct {
 	LastRetrain *ActionRecord  `json:"lastRetrain,omitempty"`
 	Failed      []ActionRecord `json:"failed,omitempty"`
 	Recent      []ActionRecord `json:"recent,omitempty"`
-	Findings    []string       `json:"findings"`
+	// TransientFailures counts the newest retrainings in a row whose
+	// executions failed for a transient reason (see transientFailure);
+	// LastFailure is the newest one's reason.
+	TransientFailures int      `json:"transientFailures,omitempty"`
+	LastFailure       string   `json:"lastFailure,omitempty"`
+	Findings          []string `json:"findings"`
 }
 
 // Moved is one drifted feature.
@@ -165,6 +170,7 @@ func (a *Agent) actionsOf(ctx context.Context, d *Diagnosis, now time.Time) erro
 			lastOK[r.Kind] = r.UpdatedAt
 		}
 	}
+	counting := true
 	for i := range acts {
 		r := acts[i]
 		if len(d.Recent) < 5 {
@@ -173,16 +179,24 @@ func (a *Agent) actionsOf(ctx context.Context, d *Diagnosis, now time.Time) erro
 		stale := r.State == StateStarted && now.Sub(r.UpdatedAt) >= p.StaleAfter.D()
 		switch {
 		case r.Kind == ActRetrain && r.State == StateSucceeded:
-			if d.LastRetrain == nil {
+			first := d.LastRetrain == nil
+			if first {
 				rr := r
 				d.LastRetrain = &rr
 			}
-			done, err := a.finished(ctx, r)
+			out, done, err := a.outcome(ctx, r)
 			if err != nil {
 				return err
 			}
 			if !done && now.Sub(r.UpdatedAt) < p.RetrainTimeout.D() {
 				d.InFlight = append(d.InFlight, r)
+			}
+			// Count the transient failures in a row, newest first.
+			if counting = counting && transientFailure(out); counting {
+				d.TransientFailures++
+				if first {
+					d.LastFailure = out.Reason
+				}
 			}
 		case r.State == StateFailed || stale:
 			if !lastOK[r.Kind].After(r.CreatedAt) {
@@ -199,15 +213,37 @@ var terminal = map[string]bool{
 	"retrain.escalated": true, "retrain.failed": true,
 }
 
-// finished reports whether the retraining r started has an outcome in the
-// audit log.
-func (a *Agent) finished(ctx context.Context, r ActionRecord) (bool, error) {
+// outcome returns the terminal audit event of the retraining r started,
+// and whether it has one (a retraining without an execution counts as
+// finished, with no event).
+func (a *Agent) outcome(ctx context.Context, r ActionRecord) (audit.Event, bool, error) {
 	if r.Execution == "" || a.Audit == nil {
-		return true, nil
+		return audit.Event{}, true, nil
 	}
-	_, done, err := a.outcomeOf(ctx, r.Model, r.Execution, r.UpdatedAt.Add(-time.Minute))
-	return done, err
+	return a.outcomeOf(ctx, r.Model, r.Execution, r.UpdatedAt.Add(-time.Minute))
 }
+
+// transientFailures name the errors another try may not meet: Step
+// Functions' timeouts, the Lambda service's own failures and throttling,
+// lambdaerr's InternalError and Conflict. Anything else (the data failed
+// validation, no candidate trained, an unknown cause) waits for the
+// cooldown: trying again on the same data would fail the same way.
+var transientFailures = []string{"States.Timeout", "States.HeartbeatTimeout", "Lambda.", "InternalError", "Conflict", "ServiceUnavailable", "Throttling", "TooManyRequests"}
+
+// transientFailure reports whether ev is a retraining that failed for a
+// transient reason.
+func transientFailure(ev audit.Event) bool {
+	if ev.Action != "retrain.failed" {
+		return false
+	}
+	for _, name := range transientFailures {
+		if strings.Contains(ev.Reason, "retraining failed: "+name) {
+			return true
+		}
+	}
+	return false
+}
+
 
 // outcomeOf finds the workflow's terminal audit event of an execution.
 func (a *Agent) outcomeOf(ctx context.Context, model, execution string, since time.Time) (audit.Event, bool, error) {
