@@ -244,7 +244,6 @@ func transientFailure(ev audit.Event) bool {
 	return false
 }
 
-
 // outcomeOf finds the workflow's terminal audit event of an execution.
 func (a *Agent) outcomeOf(ctx context.Context, model, execution string, since time.Time) (audit.Event, bool, error) {
 	evs, err := a.Audit.List(ctx, audit.Filter{Model: model, From: since})
