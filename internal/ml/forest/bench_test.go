@@ -62,17 +62,30 @@ func BenchmarkProbOneRow(b *testing.B) {
 	}
 }
 
-// BenchmarkContributionsOneRow explains one row of a 100-tree forest fit on
-// Cleveland.
-func BenchmarkContributionsOneRow(b *testing.B) {
+// BenchmarkExplainForest explains every Cleveland row with the 100-tree
+// forest fit on Cleveland (the bundled heart model), through Contributions
+// and through the recursive TreeSHAP it replaced.
+func BenchmarkExplainForest(b *testing.B) {
 	X, y := cleveland()
 	m, err := Trainer{}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	row, out := X.Row(0), make([]float64, X.Cols)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Contributions(row, out)
+	out := make([]float64, X.Cols)
+	for _, bc := range []struct {
+		name    string
+		explain func(row, out []float64) float64
+	}{
+		{"tabulated", m.Contributions},
+		{"recursive", func(row, out []float64) float64 { return referenceContributions(m, row, out) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bc.explain(X.Row(0), out) // the tables are built on the first call
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				bc.explain(X.Row(i%X.Rows), out)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/row")
+		})
 	}
 }

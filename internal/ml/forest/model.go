@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
@@ -23,8 +24,10 @@ type Model struct {
 
 	baseProb float64   // mean of the trees' expected values
 	pred     *compiled // nil when the cuts do not fit a byte
-	depth    []int     // per tree, for TreeSHAP's scratch space
-	maxDepth int
+	depth    []int     // per tree, for the explainer
+
+	explainOnce sync.Once
+	explainer   *tree.Explainer // built on the first explanation
 }
 
 var _ core.Model = (*Model)(nil)
@@ -65,10 +68,8 @@ func (m *Model) finish(cuts *cutTable, enc [][]uint64) {
 		m.pred = &compiled{nf: m.NFeatures, cuts: cuts, trees: enc}
 		m.pred.block = m.pred.blockRows()
 	}
-	m.maxDepth = 0
 	var s float64
-	for i, t := range m.Trees {
-		m.maxDepth = max(m.maxDepth, m.depth[i])
+	for _, t := range m.Trees {
 		s += t.ExpectedValue()
 	}
 	m.baseProb = s / float64(len(m.Trees))
@@ -144,11 +145,12 @@ func (m *Model) Contributions(row []float64, out []float64) float64 {
 	for j := range out[:m.NFeatures] {
 		out[j] = 0
 	}
-	buf := make([]tree.PathElem, 0, (m.maxDepth+2)*(m.maxDepth+3)/2)
+	m.explainOnce.Do(func() { m.explainer = tree.NewExplainer(m.Trees, m.depth, tree.DefaultSHAPBudget) })
+	var s tree.SHAPScratch
 	scale := 1 / float64(len(m.Trees))
 	p := 0.0
 	for i, t := range m.Trees {
-		buf = t.SHAPDepth(row, out, scale, m.depth[i], buf)
+		m.explainer.SHAP(i, row, out, scale, &s)
 		p += t.Predict(row)
 	}
 	p *= scale

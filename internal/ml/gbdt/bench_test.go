@@ -66,17 +66,31 @@ func BenchmarkProbOneRow(b *testing.B) {
 	}
 }
 
-// BenchmarkContributionsOneRow explains one row (TreeSHAP over 100 trees).
-func BenchmarkContributionsOneRow(b *testing.B) {
+// BenchmarkExplainGBDT explains every Cleveland row with the default
+// model fit on Cleveland (100 trees), through Contributions and through the
+// recursive TreeSHAP it replaced.
+func BenchmarkExplainGBDT(b *testing.B) {
 	X, y := mltest.Cleveland()
 	m, err := Trainer{}.FitModel(X, y, nil, rand.New(rand.NewSource(1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	row, out := X.Row(0), make([]float64, X.Cols)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.Contributions(row, out)
+	out := make([]float64, X.Cols)
+	for _, bc := range []struct {
+		name    string
+		explain func(row, out []float64) float64
+	}{
+		{"tabulated", m.Contributions},
+		{"recursive", func(row, out []float64) float64 { return referenceContributions(m, row, out) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bc.explain(X.Row(0), out) // the tables are built on the first call
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				bc.explain(X.Row(i%X.Rows), out)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/row")
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
@@ -34,11 +35,13 @@ type Model struct {
 
 	extra []treeExtra
 
-	flat     *tree.Flat
-	depth    []int // per tree, for TreeSHAP's scratch space
-	maxDepth int
-	base     float64
-	imp      []float64
+	flat  *tree.Flat
+	depth []int // per tree, for the explainer
+	base  float64
+	imp   []float64
+
+	explainOnce sync.Once
+	explainer   *tree.Explainer // built on the first explanation
 
 	trainMargin []float64 // training scores kept by the trainer (tests)
 }
@@ -50,10 +53,8 @@ var _ core.Model = (*Model)(nil)
 func (m *Model) prepare() {
 	m.flat = tree.Compile(m.Trees)
 	m.depth = make([]int, len(m.Trees))
-	m.maxDepth = 0
 	for i, t := range m.Trees {
 		m.depth[i] = t.MaxDepth()
-		m.maxDepth = max(m.maxDepth, m.depth[i])
 	}
 	m.base = 0
 	m.imp = make([]float64, m.NFeatures)
@@ -96,9 +97,10 @@ func (m *Model) Contributions(row []float64, out []float64) float64 {
 	for j := range out[:m.NFeatures] {
 		out[j] = 0
 	}
-	buf := make([]tree.PathElem, 0, (m.maxDepth+2)*(m.maxDepth+3)/2)
-	for i, t := range m.Trees {
-		buf = t.SHAPDepth(row, out, 1, m.depth[i], buf)
+	m.explainOnce.Do(func() { m.explainer = tree.NewExplainer(m.Trees, m.depth, tree.DefaultSHAPBudget) })
+	var s tree.SHAPScratch
+	for i := range m.Trees {
+		m.explainer.SHAP(i, row, out, 1, &s)
 	}
 	return m.base
 }

@@ -313,3 +313,34 @@ func CVAUC(trainer core.Trainer, X core.Matrix, y []float64, k, repeats int, see
 	}
 	return sum / float64(n), nil
 }
+
+// ProbeRows returns rows to compare two evaluations of a model on: every row
+// of X, n rows of Heart when X has its 13 columns, and n rows whose values are each one of the
+// column's values in X (so thresholds are hit exactly), that value moved by
+// a little, or NaN (one in eight).
+func ProbeRows(X core.Matrix, n int, rng *rand.Rand) [][]float64 {
+	rows := make([][]float64, 0, X.Rows+2*n)
+	for i := range X.Rows {
+		rows = append(rows, X.Row(i))
+	}
+	if H, _ := Heart(n, rng); H.Cols == X.Cols {
+		for i := range n {
+			rows = append(rows, H.Row(i))
+		}
+	}
+	for range n {
+		row := make([]float64, X.Cols)
+		for j := range row {
+			v := X.At(rng.Intn(X.Rows), j)
+			switch rng.Intn(8) {
+			case 0:
+				v = math.NaN()
+			case 1, 2:
+				v += rng.NormFloat64() * 0.1 * (1 + math.Abs(v))
+			}
+			row[j] = v
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

@@ -358,3 +358,77 @@ func TestFlatAgreesWithTrees(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainerMatchesSHAP compares every value of the tabulated algorithm
+// with Tree.SHAP on random trees (repeated features, NaN rows, deep paths),
+// with and without room for the tables.
+func TestExplainerMatchesSHAP(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	const nf = 12
+	var trees []*Tree
+	for range 60 {
+		trees = append(trees, randomTree(rng, 2+rng.Intn(nf-1), 1+rng.Intn(120)))
+	}
+	for _, tc := range []struct {
+		name   string
+		budget int
+		want   int // tabulated trees
+	}{
+		{"tabulated", DefaultSHAPBudget, len(trees)},
+		{"no budget", 0, 0},
+		{"part of the trees", 3000, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewExplainer(trees, nil, tc.budget)
+			n := 0
+			for _, tb := range e.tables {
+				if tb != nil {
+					n++
+				}
+			}
+			if tc.want >= 0 && n != tc.want {
+				t.Fatalf("%d trees tabulated, want %d", n, tc.want)
+			}
+			if tc.want < 0 && (n == 0 || n == len(trees)) {
+				t.Fatalf("%d of %d trees tabulated, want some", n, len(trees))
+			}
+			var s SHAPScratch
+			for range 200 {
+				row := make([]float64, nf)
+				for j := range row {
+					row[j] = rng.NormFloat64()
+					if rng.Intn(6) == 0 {
+						row[j] = math.NaN()
+					}
+				}
+				for i, tr := range trees {
+					got, want := make([]float64, nf), make([]float64, nf)
+					e.SHAP(i, row, got, 0.5, &s)
+					tr.SHAP(row, want, 0.5, nil)
+					for j := range want {
+						if math.Abs(got[j]-want[j]) > 1e-12 {
+							t.Fatalf("tree %d feature %d row %v: %v, TreeSHAP %v", i, j, row, got[j], want[j])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestExplainerMatchesBruteForce(t *testing.T) {
+	tr := exampleTree()
+	e := NewExplainer([]*Tree{tr}, nil, DefaultSHAPBudget)
+	for _, row := range [][]float64{
+		{0, 0, 0}, {0, 2, 0}, {1, 0, -1}, {3, 0, -1}, {3, 0, 1}, {math.NaN(), math.NaN(), 1}, {0.5, 1, 0},
+	} {
+		got := make([]float64, 3)
+		e.SHAP(0, row, got, 1, &SHAPScratch{})
+		want := bruteShapley(tr, row, 3)
+		for j := range want {
+			if math.Abs(got[j]-want[j]) > 1e-12 {
+				t.Errorf("row %v feature %d: %v, exact Shapley %v", row, j, got[j], want[j])
+			}
+		}
+	}
+}

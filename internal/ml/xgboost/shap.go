@@ -12,8 +12,7 @@ import (
 // float64 just below XGBoost's float32 condition, so that a float32 input
 // goes the same way), and sum_hessian as the cover.
 type explainer struct {
-	trees []*tree.Tree
-	depth []int
+	trees *tree.Explainer
 	bias  []float64 // per output: base margin + each tree's expected value
 }
 
@@ -24,12 +23,12 @@ func (m *Model) explain() *explainer {
 		for g := range x.bias {
 			x.bias[g] = float64(m.baseMargin[g])
 		}
+		trees := make([]*tree.Tree, len(m.trees))
 		for i, t := range m.trees {
-			st := t.toTree()
-			x.trees = append(x.trees, st)
-			x.depth = append(x.depth, st.MaxDepth())
-			x.bias[m.treeGroup[i]] += st.ExpectedValue()
+			trees[i] = t.toTree()
+			x.bias[m.treeGroup[i]] += trees[i].ExpectedValue()
 		}
+		x.trees = tree.NewExplainer(trees, nil, tree.DefaultSHAPBudget)
 		m.explainer = x
 	})
 	return m.explainer
@@ -85,10 +84,9 @@ func (m *Model) Contributions(row []float64, out []float64) error {
 	}
 	w := m.NumFeature + 1
 	clear(out[:m.groups*w])
-	var buf []tree.PathElem
-	for i, t := range x.trees {
-		g := int(m.treeGroup[i])
-		buf = t.SHAPDepth(in, out[g*w:g*w+m.NumFeature], 1, x.depth[i], buf)
+	var s tree.SHAPScratch
+	for i, g := range m.treeGroup {
+		x.trees.SHAP(i, in, out[int(g)*w:int(g)*w+m.NumFeature], 1, &s)
 	}
 	for g := range m.groups {
 		out[g*w+m.NumFeature] = x.bias[g]
