@@ -19,7 +19,10 @@
 // (gradient and hessian scaled, rounded and packed into one int64, with
 // scales that keep any sum in range), so a bin update is one integer
 // addition, sums are exact in any order and the result does not depend on
-// the number of cores. When a split must count rows (MinSamplesLeaf > 1 or
+// the number of cores. Features with few bins are then histogrammed
+// jointly: a group whose bins multiply to at most 256 gets one column of
+// joint bins, one update per row for the whole group, and each member's
+// histogram is the sum of the joint bins with its digit, exactly its own. When a split must count rows (MinSamplesLeaf > 1 or
 // MinChildWeight = 0) histograms hold float sums and counts instead.
 //
 // Missing values (NaN) are their own bin. Each split learns where they go:

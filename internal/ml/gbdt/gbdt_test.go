@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/mltest"
+	"github.com/stewardml/steward/internal/ml/tree"
 )
 
 func fitCleveland(t testing.TB, p Params) (*Model, core.Matrix, []float64) {
@@ -385,4 +387,54 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("margin %v after re-encoding, want %v", b, a)
 		}
 	})
+}
+
+// TestJointHistogramsMatchPerFeature checks that every feature's histogram
+// taken from a joint histogram equals the one summed on its own column,
+// with missing values (Cleveland's ca and thal) and on row subsets.
+func TestJointHistogramsMatchPerFeature(t *testing.T) {
+	X, _ := mltest.Cleveland()
+	H, _ := mltest.Heart(3000, rand.New(rand.NewSource(1)))
+	for _, X := range []core.Matrix{X, H} {
+		b := &booster{n: X.Rows, nf: X.Cols, workers: 2}
+		b.bins = tree.FitBins(X, 255, 0, nil)
+		b.cols = b.bins.BinColumns(X)
+		b.units = jointUnits(b.bins, b.cols, b.workers)
+		joint, seen := 0, make([]int, X.Cols)
+		for _, u := range b.units {
+			if u.bins != nil {
+				joint++
+			}
+			for _, f := range u.feats {
+				seen[f]++
+			}
+		}
+		if joint == 0 || slices.Max(seen) != 1 || slices.Min(seen) != 1 {
+			t.Fatalf("%d joint units, features covered %v times: want some joint units and every feature once", joint, seen)
+		}
+		rng := rand.New(rand.NewSource(2))
+		for _, frac := range []float64{1, 0.3} {
+			var rows []int32
+			for i := range X.Rows {
+				if rng.Float64() < frac {
+					rows = append(rows, int32(i))
+				}
+			}
+			oq := make([]int64, len(rows))
+			for i := range oq {
+				oq[i] = pack(rng.Int63n(2001)-1000, rng.Int63n(1000))
+			}
+			got := &hist{q: make([][256]int64, X.Cols)}
+			for i := range b.units {
+				b.accumulateUnit(got, &b.units[i], rows, oq)
+			}
+			for f := range X.Cols {
+				var want [256]int64
+				accumulateQ(&want, b.cols[f], rows, oq)
+				if got.q[f] != want {
+					t.Fatalf("feature %d (%d rows): joint histogram differs from the feature's own", f, len(rows))
+				}
+			}
+		}
+	}
 }

@@ -1,8 +1,11 @@
 package gbdt
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
+	"github.com/stewardml/steward/internal/ml/core"
 	"github.com/stewardml/steward/internal/ml/tree"
 )
 
@@ -42,12 +45,126 @@ func (b *booster) decode(v int64) (float64, float64) {
 	return float64(g) / b.sg, float64(h) / b.sh
 }
 
-// accumulateQ sets the quantized histogram of feature f from the rows and
-// their gathered packed pairs oq; large leaves are summed in four
+// histUnit is one column that quantized histograms are built on: a
+// feature, or a group of features with few bins each, whose joint bin
+// (one digit per feature) fits a byte. A joint histogram costs one update
+// per row for the whole group, and each member's histogram is the sum of
+// the joint bins with its digit; integer sums make those exactly the
+// member's own histogram.
+type histUnit struct {
+	col   []uint8 // per row: the feature's bin, or the joint bin
+	feats []int
+	// bins[k][j] is feature feats[k]'s bin in joint bin j (groups only)
+	bins [][256]uint8
+}
+
+// jointCardinality bounds the joint bins of a group.
+const jointCardinality = 256
+
+// jointUnits groups the features whose bins (with the missing bin when a
+// row uses it) multiply to at most jointCardinality, smallest first, and
+// returns the groups and the remaining features as histogram units.
+func jointUnits(bins *tree.Bins, cols [][]uint8, workers int) []histUnit {
+	nf := len(cols)
+	card := make([]int, nf) // bins in use, the missing bin counting as one more
+	miss := make([]bool, nf)
+	core.ParallelDo(nf, workers, func(f int) {
+		card[f] = bins.NumBins(f)
+		if slices.Contains(cols[f], tree.MissingBin) {
+			miss[f] = true
+			card[f]++
+		}
+	})
+	order := make([]int, nf)
+	for f := range order {
+		order[f] = f
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(card[a], card[b]) })
+	var units []histUnit
+	var group []int
+	product := 1
+	flush := func() {
+		switch len(group) {
+		case 0:
+		case 1:
+			units = append(units, histUnit{col: cols[group[0]], feats: group})
+		default:
+			units = append(units, newJointUnit(group, card, miss, cols, workers))
+		}
+		group, product = nil, 1
+	}
+	for _, f := range order {
+		if product*card[f] > jointCardinality {
+			flush()
+		}
+		group = append(group, f)
+		product *= card[f]
+	}
+	flush()
+	slices.SortFunc(units, func(a, b histUnit) int { return cmp.Compare(a.feats[0], b.feats[0]) })
+	return units
+}
+
+// newJointUnit builds the joint column of a group: in base card, the
+// digit of feature feats[k] is its bin, the missing bin being the last
+// digit.
+func newJointUnit(feats, card []int, miss []bool, cols [][]uint8, workers int) histUnit {
+	u := histUnit{col: make([]uint8, len(cols[0])), feats: slices.Clone(feats), bins: make([][256]uint8, len(feats))}
+	var digits [][256]uint8 // per feature of the group, the digit of each bin
+	stride := 1
+	for k, f := range feats {
+		var dg [256]uint8
+		for bin := range dg {
+			dg[bin] = uint8(min(bin, card[f]-1))
+		}
+		if miss[f] {
+			dg[tree.MissingBin] = uint8(card[f] - 1)
+		}
+		digits = append(digits, dg)
+		for j := range jointCardinality {
+			d := j / stride % card[f]
+			u.bins[k][j] = uint8(d)
+			if miss[f] && d == card[f]-1 {
+				u.bins[k][j] = tree.MissingBin
+			}
+		}
+		stride *= card[f]
+	}
+	core.ParallelRows(len(u.col), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			j, stride := 0, 1
+			for k, f := range feats {
+				j += int(digits[k][cols[f][i]]) * stride
+				stride *= card[f]
+			}
+			u.col[i] = uint8(j)
+		}
+	})
+	return u
+}
+
+// accumulateUnit sets the quantized histograms of the unit's features from
+// the rows and their gathered packed pairs oq.
+func (b *booster) accumulateUnit(h *hist, u *histUnit, rows []int32, oq []int64) {
+	if u.bins == nil {
+		accumulateQ(&h.q[u.feats[0]], u.col, rows, oq)
+		return
+	}
+	var joint [256]int64
+	accumulateQ(&joint, u.col, rows, oq)
+	for k, f := range u.feats {
+		hf, bins := &h.q[f], &u.bins[k]
+		clear(hf[:])
+		for j, v := range joint {
+			hf[bins[j]] += v
+		}
+	}
+}
+
+// accumulateQ sets the quantized histogram hf of a column from the rows
+// and their gathered packed pairs oq; large leaves are summed in four
 // interleaved histograms (see accumulate).
-func (b *booster) accumulateQ(h *hist, f int, rows []int32, oq []int64) {
-	col := b.cols[f]
-	hf := &h.q[f]
+func accumulateQ(hf *[256]int64, col []uint8, rows []int32, oq []int64) {
 	clear(hf[:])
 	oq = oq[:len(rows)]
 	if len(rows) < 512 {

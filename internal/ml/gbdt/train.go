@@ -218,13 +218,17 @@ type booster struct {
 	// takes one integer addition per row. The scales are chosen per tree
 	// so that no sum over the in-bag rows overflows its half. Integer sums
 	// are exact in any order, so sibling subtraction leaves no residue.
-	qgh     []int64
-	oq      [2][]int64 // qgh gathered in position order, as og
+	qgh []int64
+	oq  [2][]int64 // qgh gathered in position order, as og
+	// units are what quantized histograms are built on: single features
+	// and groups of low-cardinality features histogrammed jointly
+	units   []histUnit
+	active  []int // the units with an active feature
 	sg, sh  float64
 	wmax    float64 // the largest weight (1 without weights)
 	inBag   []bool
-	active  []bool
-	feats   []int // the active features
+	on      []bool // per feature: in this tree's column sample
+	feats   []int  // the active features
 	workers int
 	pool    []*hist
 }
@@ -249,6 +253,9 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 	}
 	b.bins = tree.FitBins(X, p.MaxBins, binSampleRows, rng)
 	b.cols = b.bins.BinColumns(X)
+	if !b.counting {
+		b.units = jointUnits(b.bins, b.cols, b.workers)
+	}
 
 	var sw, swy float64
 	for i, v := range y {
@@ -279,7 +286,7 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 		}
 	}
 	b.inBag = make([]bool, b.n)
-	b.active = make([]bool, b.nf)
+	b.on = make([]bool, b.nf)
 
 	var fv []float64
 	if val != nil {
@@ -396,8 +403,8 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	})
 	b.pending = false
 	// columns
-	for j := range b.active {
-		b.active[j] = true
+	for j := range b.on {
+		b.on[j] = true
 	}
 	if p.ColsampleByTree < 1 {
 		k := max(1, int(math.Round(p.ColsampleByTree*float64(b.nf))))
@@ -409,17 +416,26 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			r := j + rng.intn(b.nf-j)
 			perm[j], perm[r] = perm[r], perm[j]
 		}
-		for j := range b.active {
-			b.active[j] = false
+		for j := range b.on {
+			b.on[j] = false
 		}
 		for _, j := range perm[:k] {
-			b.active[j] = true
+			b.on[j] = true
 		}
 	}
 	b.feats = b.feats[:0]
-	for f, on := range b.active {
+	for f, on := range b.on {
 		if on {
 			b.feats = append(b.feats, f)
+		}
+	}
+	b.active = b.active[:0]
+	for u, unit := range b.units {
+		for _, f := range unit.feats {
+			if b.on[f] {
+				b.active = append(b.active, u)
+				break
+			}
 		}
 	}
 
@@ -636,15 +652,18 @@ func (b *booster) buildHists(ls []*leaf) {
 			og[k] = gh[r]
 		}
 	})
+	if !b.counting {
+		nu := len(b.active)
+		core.ParallelDo(len(ls)*nu, b.workers, func(i int) {
+			l, u := ls[i/nu], &b.units[b.active[i%nu]]
+			b.accumulateUnit(l.hist, u, b.bufs[l.buf][l.lo:l.hi], b.oq[l.buf][l.lo:l.hi])
+		})
+		return
+	}
 	nf := len(b.feats)
 	core.ParallelDo(len(ls)*nf, b.workers, func(i int) {
 		l, f := ls[i/nf], b.feats[i%nf]
-		rows := b.bufs[l.buf][l.lo:l.hi]
-		if !b.counting {
-			b.accumulateQ(l.hist, f, rows, b.oq[l.buf][l.lo:l.hi])
-			return
-		}
-		b.accumulate(l.hist, f, rows, b.og[l.buf][l.lo:l.hi])
+		b.accumulate(l.hist, f, b.bufs[l.buf][l.lo:l.hi], b.og[l.buf][l.lo:l.hi])
 	})
 }
 
