@@ -391,7 +391,8 @@ func FuzzUnmarshal(f *testing.F) {
 
 // TestJointHistogramsMatchPerFeature checks that every feature's histogram
 // taken from a joint histogram equals the one summed on its own column,
-// with missing values (Cleveland's ca and thal) and on row subsets.
+// with missing values (Cleveland's ca and thal), on all rows and on a
+// subset.
 func TestJointHistogramsMatchPerFeature(t *testing.T) {
 	X, _ := mltest.Cleveland()
 	H, _ := mltest.Heart(3000, rand.New(rand.NewSource(1)))
@@ -433,6 +434,15 @@ func TestJointHistogramsMatchPerFeature(t *testing.T) {
 				accumulateQ(&want, b.cols[f], rows, oq)
 				if got.q[f] != want {
 					t.Fatalf("feature %d (%d rows): joint histogram differs from the feature's own", f, len(rows))
+				}
+			}
+			if len(rows) == X.Rows { // all rows are also read in place
+				all := &hist{q: make([][256]int64, X.Cols)}
+				for i := range b.units {
+					b.accumulateUnit(all, &b.units[i], nil, oq)
+				}
+				if !slices.Equal(all.q, got.q) {
+					t.Fatal("histograms of all rows read in place differ from those through the row list")
 				}
 			}
 		}

@@ -144,7 +144,8 @@ func newJointUnit(feats, card []int, miss []bool, cols [][]uint8, workers int) h
 }
 
 // accumulateUnit sets the quantized histograms of the unit's features from
-// the rows and their gathered packed pairs oq.
+// the rows and their gathered packed pairs oq (rows nil: all rows, in
+// order).
 func (b *booster) accumulateUnit(h *hist, u *histUnit, rows []int32, oq []int64) {
 	if u.bins == nil {
 		accumulateQ(&h.q[u.feats[0]], u.col, rows, oq)
@@ -162,10 +163,14 @@ func (b *booster) accumulateUnit(h *hist, u *histUnit, rows []int32, oq []int64)
 }
 
 // accumulateQ sets the quantized histogram hf of a column from the rows
-// and their gathered packed pairs oq; large leaves are summed in four
-// interleaved histograms (see accumulate).
+// and their gathered packed pairs oq (rows nil: all rows, in order); large
+// leaves are summed in four interleaved histograms (see accumulate).
 func accumulateQ(hf *[256]int64, col []uint8, rows []int32, oq []int64) {
 	clear(hf[:])
+	if rows == nil {
+		accumulateAllQ(hf, col, oq)
+		return
+	}
 	oq = oq[:len(rows)]
 	if len(rows) < 512 {
 		for k, r := range rows {
@@ -185,6 +190,26 @@ func accumulateQ(hf *[256]int64, col []uint8, rows []int32, oq []int64) {
 	}
 	for k -= 3; k < len(rows); k++ {
 		hf[col[rows[k]]] += oq[k]
+	}
+	for i := range hf {
+		hf[i] += h1[i] + h2[i] + h3[i]
+	}
+}
+
+// accumulateAllQ adds every row's packed pair oq[i] to the bin col[i] of
+// the cleared histogram hf, in four interleaved histograms.
+func accumulateAllQ(hf *[256]int64, col []uint8, oq []int64) {
+	col = col[:len(oq)]
+	var h1, h2, h3 [256]int64
+	k := 3
+	for ; k < len(col); k += 4 {
+		hf[col[k-3]] += oq[k-3]
+		h1[col[k-2]] += oq[k-2]
+		h2[col[k-1]] += oq[k-1]
+		h3[col[k]] += oq[k]
+	}
+	for k -= 3; k < len(col); k++ {
+		hf[col[k]] += oq[k]
 	}
 	for i := range hf {
 		hf[i] += h1[i] + h2[i] + h3[i]

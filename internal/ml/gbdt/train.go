@@ -629,8 +629,14 @@ func (b *booster) buildHists(ls []*leaf) {
 		l      *leaf
 		lo, hi int
 	}
+	// a leaf of all the rows (the root without subsampling) reads the
+	// columns and gradient pairs in place
+	all := func(l *leaf) bool { return !b.counting && l.hi-l.lo == b.n }
 	var chunks []chunk
 	for _, l := range ls {
+		if all(l) {
+			continue
+		}
 		for lo := l.lo; lo < l.hi; lo += gatherChunk {
 			chunks = append(chunks, chunk{l, lo, min(lo+gatherChunk, l.hi)})
 		}
@@ -656,6 +662,10 @@ func (b *booster) buildHists(ls []*leaf) {
 		nu := len(b.active)
 		core.ParallelDo(len(ls)*nu, b.workers, func(i int) {
 			l, u := ls[i/nu], &b.units[b.active[i%nu]]
+			if all(l) {
+				b.accumulateUnit(l.hist, u, nil, b.qgh)
+				return
+			}
 			b.accumulateUnit(l.hist, u, b.bufs[l.buf][l.lo:l.hi], b.oq[l.buf][l.lo:l.hi])
 		})
 		return
