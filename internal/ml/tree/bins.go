@@ -1,7 +1,9 @@
 package tree
 
 import (
+	"cmp"
 	"math"
+	"math/bits"
 	"math/rand"
 	"slices"
 
@@ -27,6 +29,10 @@ type Bins struct {
 	// padded holds Upper[f] padded with +Inf to MaxBins entries for a
 	// branch-light binary search.
 	padded [][MaxBins]float64
+	// seen maps the values FitBins saw to their bins, for a feature with
+	// few distinct values (else nil), so that binning the rows the bins
+	// were fit on mostly skips the binary search.
+	seen []*valueBins
 }
 
 // NumBins returns the number of value bins of feature f.
@@ -54,6 +60,7 @@ func FitBins(X core.Matrix, maxBins, sampleRows int, rng *rand.Rand) *Bins {
 	}
 	nf := X.Cols
 	b := &Bins{Upper: make([][]float64, nf), Min: make([]float64, nf), Max: make([]float64, nf)}
+	distinct := make([][]float64, nf)
 	done := make(chan struct{}, nf)
 	sem := make(chan struct{}, max(1, numWorkers()))
 	for f := 0; f < nf; f++ {
@@ -74,13 +81,19 @@ func FitBins(X core.Matrix, maxBins, sampleRows int, rng *rand.Rand) *Bins {
 					}
 				}
 			}
-			b.Upper[f], b.Min[f], b.Max[f] = binUpper(vals, maxBins)
+			b.Upper[f], b.Min[f], b.Max[f], distinct[f] = binUpper(vals, maxBins)
 		}()
 	}
 	for f := 0; f < nf; f++ {
 		<-done
 	}
 	b.pad()
+	b.seen = make([]*valueBins, nf)
+	for f, vals := range distinct {
+		if vals != nil {
+			b.seen[f] = newValueBins(vals, func(v float64) uint8 { return b.Bin(f, v) })
+		}
+	}
 	return b
 }
 
@@ -105,31 +118,36 @@ func (b *Bins) pad() {
 	}
 }
 
-// binUpper sorts vals and returns the bin upper bounds, min and max.
-func binUpper(vals []float64, maxBins int) ([]float64, float64, float64) {
+// binUpper returns the bin upper bounds, min and max of vals (which it may
+// reorder), and their distinct values when there are at most
+// maxSeenValues of them (else nil).
+func binUpper(vals []float64, maxBins int) (upper []float64, lo, hi float64, seen []float64) {
 	if len(vals) == 0 {
-		return nil, math.NaN(), math.NaN()
+		return nil, math.NaN(), math.NaN(), nil
 	}
-	slices.Sort(vals)
-	// distinct values and their counts
-	distinct := vals[:0:0]
-	counts := []int{}
-	for i, v := range vals {
-		if i == 0 || v != vals[i-1] {
-			distinct = append(distinct, v)
-			counts = append(counts, 1)
-		} else {
-			counts[len(counts)-1]++
+	distinct, counts, ok := countDistinct(vals, maxSeenValues)
+	if ok {
+		seen = distinct
+	} else {
+		// distinct values and their counts, from the sorted values
+		slices.Sort(vals)
+		distinct, counts = vals[:0:0], []int{}
+		for i, v := range vals {
+			if i == 0 || v != vals[i-1] {
+				distinct = append(distinct, v)
+				counts = append(counts, 1)
+			} else {
+				counts[len(counts)-1]++
+			}
 		}
 	}
-	lo, hi := distinct[0], distinct[len(distinct)-1]
-	var upper []float64
+	lo, hi = distinct[0], distinct[len(distinct)-1]
 	if len(distinct) <= maxBins {
 		upper = make([]float64, 0, len(distinct)-1)
 		for i := 0; i+1 < len(distinct); i++ {
 			upper = append(upper, midpoint(distinct[i], distinct[i+1]))
 		}
-		return upper, lo, hi
+		return upper, lo, hi, seen
 	}
 	total := len(vals)
 	cum := 0
@@ -140,7 +158,119 @@ func binUpper(vals []float64, maxBins int) ([]float64, float64, float64) {
 			upper = append(upper, midpoint(distinct[i], distinct[i+1]))
 		}
 	}
-	return upper, lo, hi
+	return upper, lo, hi, seen
+}
+
+// maxSeenValues bounds the distinct values of a feature that FitBins
+// counts in a hash table (instead of sorting all values) and keeps for
+// binning.
+const maxSeenValues = 1024
+
+// seenEmpty marks a free slot of a valueBins table: the bits of a NaN,
+// which is never a key.
+const seenEmpty = 0x7ff8_0000_0000_0001
+
+// countDistinct returns the distinct values of vals, ascending, and their
+// counts, as sorting vals would give them, and false when there are more
+// than limit or a -0 (whose place beside +0 the sort leaves open).
+func countDistinct(vals []float64, limit int) ([]float64, []int, bool) {
+	size := 1
+	for size < 2*limit {
+		size <<= 1
+	}
+	keys := make([]uint64, size)
+	for i := range keys {
+		keys[i] = seenEmpty
+	}
+	cnt := make([]int, size)
+	shift := 64 - bits.Len(uint(size-1))
+	n := 0
+	for _, v := range vals {
+		k := math.Float64bits(v)
+		if k == 1<<63 { // -0
+			return nil, nil, false
+		}
+		i := (k * 0x9e3779b97f4a7c15) >> shift
+		for keys[i] != k && keys[i] != seenEmpty {
+			i = (i + 1) & uint64(size-1)
+		}
+		if keys[i] == seenEmpty {
+			if n == limit {
+				return nil, nil, false
+			}
+			keys[i] = k
+			n++
+		}
+		cnt[i]++
+	}
+	type entry struct {
+		v float64
+		n int
+	}
+	entries := make([]entry, 0, n)
+	for i, k := range keys {
+		if k != seenEmpty {
+			entries = append(entries, entry{math.Float64frombits(k), cnt[i]})
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.v, b.v) })
+	distinct, counts := make([]float64, n), make([]int, n)
+	for i, e := range entries {
+		distinct[i], counts[i] = e.v, e.n
+	}
+	return distinct, counts, true
+}
+
+// valueBins is an open-addressing table from values (their bits) to bins.
+type valueBins struct {
+	keys  []uint64
+	bins  []uint8
+	shift int
+}
+
+func newValueBins(vals []float64, bin func(float64) uint8) *valueBins {
+	size := 1
+	for size < 2*len(vals) {
+		size <<= 1
+	}
+	t := &valueBins{keys: make([]uint64, size), bins: make([]uint8, size), shift: 64 - bits.Len(uint(size-1))}
+	for i := range t.keys {
+		t.keys[i] = seenEmpty
+	}
+	for _, v := range vals {
+		k := math.Float64bits(v)
+		i := (k * 0x9e3779b97f4a7c15) >> t.shift
+		for t.keys[i] != seenEmpty {
+			i = (i + 1) & uint64(size-1)
+		}
+		t.keys[i], t.bins[i] = k, bin(v)
+	}
+	return t
+}
+
+// lookup returns the bin of x and whether x is in the table.
+func (t *valueBins) lookup(x float64) (uint8, bool) {
+	k := math.Float64bits(x)
+	mask := uint64(len(t.keys) - 1)
+	for i := (k * 0x9e3779b97f4a7c15) >> t.shift; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return t.bins[i], true
+		case seenEmpty:
+			return 0, false
+		}
+	}
+}
+
+// binRow is Bin for the rows the bins were fit on: a value FitBins saw is
+// looked up, any other searched.
+func (b *Bins) binRow(f int, x float64) uint8 {
+	if x == x && b.seen != nil && b.seen[f] != nil {
+		if bin, ok := b.seen[f].lookup(x); ok {
+			return bin
+		}
+	}
+	return b.Bin(f, x)
 }
 
 // midpoint returns a value m with a <= m < b, halfway when representable.
@@ -175,7 +305,7 @@ func (b *Bins) BinMatrix(X core.Matrix) []uint8 {
 	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for f := 0; f < nf; f++ {
-				out[i*nf+f] = b.Bin(f, X.Data[i*nf+f])
+				out[i*nf+f] = b.binRow(f, X.Data[i*nf+f])
 			}
 		}
 	})
@@ -193,7 +323,7 @@ func (b *Bins) BinColumns(X core.Matrix) [][]uint8 {
 	core.ParallelRows(X.Rows, 0, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for f := 0; f < nf; f++ {
-				out[f][i] = b.Bin(f, X.Data[i*nf+f])
+				out[f][i] = b.binRow(f, X.Data[i*nf+f])
 			}
 		}
 	})

@@ -432,3 +432,85 @@ func TestExplainerMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// sortedBinUpper is binUpper by sorting every value, the reference for
+// the counting of distinct values.
+func sortedBinUpper(vals []float64, maxBins int) ([]float64, float64, float64) {
+	vals = slices.Clone(vals)
+	slices.Sort(vals)
+	var distinct []float64
+	var counts []int
+	for i, v := range vals {
+		if i == 0 || v != vals[i-1] {
+			distinct = append(distinct, v)
+			counts = append(counts, 1)
+		} else {
+			counts[len(counts)-1]++
+		}
+	}
+	lo, hi := distinct[0], distinct[len(distinct)-1]
+	var upper []float64
+	if len(distinct) <= maxBins {
+		for i := 0; i+1 < len(distinct); i++ {
+			upper = append(upper, midpoint(distinct[i], distinct[i+1]))
+		}
+		return upper, lo, hi
+	}
+	cum := 0
+	for i := 0; i+1 < len(distinct) && len(upper) < maxBins-1; i++ {
+		cum += counts[i]
+		if float64(cum) >= float64(len(vals))*float64(len(upper)+1)/float64(maxBins) {
+			upper = append(upper, midpoint(distinct[i], distinct[i+1]))
+		}
+	}
+	return upper, lo, hi
+}
+
+// TestFitBinsCountsLikeSorting checks the bins of columns with few
+// distinct values (counted in a hash table) against sorting, and the
+// binning of every row against the binary search.
+func TestFitBinsCountsLikeSorting(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	const rows = 5000
+	cols := []func() float64{
+		func() float64 { return float64(rng.Intn(4)) },                               // few values
+		func() float64 { return float64(rng.Intn(600)) / 7 },                         // more than the bins
+		func() float64 { return float64(rng.Intn(2000)) },                            // more than are counted
+		func() float64 { return []float64{math.Copysign(0, -1), 0, 1}[rng.Intn(3)] }, // -0 and +0
+		func() float64 { return rng.NormFloat64() },                                  // continuous
+	}
+	X := core.NewMatrix(rows, len(cols))
+	for i := range rows {
+		for f, gen := range cols {
+			v := gen()
+			if rng.Intn(10) == 0 {
+				v = math.NaN()
+			}
+			X.Data[i*len(cols)+f] = v
+		}
+	}
+	for _, maxBins := range []int{255, 16} {
+		b := FitBins(X, maxBins, 0, nil)
+		byCol := b.BinColumns(X)
+		for f := range cols {
+			var vals []float64
+			for i := range rows {
+				if v := X.At(i, f); !math.IsNaN(v) {
+					vals = append(vals, v)
+				}
+			}
+			up, lo, hi := sortedBinUpper(vals, maxBins)
+			if !slices.Equal(b.Upper[f], up) || b.Min[f] != lo || b.Max[f] != hi {
+				t.Fatalf("maxBins %d feature %d: bins %v [%v, %v], sorting gives %v [%v, %v]", maxBins, f, b.Upper[f], b.Min[f], b.Max[f], up, lo, hi)
+			}
+			for i := range rows {
+				if got, want := byCol[f][i], b.Bin(f, X.At(i, f)); got != want {
+					t.Fatalf("maxBins %d feature %d row %d (%v): bin %d, search gives %d", maxBins, f, i, X.At(i, f), got, want)
+				}
+			}
+		}
+		if b.seen[0] == nil || b.seen[1] == nil || b.seen[2] != nil || b.seen[3] != nil {
+			t.Fatalf("values kept for features %v, want for the first two only", b.seen)
+		}
+	}
+}
