@@ -498,7 +498,18 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		for _, k := range batch {
 			parents = append(parents, leaves[k])
 		}
-		mids := b.partition(parents)
+		// on the last level the children's rows are never read in order:
+		// each row is labelled with its leaf instead of moved
+		last := maxLeaves == 0 && p.MaxDepth >= 0
+		for _, l := range parents {
+			last = last && l.depth+1 >= p.MaxDepth
+		}
+		var mids []int
+		if last {
+			mids = b.label(parents, batch, int32(len(leaves)))
+		} else {
+			mids = b.partition(parents)
+		}
 		splits = splits[:0]
 		for i, k := range batch {
 			l := leaves[k]
@@ -525,6 +536,9 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 			mid := mids[i]
 			left := &leaf{buf: 1 - l.buf, lo: l.lo, hi: mid, g: s.lg, h: s.lh, n: mid - l.lo, depth: l.depth + 1, parent: node, isLeft: true}
 			right := &leaf{buf: 1 - l.buf, lo: mid, hi: l.hi, g: l.g - s.lg, h: l.h - s.lh, n: l.hi - mid, depth: l.depth + 1, parent: node}
+			if last { // their rows stay unsorted (see label)
+				left.hi, right.lo = left.lo, right.hi
+			}
 			if !b.counting {
 				left.sum, right.sum = s.lsum, l.sum-s.lsum
 				left.g, left.h = b.decode(left.sum)
@@ -872,6 +886,50 @@ func (b *booster) partition(ls []*leaf) []int {
 		copy(to[c.right:c.right+nr], b.spareR[c.lo:c.lo+nr])
 	})
 	return mids
+}
+
+// label is partition for splits whose children are final leaves: it
+// records each row's leaf in leafOf (the left child keeps the parent's
+// index batch[i], the right one is first+i) instead of moving the rows,
+// and returns where each leaf's right rows would start.
+func (b *booster) label(ls []*leaf, batch []int, first int32) []int {
+	type chunk struct {
+		i      int // index in ls
+		lo, hi int
+		left   int
+	}
+	var chunks []chunk
+	for i, l := range ls {
+		for lo := l.lo; lo < l.hi; lo += partitionChunk {
+			chunks = append(chunks, chunk{i: i, lo: lo, hi: min(lo+partitionChunk, l.hi)})
+		}
+	}
+	core.ParallelDo(len(chunks), b.workers, func(k int) {
+		c := &chunks[k]
+		c.left = b.labelRows(ls[c.i], c.lo, c.hi, int32(batch[c.i]), first+int32(c.i))
+	})
+	mids := make([]int, len(ls))
+	for i, l := range ls {
+		mids[i] = l.lo
+	}
+	for _, c := range chunks {
+		mids[c.i] += c.left
+	}
+	return mids
+}
+
+// labelRows sets leafOf of the rows at positions [lo,hi) of leaf l to left
+// or right as its split sends them, and returns how many went left.
+func (b *booster) labelRows(l *leaf, lo, hi int, left, right int32) int {
+	col := b.cols[l.best.feature]
+	t := l.best.leftTable()
+	n := 0
+	for _, r := range b.bufs[l.buf][lo:hi] {
+		goLeft := int32(t[col[r]])
+		b.leafOf[r] = right + (left-right)*goLeft
+		n += int(goLeft)
+	}
+	return n
 }
 
 // leftTable returns, per bin, 1 if the split sends it left.
