@@ -197,7 +197,7 @@ type booster struct {
 	leafOf           []int32
 	leafVal, leafExp []float64
 	pending          bool
-	gh               []ghPair // per row: gradient, hessian
+	gh               []ghPair // per row: gradient, hessian (when counting)
 	idx              []int32  // the in-bag rows of the current tree, ascending
 	// Two buffers of in-bag rows: a leaf's rows are bufs[leaf.buf][lo:hi],
 	// ascending, and a split writes its children into the other buffer.
@@ -274,7 +274,9 @@ func (t Trainer) fit(X core.Matrix, y, w []float64, val *validationSet, rng *ran
 		b.F[i] = init
 		b.E[i] = math.Exp(init)
 	}
-	b.gh = make([]ghPair, b.n)
+	if b.counting {
+		b.gh = make([]ghPair, b.n)
+	}
 	b.idx = make([]int32, 0, b.n)
 	b.spareL, b.spareR = make([]int32, b.n), make([]int32, b.n)
 	for i := range b.bufs {
@@ -383,22 +385,27 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 	// gradients, after the last tree's leaf values reach the scores
 	core.ParallelRows(b.n, b.workers, func(lo, hi int) {
 		b.applyScores(lo, hi)
-		for i := lo; i < hi; i++ {
-			// the logistic function of F from E = exp(F)
-			e := b.E[i]
+		if b.counting {
+			for i := lo; i < hi; i++ {
+				g, h := b.gradient(i)
+				b.gh[i] = ghPair{g, h}
+			}
+			return
+		}
+		if b.w != nil {
+			for i := lo; i < hi; i++ {
+				b.qgh[i] = b.quantize(b.gradient(i))
+			}
+			return
+		}
+		// gradient without weights, inlined
+		E, y, qgh := b.E[lo:hi], b.y[lo:hi], b.qgh[lo:hi]
+		for i, e := range E {
 			pr := e / (1 + e)
 			if e > math.MaxFloat64/2 {
 				pr = 1
 			}
-			g, h := pr-b.y[i], pr*(1-pr)
-			if b.w != nil {
-				g *= b.w[i]
-				h *= b.w[i]
-			}
-			b.gh[i] = ghPair{g, h}
-			if !b.counting {
-				b.qgh[i] = b.quantize(g, h)
-			}
+			qgh[i] = b.quantize(pr-y[i], pr*(1-pr))
 		}
 	})
 	b.pending = false
@@ -463,8 +470,9 @@ func (b *booster) growTree(seed uint64) (*tree.Tree, treeExtra, [][]int32) {
 		root.best = b.bestSplit(root)
 	} else {
 		for _, r := range b.idx {
-			root.g += b.gh[r].G
-			root.h += b.gh[r].H
+			g, h := b.gradient(int(r))
+			root.g += g
+			root.h += h
 		}
 	}
 	maxLeaves := p.MaxLeaves
@@ -962,6 +970,23 @@ func (b *booster) split(l *leaf, lo, hi int) int {
 		nr += 1 - goLeft
 	}
 	return nl
+}
+
+// gradient returns row i's gradient and hessian of the log loss at its
+// score, times its weight.
+func (b *booster) gradient(i int) (g, h float64) {
+	// the logistic function of F from E = exp(F)
+	e := b.E[i]
+	pr := e / (1 + e)
+	if e > math.MaxFloat64/2 {
+		pr = 1
+	}
+	g, h = pr-b.y[i], pr*(1-pr)
+	if b.w != nil {
+		g *= b.w[i]
+		h *= b.w[i]
+	}
+	return g, h
 }
 
 // updateScores records which leaf of the new tree each row falls in (by
