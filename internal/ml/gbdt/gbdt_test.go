@@ -427,7 +427,7 @@ func TestJointHistogramsMatchPerFeature(t *testing.T) {
 			}
 			got := &hist{q: make([][256]int64, X.Cols)}
 			for i := range b.units {
-				b.accumulateUnit(got, &b.units[i], rows, oq)
+				b.accumulateUnit(got, &b.units[i], b.units[i].col, rows, oq)
 			}
 			for f := range X.Cols {
 				var want [256]int64
@@ -439,11 +439,57 @@ func TestJointHistogramsMatchPerFeature(t *testing.T) {
 			if len(rows) == X.Rows { // all rows are also read in place
 				all := &hist{q: make([][256]int64, X.Cols)}
 				for i := range b.units {
-					b.accumulateUnit(all, &b.units[i], nil, oq)
+					b.accumulateUnit(all, &b.units[i], b.units[i].col, nil, oq)
 				}
 				if !slices.Equal(all.q, got.q) {
 					t.Fatal("histograms of all rows read in place differ from those through the row list")
 				}
+			}
+		}
+	}
+}
+
+// TestHistogramPartsAddUp checks that leaves larger than histChunk, summed
+// in parts, get the histograms of summing each feature at once.
+func TestHistogramPartsAddUp(t *testing.T) {
+	X, _ := mltest.Heart(3*histChunk+100, rand.New(rand.NewSource(1)))
+	b := &booster{n: X.Rows, nf: X.Cols, workers: 2}
+	b.bins = tree.FitBins(X, 255, 0, nil)
+	b.cols = b.bins.BinColumns(X)
+	b.units = jointUnits(b.bins, b.cols, b.workers)
+	for u := range b.units {
+		b.active = append(b.active, u)
+	}
+	rng := rand.New(rand.NewSource(2))
+	b.qgh = make([]int64, b.n)
+	for i := range b.qgh {
+		b.qgh[i] = pack(rng.Int63n(2001)-1000, rng.Int63n(1000))
+	}
+	var rows []int32
+	for i := range b.n {
+		if rng.Intn(10) != 0 {
+			rows = append(rows, int32(i))
+		}
+	}
+	b.bufs[0], b.oq[0] = rows, make([]int64, len(rows))
+	for k, r := range rows {
+		b.oq[0][k] = b.qgh[r]
+	}
+	some := &leaf{lo: 0, hi: len(rows), hist: &hist{q: make([][256]int64, b.nf)}}
+	b.bufs[1], b.oq[1] = make([]int32, b.n), make([]int64, b.n)
+	every := &leaf{buf: 1, lo: 0, hi: b.n, hist: &hist{q: make([][256]int64, b.nf)}}
+	b.buildHistsQ([]*leaf{some, every}, func(l *leaf) bool { return l == every })
+	for _, tc := range []struct {
+		name string
+		l    *leaf
+		rows []int32
+		oq   []int64
+	}{{"some rows", some, rows, b.oq[0]}, {"all rows", every, nil, b.qgh}} {
+		for f := range b.nf {
+			var want [256]int64
+			accumulateQ(&want, b.cols[f], tc.rows, tc.oq)
+			if tc.l.hist.q[f] != want {
+				t.Fatalf("%s, feature %d: histogram in parts differs from the whole", tc.name, f)
 			}
 		}
 	}

@@ -143,20 +143,99 @@ func newJointUnit(feats, card []int, miss []bool, cols [][]uint8, workers int) h
 	return u
 }
 
+// histChunk is the most rows one histogram task sums: a larger leaf is
+// cut into parts summed apart and then added, so that the tasks of the
+// first levels, few and long, share out evenly over the workers.
+const histChunk = 1 << 15
+
+// buildHistsQ sets the quantized histograms of the active features of each
+// leaf; all tells the leaves of all rows, which are read in place.
+func (b *booster) buildHistsQ(ls []*leaf, all func(*leaf) bool) {
+	type task struct {
+		l      *leaf
+		u      *histUnit
+		lo, hi int         // positions within the leaf's rows
+		part   *[256]int64 // the part's sums, or nil: the whole leaf
+	}
+	var tasks []task
+	nparts := 0
+	for _, l := range ls {
+		if n := l.hi - l.lo; n > histChunk {
+			nparts += (n + histChunk - 1) / histChunk * len(b.active)
+		}
+	}
+	parts := make([][256]int64, nparts)
+	for _, l := range ls {
+		n := l.hi - l.lo
+		for _, ui := range b.active {
+			if n <= histChunk {
+				tasks = append(tasks, task{l: l, u: &b.units[ui], hi: n})
+				continue
+			}
+			for lo := 0; lo < n; lo += histChunk {
+				tasks = append(tasks, task{l: l, u: &b.units[ui], lo: lo, hi: min(lo+histChunk, n), part: &parts[0]})
+				parts = parts[1:]
+			}
+		}
+	}
+	core.ParallelDo(len(tasks), b.workers, func(i int) {
+		t := &tasks[i]
+		rows, oq := []int32(nil), b.qgh[t.lo:t.hi]
+		if !all(t.l) {
+			at := t.l.lo
+			rows, oq = b.bufs[t.l.buf][at+t.lo:at+t.hi], b.oq[t.l.buf][at+t.lo:at+t.hi]
+		}
+		col := t.u.col
+		if rows == nil {
+			col = col[t.lo:t.hi]
+		}
+		if t.part != nil {
+			accumulateQ(t.part, col, rows, oq)
+			return
+		}
+		b.accumulateUnit(t.l.hist, t.u, col, rows, oq)
+	})
+	// add up the parts of each large leaf and unit, in order
+	for i := 0; i < len(tasks); {
+		t := tasks[i]
+		if t.part == nil {
+			i++
+			continue
+		}
+		var sum [256]int64
+		for ; i < len(tasks) && tasks[i].l == t.l && tasks[i].u == t.u; i++ {
+			for j, v := range tasks[i].part {
+				sum[j] += v
+			}
+		}
+		t.u.spread(t.l.hist, &sum)
+	}
+}
+
 // accumulateUnit sets the quantized histograms of the unit's features from
-// the rows and their gathered packed pairs oq (rows nil: all rows, in
-// order).
-func (b *booster) accumulateUnit(h *hist, u *histUnit, rows []int32, oq []int64) {
+// the rows, their bins in col, and their gathered packed pairs oq (rows
+// nil: col and oq hold the rows in order).
+func (b *booster) accumulateUnit(h *hist, u *histUnit, col []uint8, rows []int32, oq []int64) {
 	if u.bins == nil {
-		accumulateQ(&h.q[u.feats[0]], u.col, rows, oq)
+		accumulateQ(&h.q[u.feats[0]], col, rows, oq)
 		return
 	}
 	var joint [256]int64
-	accumulateQ(&joint, u.col, rows, oq)
+	accumulateQ(&joint, col, rows, oq)
+	u.spread(h, &joint)
+}
+
+// spread sets the histograms of the unit's features from its sums: its
+// joint histogram, or its feature's own.
+func (u *histUnit) spread(h *hist, sums *[256]int64) {
+	if u.bins == nil {
+		h.q[u.feats[0]] = *sums
+		return
+	}
 	for k, f := range u.feats {
 		hf, bins := &h.q[f], &u.bins[k]
 		clear(hf[:])
-		for j, v := range joint {
+		for j, v := range sums {
 			hf[bins[j]] += v
 		}
 	}

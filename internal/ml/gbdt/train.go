@@ -681,15 +681,7 @@ func (b *booster) buildHists(ls []*leaf) {
 		}
 	})
 	if !b.counting {
-		nu := len(b.active)
-		core.ParallelDo(len(ls)*nu, b.workers, func(i int) {
-			l, u := ls[i/nu], &b.units[b.active[i%nu]]
-			if all(l) {
-				b.accumulateUnit(l.hist, u, nil, b.qgh)
-				return
-			}
-			b.accumulateUnit(l.hist, u, b.bufs[l.buf][l.lo:l.hi], b.oq[l.buf][l.lo:l.hi])
-		})
+		b.buildHistsQ(ls, all)
 		return
 	}
 	nf := len(b.feats)
