@@ -66,7 +66,7 @@ func TestContributionsMatchReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, want := make([]float64, m.NFeatures), make([]float64, m.NFeatures)
-			rows := mltest.ProbeRows(tc.X, 300, rand.New(rand.NewSource(4)))
+			rows := mltest.ProbeRows(tc.X, 150, rand.New(rand.NewSource(4)))
 			if tc.X.Rows > 500 {
 				rows = rows[tc.X.Rows-100:] // the last 100 training rows and the probes
 			}

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"cmp"
+	"math"
 	"math/bits"
 	"slices"
 	"sync"
@@ -91,7 +92,8 @@ func NewExplainer(trees []*Tree, depth []int, budget int) *Explainer {
 		}
 	}
 	e := &Explainer{trees: trees, depth: depth, tables: make([]*shapTable, len(trees))}
-	sizes := make([]int, len(trees)) // 0: not tabulated
+	budget = min(budget, math.MaxInt32) // offsets into a table are int32
+	sizes := make([]int, len(trees))    // 0: not tabulated
 	for i, t := range trees {
 		if len(t.Nodes) == 0 {
 			continue
