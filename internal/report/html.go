@@ -143,13 +143,17 @@ func Bytes(v any, f Format, opts Options) ([]byte, error) {
 func trainingCharts(t *Training) map[string]chart.Drawer {
 	names := []string{"hold-out", "out-of-fold"}
 	reps := []*eval.Report{t.Holdout, t.OutOfFold}
-	return map[string]chart.Drawer{
-		"cv":          CandidatesChart(t),
+	charts := map[string]chart.Drawer{
 		"roc":         ROCChart("ROC curve", names, reps),
 		"pr":          PRChart("Precision-recall curve", names, reps),
 		"calibration": CalibrationChart("Calibration", names, reps),
 		"importance":  ImportanceChart(t.Importances),
 	}
+	// One candidate has nothing to be compared with: no one-bar chart.
+	if len(t.Candidates) > 1 {
+		charts["cv"] = CandidatesChart(t)
+	}
+	return charts
 }
 
 func driftHists(d *Drift, w, h float64) []chart.Drawer {

@@ -149,6 +149,12 @@ func (d *doc) kv(rows [][2]string) {
 // table writes a table; widths are shares of the content width, and
 // columns whose header starts with '#' are right-aligned numbers.
 func (d *doc) table(headers []string, widths []float64, rows [][]string) {
+	d.colouredTable(headers, widths, rows, nil)
+}
+
+// colouredTable is table with the text colour of each cell from colour
+// (row, column) as "#rrggbb"; "" or a nil colour is the ink colour.
+func (d *doc) colouredTable(headers []string, widths []float64, rows [][]string, colour func(i, j int) string) {
 	total := 0.0
 	for _, w := range widths {
 		total += w
@@ -175,7 +181,7 @@ func (d *doc) table(headers []string, widths []float64, rows [][]string) {
 	d.ensure(12)
 	head()
 	d.pdf.SetFont("Helvetica", "", 8)
-	for _, r := range rows {
+	for ri, r := range rows {
 		// Row height: the tallest wrapped cell.
 		n := 1
 		for i, c := range r {
@@ -197,6 +203,12 @@ func (d *doc) table(headers []string, widths []float64, rows [][]string) {
 			}
 			d.pdf.Rect(x, y, ws[i], h, "D")
 			d.pdf.SetXY(x, y)
+			d.pdf.SetTextColor(27, 31, 36)
+			if colour != nil {
+				if hex := colour(ri, i); hex != "" {
+					d.pdf.SetTextColor(hexRGB(hex))
+				}
+			}
 			d.pdf.MultiCell(ws[i], 4.5, d.text(c), "", align[i], false)
 			x += ws[i]
 		}
@@ -224,6 +236,42 @@ func (d *doc) charts(perRow int, cs ...chart.Drawer) {
 		}
 		d.pdf.SetY(y + h + 3)
 	}
+}
+
+// hexRGB reads "#rrggbb".
+func hexRGB(hex string) (int, int, int) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(hex, "#"), 16, 32)
+	if err != nil || len(hex) != 7 {
+		return 27, 31, 36
+	}
+	return int(v >> 16 & 0xff), int(v >> 8 & 0xff), int(v & 0xff)
+}
+
+// The colours of better and worse values, as the HTML reports have them.
+const (
+	okColour  = "#1a7f37"
+	badColour = "#cf222e"
+)
+
+// sized is c drawn at a logical size for the PDF: the smaller the
+// logical width for the same place on the page, the larger the text.
+// h <= 0 keeps the chart's height in proportion.
+func sized(c chart.Drawer, w, h float64) chart.Drawer {
+	switch v := c.(type) {
+	case chart.LineChart:
+		if h <= 0 {
+			h = or(v.Height, 300) * w / or(v.Width, 480)
+		}
+		v.Width, v.Height = w, h
+		return v
+	case chart.BarChart:
+		if h <= 0 {
+			h = or(v.Height, 300) * w / or(v.Width, 480)
+		}
+		v.Width, v.Height = w, h
+		return v
+	}
+	return c
 }
 
 func chartSize(c chart.Drawer) (float64, float64) {
@@ -329,9 +377,12 @@ func trainingPDF(w io.Writer, t *Training, opts Options) error {
 			stat("roc_auc"), stat("f1"), stat("accuracy"), fmt.Sprintf("%.2f s", c.Seconds)})
 	}
 	d.table([]string{"", "candidate", "family", "parameters", "#" + t.Metric + " (cv)", "#roc_auc", "#f1", "#accuracy", "#fit time"},
-		[]float64{3, 10, 8, 30, 16, 9, 9, 9, 9}, rows)
+		[]float64{2, 9, 7, 36, 15, 8, 8, 8, 7}, rows)
 	charts := trainingCharts(t)
-	d.charts(1, charts["cv"])
+	if cv, ok := charts["cv"]; ok {
+		// Full width at 640 logical units: text about 8 pt.
+		d.charts(1, sized(cv, 640, 45+13*float64(len(t.Candidates))))
+	}
 	d.h2("Evaluation")
 	if t.Holdout == nil && t.OutOfFold == nil {
 		d.para("This run stored no evaluation.")
@@ -354,7 +405,9 @@ func trainingPDF(w io.Writer, t *Training, opts Options) error {
 			{"actual negative", strconv.Itoa(m.Confusion.FP), strconv.Itoa(m.Confusion.TN)},
 		})
 	}
-	d.charts(2, charts["roc"], charts["pr"], charts["calibration"], charts["importance"])
+	// Two to a row at 300 logical units: text about 8 pt.
+	d.charts(2, sized(charts["roc"], 300, 230), sized(charts["pr"], 300, 230), sized(charts["calibration"], 300, 230),
+		sized(charts["importance"], 300, 60+12*float64(len(t.Importances))))
 	return d.write(w)
 }
 
@@ -472,7 +525,8 @@ func deploymentPDF(w io.Writer, dep *Deployment, opts Options) error {
 	}
 	d.table([]string{"version", "family", "registered", "training run", "dataset"}, []float64{10, 8, 20, 20, 30}, vrows)
 	var mrows [][]string
-	for _, m := range dep.Comparison() {
+	cmp := dep.Comparison()
+	for _, m := range cmp {
 		row := []string{m.Name, "-", "-", ""}
 		if m.HasNew {
 			row[1] = fnum(m.New, 4)
@@ -485,7 +539,17 @@ func deploymentPDF(w io.Writer, dep *Deployment, opts Options) error {
 		}
 		mrows = append(mrows, row)
 	}
-	d.table([]string{"metric", fmt.Sprintf("#version %d", dep.To), fmt.Sprintf("#version %d", dep.From), "#change"}, []float64{3, 2, 2, 2}, mrows)
+	d.colouredTable([]string{"metric", fmt.Sprintf("#version %d", dep.To), fmt.Sprintf("#version %d", dep.From), "#change"}, []float64{3, 2, 2, 2}, mrows,
+		func(i, j int) string {
+			m := cmp[i]
+			switch {
+			case j != 3 || !m.HasNew || !m.HasOld || m.New == m.Old:
+				return ""
+			case m.Better:
+				return okColour
+			}
+			return badColour
+		})
 	charts := deploymentCharts(dep)
 	d.charts(2, charts["roc"], charts["pr"])
 	d.charts(1, charts["comparison"])
