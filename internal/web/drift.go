@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +24,30 @@ type DriftSummary struct {
 	Share   float64   `json:"share"`
 	Tested  int       `json:"tested"`
 	Drifted []string  `json:"drifted,omitempty"`
+	// Source is the data checked: "captures" (the window WindowFrom to
+	// WindowTo) or "file:<name>"; Reason explains an insufficient_data
+	// verdict.
+	Source     string    `json:"source,omitempty"`
+	WindowFrom time.Time `json:"wf,omitzero"`
+	WindowTo   time.Time `json:"wt,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
 	// Perf is the realised performance of the window, when it had labels.
 	PerfVerdict string       `json:"pv,omitempty"`
 	Perf        []PerfMetric `json:"perf,omitempty"`
+}
+
+// Data names the data a check read: the captures of its window, or the
+// file it was given.
+func (d DriftSummary) Data() string {
+	switch {
+	case strings.HasPrefix(d.Source, "file:"):
+		return "file " + strings.TrimPrefix(d.Source, "file:")
+	case d.Source == "captures" && !d.WindowFrom.IsZero():
+		return "captures " + d.WindowFrom.UTC().Format("01-02 15:04") + " – " + d.WindowTo.UTC().Format("01-02 15:04")
+	case d.Source != "":
+		return d.Source
+	}
+	return "–"
 }
 
 // PerfMetric is one realised metric with its bootstrap interval.
@@ -81,6 +103,10 @@ type monitorSummary struct {
 	Tested          int       `json:"tested"`
 	DriftedFeatures []string  `json:"driftedFeatures"`
 	ReportKey       string    `json:"reportKey"`
+	Source          string    `json:"source"`
+	WindowFrom      time.Time `json:"windowFrom"`
+	WindowTo        time.Time `json:"windowTo"`
+	Reason          string    `json:"reason"`
 	Performance     *struct {
 		Verdict string `json:"verdict"`
 		Metrics []struct {
@@ -120,7 +146,8 @@ func (m *MonitorHistory) load(ctx context.Context, model string) ([]DriftSummary
 			return nil, fmt.Errorf("web: drift history of %s: decode %s: %w", model, r.SK, err)
 		}
 		d := DriftSummary{ID: s.CheckID, Key: s.ReportKey, Time: s.At.UTC(), Version: s.Version, Verdict: s.Verdict,
-			Score: s.DriftScore, Share: s.DriftShare, Tested: s.Tested, Drifted: s.DriftedFeatures}
+			Score: s.DriftScore, Share: s.DriftShare, Tested: s.Tested, Drifted: s.DriftedFeatures,
+			Source: s.Source, WindowFrom: s.WindowFrom, WindowTo: s.WindowTo, Reason: s.Reason}
 		if p := s.Performance; p != nil {
 			d.PerfVerdict = p.Verdict
 			for _, x := range p.Metrics {

@@ -285,7 +285,11 @@ func (h *Handler) driftPage(r *request) (response, error) {
 			v.DriftCount++
 		}
 	}
-	v.ScoreChart = driftScoreChart(checks, daily, now.Add(-span), now, 940, 300)
+	step := time.Hour
+	if daily {
+		step = 24 * time.Hour
+	}
+	v.ScoreChart = fitTime(driftScoreChart(checks, daily, now.Add(-span), now, 940, 300), step)
 	for i := len(checks) - 1; i >= 0 && len(v.Recent) < 15; i-- {
 		v.Recent = append(v.Recent, checks[i])
 	}
@@ -567,7 +571,7 @@ func (h *Handler) trendsPage(r *request) (response, error) {
 	}
 	vol := chart.LineChart{Title: "Predictions per " + step, Width: 460, Height: 280, X: xa, Y: chart.Axis{Label: "predictions"}}
 	volS := chart.Series{Name: "", Color: chart.Palette[0], Width: 1.5}
-	lat := chart.LineChart{Title: "Latency percentiles (ms)", Width: 460, Height: 280, X: xa, Y: chart.Axis{Label: "ms"}}
+	lat := chart.LineChart{Width: 460, Height: 280, X: xa}
 	p50 := chart.Series{Name: "p50", Color: chart.Palette[2], Width: 1.5}
 	p95 := chart.Series{Name: "p95", Color: chart.Palette[1], Width: 1.5}
 	p99 := chart.Series{Name: "p99", Color: chart.Palette[3], Width: 1.5}
@@ -585,6 +589,19 @@ func (h *Handler) trendsPage(r *request) (response, error) {
 		pos.X, pos.Y = append(pos.X, x), append(pos.Y, float64(a.Positives)/float64(a.Count))
 	}
 	vol.Series = []chart.Series{volS}
+	maxLat := 0.0
+	for _, v := range p99.Y {
+		if !math.IsNaN(v) {
+			maxLat = math.Max(maxLat, v)
+		}
+	}
+	unit, scale := latencyUnit(maxLat)
+	for _, s := range []*chart.Series{&p50, &p95, &p99} {
+		for i := range s.Y {
+			s.Y[i] *= scale
+		}
+	}
+	lat.Title, lat.Y = "Latency percentiles ("+unit+")", chart.Axis{Label: "latency (" + unit + ")"}
 	lat.Series = []chart.Series{p50, p95, p99}
 	mean.Series = []chart.Series{mp, pos}
 	v.Total, v.P50, v.P95, v.P99, v.Mean = total.Count, total.Quantile(0.5), total.Quantile(0.95), total.Quantile(0.99), total.MeanProb()
@@ -634,7 +651,11 @@ func (h *Handler) trendsPage(r *request) (response, error) {
 			perf.Bands = append(perf.Bands, *bands[n])
 		}
 	}
-	v.Charts = []chart.Drawer{vol, lat, dist, mean, score, perf}
+	bucket := time.Hour
+	if daily {
+		bucket = 24 * time.Hour
+	}
+	v.Charts = []chart.Drawer{fitTime(vol, bucket), fitTime(lat, bucket), dist, fitTime(mean, bucket), fitTime(score, bucket), fitTime(perf, bucket)}
 	return h.render(http.StatusOK, "page_trends", v)
 }
 

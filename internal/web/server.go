@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,12 +148,7 @@ var funcs = func() template.FuncMap {
 	m["query"] = url.QueryEscape
 	m["inc"] = func(i int) int { return i + 1 }
 	m["int"] = fmtInt
-	m["ms"] = func(v float64) string {
-		if math.IsNaN(v) {
-			return "–"
-		}
-		return strconv.FormatFloat(v, 'f', 1, 64) + " ms"
-	}
+	m["ms"] = fmtLatency
 	return m
 }()
 
