@@ -345,6 +345,29 @@ func TestDriftToApprovedChampionEndToEnd(t *testing.T) {
 	if err != nil || champ.Version != 2 {
 		t.Fatalf("champion %+v %v", champ, err)
 	}
+	// Its training report lists every candidate the workflow tried (one
+	// run each): logreg with C 0.1 and 1.0.
+	v2, err := a.Registry().Version(ctx, "heart", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, err := a.Reports()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := reports.Loader.Training(ctx, v2.SourceRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected := 0
+	for _, c := range tr.Candidates {
+		if c.Selected {
+			selected++
+		}
+	}
+	if len(tr.Candidates) != 2 || selected != 1 {
+		t.Errorf("training report of v2: %d candidates (%d selected), want the 2 the workflow tried, 1 selected", len(tr.Candidates), selected)
+	}
 	s.Models.Refresh(ctx)
 	body, _ = json.Marshal(map[string]any{"instances": []any{json.RawMessage(`{"age":63,"sex":1,"cp":1,"trestbps":145,"chol":233,"fbs":1,"restecg":2,"thalach":150,"exang":0,"oldpeak":2.3,"slope":3,"ca":0,"thal":6}`)}})
 	code, resp := post(t, srv.URL+"/v1/models/heart/predict", "application/json", body)

@@ -112,7 +112,18 @@ func (l *Loader) Training(ctx context.Context, runID string) (*Training, error) 
 		BundleKey: rec.BundleKey, BundleDigest: rec.BundleDigest, Holdout: rec.Holdout,
 	}
 	t.Dataset.Digest = rec.DatasetDigest
-	for _, c := range rec.Candidates {
+	cands := rec.Candidates
+	siblings, err := l.siblings(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range siblings {
+		for _, c := range s.Candidates {
+			c.Selected = false // selected in its own run, not in the execution
+			cands = append(cands, c)
+		}
+	}
+	for _, c := range cands {
 		st := c.CV[rec.Config.Metric]
 		t.Candidates = append(t.Candidates, Candidate{
 			ID: c.ID, Family: c.Family, Params: params(c.Params), Mean: st.Mean, Std: st.Std,
@@ -142,6 +153,41 @@ func (l *Loader) Training(ctx context.Context, runID string) (*Training, error) 
 	}
 	t.Validation = v
 	return t, nil
+}
+
+// siblings returns the other runs of the workflow execution that trained
+// rec: the retraining workflow trains one candidate per run (a Map
+// state), so the report of the version it registered lists every
+// candidate tried, from the audit log's train.succeed events of the
+// execution (actor "workflow:{execution}"), on the same dataset.
+func (l *Loader) siblings(ctx context.Context, rec train.RunRecord) ([]train.RunRecord, error) {
+	if l.Audit == nil || !strings.HasPrefix(rec.Actor, "workflow:") || rec.StartedAt.IsZero() {
+		return nil, nil
+	}
+	evs, err := l.Audit.List(ctx, audit.Filter{Model: rec.Model, From: rec.StartedAt.Add(-24 * time.Hour), To: rec.StartedAt.Add(24 * time.Hour)})
+	if err != nil {
+		return nil, fmt.Errorf("report: audit of %s: %w", rec.Model, err)
+	}
+	var out []train.RunRecord
+	seen := map[string]bool{rec.ID: true}
+	for _, ev := range evs {
+		if ev.Action != train.ActionTrainEnd || ev.Actor != rec.Actor || ev.Run == "" || seen[ev.Run] {
+			continue
+		}
+		seen[ev.Run] = true
+		data, _, err := l.get(ctx, train.RecordKey(ev.Run), "run record")
+		if err != nil {
+			return nil, err
+		}
+		var s train.RunRecord
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, fmt.Errorf("%w: run record %s: %v", ErrCorrupt, ev.Run, err)
+		}
+		if s.DatasetDigest == rec.DatasetDigest {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // validation returns the newest stored validation result of a dataset.
