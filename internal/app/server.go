@@ -96,9 +96,9 @@ func (a *App) NewServer(ctx context.Context, opts ServerOptions) (_ *Server, err
 			rec.Observe(&metrics.Observation{Route: metrics.RouteGateway, Status: status, Latency: d})
 		}})
 	api := s.Serving.Handler
-	s.gw.Mount("/v1", api) // /v1 and /v1/...: JSON answers, never the dashboard
-	s.gw.Mount("/health", api, gateway.Public())
-	s.gw.Mount("/metrics", api, gateway.Public())
+	s.gw.Mount("/v1", api, gateway.MaxBody(api.MaxBodyBytes())) // /v1 and /v1/...: JSON answers, never the dashboard
+	s.gw.Mount("/health", api, gateway.Public(), gateway.MaxBody(formBytes))
+	s.gw.Mount("/metrics", api, gateway.Public(), gateway.MaxBody(formBytes))
 	if a.Project != nil {
 		if err := s.startWorkflow(ctx, a, logger); err != nil {
 			return nil, err
@@ -183,7 +183,7 @@ func (s *Server) mountDashboard(ctx context.Context, a *App, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	s.gw.Mount("/", h, gateway.Public())
+	s.gw.Mount("/", h, gateway.Public(), gateway.MaxBody(formBytes))
 	ops, err := (&web.Operators{Records: a.Records}).List(ctx)
 	if err != nil {
 		return err
@@ -191,6 +191,11 @@ func (s *Server) mountDashboard(ctx context.Context, a *App, logger *slog.Logger
 	s.Operators = len(ops)
 	return nil
 }
+
+// formBytes bounds the bodies of the dashboard and the approval links:
+// their forms are a few hundred bytes (their handlers refuse more than
+// 16 KiB).
+const formBytes = 64 << 10
 
 // background runs run until Close.
 func (s *Server) background(ctx context.Context, run func(context.Context)) {

@@ -1,12 +1,17 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +151,121 @@ func TestServerAnswersAPIClientsInJSONAndRefusesWhatItNeverIssued(t *testing.T) 
 				t.Errorf("Content-Type = %q, want application/json", h.Get("Content-Type"))
 			}
 		})
+	}
+}
+
+// hostileCount is how many hostile connections a test opens: def unless
+// STEWARD_HOSTILE_CONNS says otherwise (make soak runs the full count).
+func hostileCount(t *testing.T, def int) int {
+	t.Helper()
+	if v := os.Getenv("STEWARD_HOSTILE_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("STEWARD_HOSTILE_CONNS=%q: want a positive number", v)
+		}
+		return n
+	}
+	return def
+}
+
+// rssBytes is the resident set of this process, which holds the server.
+func rssBytes(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status to read the resident set from")
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
+
+// TestBodiesWithoutAKeyHoldNoMemory opens many connections without an API
+// key that declare 10 MiB bodies and trickle a little of them, as an
+// attacker would; the server must stay small and a keyed prediction fast.
+// Clients with a key that declare more than the route's limit are refused
+// with 413 before their body is read.
+func TestBodiesWithoutAKeyHoldNoMemory(t *testing.T) {
+	s := startEdgeServer(t)
+	n := hostileCount(t, 100)
+	addr := strings.TrimPrefix(s.Base, "http://")
+	runtime.GC()
+	before := rssBytes(t)
+
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	head := func(key string) string {
+		h := "POST /v1/models/heart/predict HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n"
+		if key != "" {
+			h += "x-api-key: " + key + "\r\n"
+		}
+		return h + "\r\n"
+	}
+	trickle := strings.Repeat("[", 1024)
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		body := trickle
+		if i%2 == 0 {
+			body = strings.Repeat(trickle, 9) // past what the server reads with the headers
+		}
+		if _, err := io.WriteString(c, head("")+body); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+	}
+	maxRSS := rssBytes(t)
+	var lat []time.Duration
+	predict := map[string]string{"x-api-key": s.key, "Content-Type": "application/json"}
+	for range 200 {
+		t0 := time.Now()
+		code, _, body := s.send(t, "POST", "/v1/models/heart/predict", predict, `{"instances":[`+servingtest.Row+`]}`)
+		lat = append(lat, time.Since(t0))
+		if code != 200 {
+			t.Fatalf("keyed predict under attack = %d %s", code, body)
+		}
+		maxRSS = max(maxRSS, rssBytes(t))
+	}
+	slices.Sort(lat)
+	p99 := lat[len(lat)*99/100]
+	t.Logf("%d hostile connections: RSS %d MB before, %d MB at most; keyed predict p99 %v", n, before>>20, maxRSS>>20, p99)
+	if maxRSS > 150<<20 {
+		t.Errorf("RSS reached %d MB with %d connections declaring 10 MiB, want under 150 MB", maxRSS>>20, n)
+	}
+	if p99 > 50*time.Millisecond {
+		t.Errorf("keyed predict p99 %v under attack, want under 50 ms", p99)
+	}
+
+	// The connections that sent more than the server reads with the
+	// headers were answered 403 without their body.
+	for i := 0; i < len(conns); i += 2 {
+		conns[i].SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(conns[i]).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 403") {
+			t.Fatalf("connection %d without a key: %q %v, want 403", i, line, err)
+		}
+	}
+
+	// With a key, a declared length over the route's limit is 413 at once.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, head(s.key)+trickle)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Errorf("keyed 10 MiB declaration: %q %v, want 413", line, err)
 	}
 }

@@ -286,5 +286,5 @@ func (w *Workflow) ApprovalHandler() *approval.Handler {
 // Mount serves the approval links on the local gateway at /approvals/,
 // without an API key: the signed link is the credential.
 func (w *Workflow) Mount(gw *gateway.Gateway) {
-	gw.Mount("/approvals/", w.ApprovalHandler(), gateway.Public())
+	gw.Mount("/approvals/", w.ApprovalHandler(), gateway.Public(), gateway.MaxBody(formBytes))
 }

@@ -59,6 +59,10 @@ func DefaultConfig() Config {
 	}
 }
 
+// MaxBodyBytes is the largest request body the handler accepts, for a
+// front door that refuses larger ones before reading them.
+func (h *Handler) MaxBodyBytes() int64 { return int64(h.cfg.MaxBodyBytes) }
+
 // Deps are the handler's collaborators. Models is required; a nil Catalog,
 // Feedback or Capturer makes the routes that need it answer 503 (or, for
 // Capturer, captures nothing); a nil Metrics records nothing.

@@ -25,4 +25,14 @@
 // {"message": "Internal server error"}. A path no prefix matches is 404
 // {"message":"Not Found"}: on AWS the "/{proxy+}" resource sends every path
 // to the function, whose router answers 404 the same way.
+//
+// Nothing large is read before authentication: Serve streams request
+// bodies, decides from the headers alone (route, API key, declared
+// length against the route's MaxBody) whether a body will be read, and
+// answers a refused request after at most one byte of its body, closing
+// the connection rather than reading the rest. Bodies larger than what
+// is read with the headers count against a budget of concurrent reads
+// and bytes (Config.MaxBodyReads, MaxBodyMemory): beyond it, 503 with
+// Retry-After. ReadTimeout and IdleTimeout end trickling and idle
+// connections.
 package gateway

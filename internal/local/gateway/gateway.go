@@ -38,9 +38,23 @@ type Config struct {
 	// Stage is the stage requests come through (httpedge.Request.Stage);
 	// default "local".
 	Stage string
-	// MaxBodyBytes is the largest request body; default 10 MiB, API
-	// Gateway's payload limit.
+	// MaxBodyBytes is the largest request body of a route mounted
+	// without MaxBody; default 10 MiB, API Gateway's payload limit.
 	MaxBodyBytes int64
+	// MaxBodyReads bounds the request bodies read at once, and
+	// MaxBodyMemory the bytes they may hold together (a body counts for
+	// its declared length, or its route's limit when it declares none);
+	// a request beyond either is answered 503 with Retry-After before its
+	// body is read. Defaults 64 and 64 MiB. Bodies of at most 8 KiB, which
+	// the server has read with the headers, are not counted.
+	MaxBodyReads  int
+	MaxBodyMemory int64
+	// ReadTimeout bounds the reading of one request, headers and body,
+	// so that a client trickling bytes holds a connection no longer;
+	// default 10 s. IdleTimeout closes a keep-alive connection without a
+	// request for that long; default 60 s.
+	ReadTimeout time.Duration
+	IdleTimeout time.Duration
 	// Logger receives handler failures; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -64,10 +78,16 @@ type MountOption func(*route)
 // Public mounts a route that needs no API key.
 func Public() MountOption { return func(r *route) { r.public = true } }
 
+// MaxBody bounds the request bodies of a route to n bytes: a body that
+// declares more is answered 413 before any of it is read (after the API
+// key, so that a client without one learns nothing else).
+func MaxBody(n int64) MountOption { return func(r *route) { r.maxBody = n } }
+
 type route struct {
-	prefix string
-	h      httpedge.Handler
-	public bool
+	prefix  string
+	h       httpedge.Handler
+	public  bool
+	maxBody int64
 }
 
 // Gateway routes HTTP requests to Handlers. It implements http.Handler and
@@ -77,6 +97,7 @@ type Gateway struct {
 	mu        sync.RWMutex
 	routes    []route // longest prefix first
 	lastIP    atomic.Pointer[formattedIP]
+	bodies    bodyBudget
 	force     chan struct{} // closed by StopWaiting
 	forceOnce sync.Once
 }
@@ -89,13 +110,25 @@ func New(cfg Config) *Gateway {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.MaxBodyReads <= 0 {
+		cfg.MaxBodyReads = 64
+	}
+	if cfg.MaxBodyMemory <= 0 {
+		cfg.MaxBodyMemory = 64 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Gateway{cfg: cfg, force: make(chan struct{})}
+	return &Gateway{cfg: cfg, force: make(chan struct{}), bodies: bodyBudget{reads: cfg.MaxBodyReads, bytes: cfg.MaxBodyMemory}}
 }
 
 // Mount routes requests whose path is prefix, or starts with prefix when
@@ -109,6 +142,9 @@ func (g *Gateway) Mount(prefix string, h httpedge.Handler, opts ...MountOption) 
 	r := route{prefix: prefix, h: h}
 	for _, o := range opts {
 		o(&r)
+	}
+	if r.maxBody <= 0 || r.maxBody > g.cfg.MaxBodyBytes {
+		r.maxBody = g.cfg.MaxBodyBytes
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -153,8 +189,14 @@ type source interface {
 	headers(h httpedge.Header)
 	// headerCount bounds the number of header lines, to size the maps.
 	headerCount() int
+	// contentLength is the declared length of the body, -1 when the
+	// request declares none (a chunked body).
+	contentLength() int64
 	// body returns at most limit+1 bytes of the body.
 	body(limit int64) ([]byte, error)
+	// unread tells the server that the body may be left unread, so that
+	// the connection closes after the answer rather than reading it.
+	unread()
 }
 
 // sink writes the answer.
@@ -189,31 +231,56 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 	out.set("X-Amzn-Requestid", reqID)
 	rt, ok := g.match(req.path)
 	if !ok {
+		src.unread()
 		g.answer(out, start, http.StatusNotFound, "Not Found", "")
 		return
 	}
 	if !rt.public && g.cfg.Keys != nil {
 		if req.apiKey == "" {
+			src.unread()
 			g.answer(out, start, http.StatusForbidden, ForbiddenMessage, "ForbiddenException")
 			return
 		}
 		_, ok, err := g.cfg.Keys.Check(req.ctx, req.apiKey)
 		if err != nil {
+			src.unread()
 			g.cfg.Logger.Error("gateway: cannot check the API key", "requestId", reqID, "err", err)
 			g.answer(out, start, http.StatusServiceUnavailable, "Service Unavailable", "")
 			return
 		}
 		if !ok {
+			src.unread()
 			g.answer(out, start, http.StatusForbidden, ForbiddenMessage, "ForbiddenException")
 			return
 		}
 	}
-	body, err := src.body(g.cfg.MaxBodyBytes)
+	declared := src.contentLength()
+	if declared > rt.maxBody {
+		src.unread()
+		g.answer(out, start, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
+		return
+	}
+	if declared < 0 || declared > preRead {
+		need := declared
+		if need < 0 {
+			need = rt.maxBody
+		}
+		if !g.bodies.acquire(need) {
+			src.unread()
+			out.set("Retry-After", "1")
+			g.answer(out, start, http.StatusServiceUnavailable, "Too many request bodies in flight; retry shortly", "")
+			return
+		}
+		defer g.bodies.release(need)
+	}
+	body, err := src.body(rt.maxBody)
 	if err != nil {
+		src.unread()
 		g.answer(out, start, http.StatusBadRequest, "Could not read the request body", "BadRequestException")
 		return
 	}
-	if int64(len(body)) > g.cfg.MaxBodyBytes {
+	if int64(len(body)) > rt.maxBody {
+		src.unread()
 		g.answer(out, start, http.StatusRequestEntityTooLarge, "Request Too Long", "RequestTooLongException")
 		return
 	}
@@ -273,6 +340,41 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 	out.write(resp.Status, resp.Body)
 }
 
+// preRead is how much of a body the server reads with the headers
+// (fasthttp's pre-read of a streamed body): bodies that small are already
+// in memory and are not counted against the body budget.
+const preRead = 8 << 10
+
+// bodyBudget bounds the request bodies read at once and the bytes they
+// hold together.
+type bodyBudget struct {
+	mu      sync.Mutex
+	reads   int
+	bytes   int64
+	inReads int
+	inBytes int64
+}
+
+// acquire reserves n bytes for one body, or reports false when the
+// budget has no room.
+func (b *bodyBudget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.inReads >= b.reads || b.inBytes+n > b.bytes {
+		return false
+	}
+	b.inReads++
+	b.inBytes += n
+	return true
+}
+
+func (b *bodyBudget) release(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.inReads--
+	b.inBytes -= n
+}
+
 // call runs the handler, turning a panic into an error as the Lambda
 // runtime does.
 func (g *Gateway) call(ctx context.Context, h httpedge.Handler, r *httpedge.Request) (resp *httpedge.Response, err error) {
@@ -298,9 +400,15 @@ func (s *httpSide) headers(h httpedge.Header) {
 	}
 }
 
+func (s *httpSide) contentLength() int64 { return s.r.ContentLength }
+
 func (s *httpSide) body(limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(s.r.Body, limit+1))
 }
+
+// unread does nothing: net/http closes a connection whose body was left
+// unread beyond a small amount.
+func (s *httpSide) unread() {}
 
 func (s *httpSide) set(k, v string) { s.w.Header().Set(k, v) }
 func (s *httpSide) add(k, v string) { s.w.Header().Add(k, v) }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -557,5 +558,69 @@ func TestObserveCountsTheGatewaysOwnAnswers(t *testing.T) {
 	// Two senders; the handler's own 200s are the handler's to count.
 	if want := map[int]int{403: 4, 502: 2, 404: 2}; len(seen) != len(want) || seen[403] != 4 || seen[502] != 2 || seen[404] != 2 {
 		t.Errorf("observed %v, want %v", seen, want)
+	}
+}
+
+func TestBodiesAreReadOnlyAfterTheKeyAndWithinTheRoutesLimit(t *testing.T) {
+	g := New(Config{Keys: keys{}})
+	g.Mount("/v1/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
+		return &httpedge.Response{Status: 200, Body: []byte(strconv.Itoa(len(req.Body)))}, nil
+	}), MaxBody(1000))
+	big, small := strings.Repeat("x", 2000), strings.Repeat("x", 999)
+	tests := []struct {
+		name, key, body string
+		status          int
+		answer          string
+	}{
+		{"no key and a large body", "", big, 403, ForbiddenMessage},
+		{"a wrong key and a large body", "bad", big, 403, ForbiddenMessage},
+		{"a key and a body over the route's limit", "good", big, 413, "Request Too Long"},
+		{"a key and a body within it", "good", small, 200, "999"},
+	}
+	for _, s := range senders(t, g) {
+		for _, tt := range tests {
+			t.Run(s.name+"/"+tt.name, func(t *testing.T) {
+				r := s.send(t, newRequest("POST", "/v1/predict", tt.key, tt.body))
+				if b := readBody(t, r); r.StatusCode != tt.status || !strings.Contains(b, tt.answer) {
+					t.Errorf("= %d %s, want %d %s", r.StatusCode, b, tt.status, tt.answer)
+				}
+			})
+		}
+	}
+}
+
+func TestBodiesBeyondTheBudgetAreAskedToRetry(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	g := New(Config{MaxBodyReads: 1})
+	g.Mount("/v1/", handlerFunc(func(ctx context.Context, req *httpedge.Request) (*httpedge.Response, error) {
+		entered <- struct{}{}
+		<-release
+		return &httpedge.Response{Status: 200}, nil
+	}))
+	body := strings.Repeat("x", 20<<10) // more than the server reads with the headers
+	for _, s := range senders(t, g) {
+		t.Run(s.name, func(t *testing.T) {
+			done := make(chan int, 1)
+			go func() {
+				r := s.send(t, newRequest("POST", "/v1/predict", "", body))
+				readBody(t, r)
+				done <- r.StatusCode
+			}()
+			<-entered
+			r := s.send(t, newRequest("POST", "/v1/predict", "", body))
+			if b := readBody(t, r); r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
+				t.Errorf("second body = %d %s (Retry-After %q), want 503 with Retry-After", r.StatusCode, b, r.Header.Get("Retry-After"))
+			}
+			release <- struct{}{}
+			if code := <-done; code != 200 {
+				t.Errorf("first body = %d, want 200", code)
+			}
+			// The budget is back: a body is read again.
+			go func() { <-entered; release <- struct{}{} }()
+			if r := s.send(t, newRequest("POST", "/v1/predict", "", body)); r.StatusCode != 200 {
+				t.Errorf("after the first = %d, want 200", r.StatusCode)
+			}
+		})
 	}
 }

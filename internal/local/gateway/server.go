@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,10 +34,12 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duratio
 	srv := &fasthttp.Server{
 		Handler:                      func(c *fasthttp.RequestCtx) { g.serveFast(base, c) },
 		ErrorHandler:                 g.serveError,
-		ReadTimeout:                  60 * time.Second,
+		ReadTimeout:                  g.cfg.ReadTimeout,
 		WriteTimeout:                 60 * time.Second,
-		IdleTimeout:                  120 * time.Second,
+		IdleTimeout:                  g.cfg.IdleTimeout,
 		MaxRequestBodySize:           int(min(g.cfg.MaxBodyBytes, int64(^uint(0)>>1))),
+		StreamRequestBody:            true, // the gateway reads a body only after the key and the route's limit
+		HeaderReceived:               func(h *fasthttp.RequestHeader) fasthttp.RequestConfig { return g.headerReceived(base, h) },
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
 		DisablePreParseMultipartForm: true,
@@ -78,6 +81,39 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener, grace time.Duratio
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
 	return nil
+}
+
+// headerReceived decides, from the headers alone, how much of the body
+// fasthttp reads before the handler runs: a request the gateway will
+// refuse (no route, no valid key, a declared length over the route's
+// limit) gets one byte, so that it is answered as soon as its body
+// starts rather than after its first 8 KiB.
+func (g *Gateway) headerReceived(ctx context.Context, h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	refuse := fasthttp.RequestConfig{MaxRequestBodySize: 1}
+	if h.ContentLength() == 0 || h.ContentLength() == -2 {
+		return fasthttp.RequestConfig{} // no body to read
+	}
+	path, _, err := splitRequestURI(h.RequestURI())
+	if err != nil {
+		return refuse
+	}
+	rt, ok := g.match(path)
+	if !ok {
+		return refuse
+	}
+	if !rt.public && g.cfg.Keys != nil {
+		key := h.Peek("X-Api-Key")
+		if len(key) == 0 {
+			return refuse
+		}
+		if _, ok, err := g.cfg.Keys.Check(ctx, string(key)); err != nil || !ok {
+			return refuse
+		}
+	}
+	if int64(h.ContentLength()) > rt.maxBody {
+		return refuse
+	}
+	return fasthttp.RequestConfig{}
 }
 
 // StopWaiting ends the grace period of a Serve that is shutting down (a
@@ -220,9 +256,40 @@ func (s *fastSide) headers(hd httpedge.Header) {
 	}
 }
 
-func (s *fastSide) body(int64) ([]byte, error) {
-	// fasthttp has read the body already, within MaxRequestBodySize.
-	return s.ctx().Request.Body(), nil
+func (s *fastSide) contentLength() int64 {
+	n := s.ctx().Request.Header.ContentLength()
+	if n < 0 {
+		if n == -2 { // neither Content-Length nor Transfer-Encoding: no body
+			return 0
+		}
+		return -1
+	}
+	return int64(n)
+}
+
+// body reads the streamed body: fasthttp has read only its first 8 KiB
+// with the headers, so that nothing large is read before the gateway has
+// checked the key and the route's limit.
+func (s *fastSide) body(limit int64) ([]byte, error) {
+	c := s.ctx()
+	stream := c.RequestBodyStream()
+	if stream == nil {
+		return c.Request.Body(), nil
+	}
+	if n := s.contentLength(); n >= 0 && n <= limit {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(stream, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(stream, limit+1))
+}
+
+func (s *fastSide) unread() {
+	if s.contentLength() != 0 {
+		s.ctx().SetConnectionClose()
+	}
 }
 
 func (s *fastSide) set(k, v string) { s.ctx().Response.Header.Set(k, v) }
