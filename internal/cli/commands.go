@@ -31,6 +31,7 @@ func commands(e *Env) []*cobra.Command {
 		newDecideCmd(e, "reject"),
 		newKeysCmd(e),
 		newOperatorsCmd(e),
+		newCostCmd(e),
 		newVersionCmd(e),
 	}
 }
