@@ -104,6 +104,12 @@ func (c *bundleCache) evaluation(r *request, key string) (*bundle.Evaluation, er
 type versionRow struct {
 	registry.Version
 	Aliases []string
+	// Approval is the outcome of the latest approval request for this
+	// version (approved, rejected, pending, expired), "" without one.
+	Approval string
+	// HoldoutRows counts the version's own hold-out rows (read for
+	// champion and challenger only).
+	HoldoutRows int
 }
 
 func (v versionRow) Metric(name string) float64 {
@@ -123,6 +129,9 @@ type modelsView struct {
 	Comparison []report.MetricRow
 	Curves     []chart.Drawer
 	Progress   chart.Drawer
+	// Live is the latest drift check with realised performance from
+	// feedback labels, if any.
+	Live *DriftSummary
 }
 
 func (h *Handler) modelsPage(r *request) (response, error) {
@@ -185,6 +194,21 @@ func (h *Handler) modelsPage(r *request) (response, error) {
 			}
 		}
 		reps = append(reps, rep)
+		if rep != nil {
+			row.HoldoutRows = rep.Metrics.N
+		}
+	}
+	// Approval outcomes, newest request first, so the first seen per
+	// version is its latest.
+	if reqs, err := h.cfg.Approvals.List(r.ctx, false, 200); err == nil {
+		for _, a := range reqs {
+			if row := byNum[a.CandidateVersion]; row != nil && a.Model == p.Model && row.Approval == "" {
+				row.Approval = string(a.Status)
+			}
+		}
+	}
+	if latest, ok, err := h.drift.Latest(r.ctx, p.Model); err == nil && ok && len(latest.Perf) > 0 {
+		v.Live = &latest
 	}
 	if v.Challenger != nil && v.Champion != nil {
 		d := report.Deployment{New: &report.VersionSummary{Metrics: v.Challenger.Metrics}, Old: &report.VersionSummary{Metrics: v.Champion.Metrics}}
@@ -199,7 +223,7 @@ func (h *Handler) modelsPage(r *request) (response, error) {
 	// Each version's scores, oldest to newest.
 	prog := chart.LineChart{Title: "Scores by version", Width: 460, Height: 300, X: chart.Axis{Label: "version"}, Y: chart.Axis{Label: "score"}}
 	for i, m := range []string{"cv_f1", "cv_roc_auc", "holdout_roc_auc", "holdout_f1"} {
-		s := chart.Series{Name: m, Color: chart.Palette[i], Markers: true}
+		s := chart.Series{Name: metricName(m), Color: chart.Palette[i], Markers: true}
 		for j := len(v.Versions) - 1; j >= 0; j-- {
 			row := v.Versions[j]
 			s.X, s.Y = append(s.X, float64(row.Number)), append(s.Y, row.Metric(m))

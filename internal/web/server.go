@@ -144,6 +144,7 @@ var funcs = func() template.FuncMap {
 	m["ago"] = ago
 	m["prose"] = prose
 	m["shortid"] = shortID
+	m["metricName"] = metricName
 	m["viewPath"] = report.ViewPath
 	m["query"] = url.QueryEscape
 	m["inc"] = func(i int) int { return i + 1 }
@@ -156,6 +157,26 @@ var (
 	pageTemplates    = template.Must(template.New("dashboard").Funcs(funcs).ParseFS(templates.FS, "dashboard_*.html.tmpl"))
 	decisionTemplate = template.Must(template.New("approval_page.html.tmpl").ParseFS(templates.FS, "approval_page.html.tmpl"))
 )
+
+// metricName is the name people read for a recorded metric:
+// "holdout_roc_auc" is "Hold-out ROC AUC", "cv_f1_std" is "CV F1 (std)".
+func metricName(id string) string {
+	name, std := strings.CutSuffix(id, "_std")
+	prefix := ""
+	switch {
+	case strings.HasPrefix(name, "holdout_"):
+		prefix, name = "Hold-out ", strings.TrimPrefix(name, "holdout_")
+	case strings.HasPrefix(name, "cv_"):
+		prefix, name = "CV ", strings.TrimPrefix(name, "cv_")
+	case strings.HasPrefix(name, "oof_"):
+		prefix, name = "Out-of-fold ", strings.TrimPrefix(name, "oof_")
+	}
+	out := prefix + approval.MetricLabel(name)
+	if std {
+		out += " (std)"
+	}
+	return out
+}
 
 // shortID writes a long identifier (an execution ARN, a check id)
 // shortened to fit a phone's width, with the full value as its title
