@@ -190,7 +190,7 @@ func TestEveryPageRenders(t *testing.T) {
 	c, _ := s.signIn(t, operator, password)
 	r2 := s.runs[1]
 	pages := map[string][]string{
-		"/models":            {"Model performance: heart", `id="champion">v1`, `id="challenger">v4`, "Champion against challenger", "ROC on the hold-out", "/reports/training/" + r2.ID, "Champion history",
+		"/models": {"Model performance: heart", `id="champion">v1`, `id="challenger">v4`, "Champion against challenger", "ROC on the hold-out", "/reports/training/" + r2.ID, "Champion history",
 			"Each version on <b>its own</b> hold-out", "Hold-out ROC AUC", `id="live"`, `<span class="verdict v-rejected">rejected</span>`, `<span class="verdict v-rollback">rollback</span>`},
 		"/drift":             {"Drift analysis: heart", "Drift score", "Latest check", "thal", "adjusted p", "Reference against current", "Recent checks", "drifts when", "data: captures", "file processed.hungarian.data"},
 		"/drift?range=365d":  {"highest drift score of the day"},
