@@ -2,22 +2,17 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stewardml/steward/internal/app"
-	"github.com/stewardml/steward/internal/store"
-	"github.com/stewardml/steward/internal/tracking"
-	"github.com/stewardml/steward/internal/train"
+	"github.com/stewardml/steward/internal/runs"
 )
 
 func newRunsCmd(e *Env) *cobra.Command {
@@ -41,48 +36,13 @@ func newRunsCmd(e *Env) *cobra.Command {
 	return c
 }
 
-// runView is a run as the runs commands show it: the tracking run and,
-// when stored, its full record.
-type runView struct {
-	Run    tracking.Run     `json:"run"`
-	Record *train.RunRecord `json:"record,omitempty"`
-}
-
-// selected returns the winning candidate of the run, if any.
-func (v runView) selected() *train.Scored {
-	if v.Record == nil {
-		return nil
+// loadRun reads a run through package runs; an unknown id is a refusal.
+func loadRun(ctx context.Context, a *app.App, id string) (runs.View, error) {
+	v, err := runs.Load(ctx, a.Runs(), a.Artifacts, id)
+	if errors.Is(err, runs.ErrNotFound) {
+		return v, Failed(fmt.Errorf("no run with id %q (list them with: steward runs)", id))
 	}
-	for i := range v.Record.Candidates {
-		if v.Record.Candidates[i].ID == v.Record.Winner {
-			return &v.Record.Candidates[i]
-		}
-	}
-	return nil
-}
-
-func loadRun(ctx context.Context, a *app.App, id string) (runView, error) {
-	r, err := a.Runs().Get(ctx, id)
-	if errors.Is(err, tracking.ErrNotFound) {
-		return runView{}, Failed(fmt.Errorf("no run with id %q (list them with: steward runs)", id))
-	}
-	if err != nil {
-		return runView{}, err
-	}
-	v := runView{Run: r}
-	body, _, err := a.Artifacts.Get(ctx, train.RecordKey(id))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return v, nil // a run that failed before it stored a record
-	case err != nil:
-		return v, err
-	}
-	var rec train.RunRecord
-	if err := json.Unmarshal(body, &rec); err != nil {
-		return v, fmt.Errorf("run %s: its record does not parse: %w", id, err)
-	}
-	v.Record = &rec
-	return v, nil
+	return v, err
 }
 
 func listRuns(ctx context.Context, e *Env, model string, limit int) error {
@@ -110,7 +70,7 @@ func listRuns(ctx context.Context, e *Env, model string, limit int) error {
 			models = append(models, m.Name)
 		}
 	}
-	var views []runView
+	var views []runs.View
 	for _, m := range models {
 		runs, err := a.Runs().List(ctx, m, limit)
 		if err != nil {
@@ -127,7 +87,7 @@ func listRuns(ctx context.Context, e *Env, model string, limit int) error {
 	sort.SliceStable(views, func(i, j int) bool { return views[i].Run.StartedAt.After(views[j].Run.StartedAt) })
 	if e.JSON {
 		if views == nil {
-			views = []runView{}
+			views = []runs.View{}
 		}
 		return e.PrintJSON(views)
 	}
@@ -139,7 +99,7 @@ func listRuns(ctx context.Context, e *Env, model string, limit int) error {
 	fmt.Fprintln(tw, "RUN\tSTARTED\tMODEL\tSTATUS\tDATASET\tSELECTED\tMETRIC\tVERSION")
 	for _, v := range views {
 		sel, metric, version := "-", "-", "-"
-		if s := v.selected(); s != nil {
+		if s := v.Selected(); s != nil {
 			sel = s.ID
 			m := v.Record.Config.Metric
 			if st, ok := s.CV[m]; ok {
@@ -187,126 +147,28 @@ func showRun(ctx context.Context, e *Env, id string) error {
 	return nil
 }
 
-// compareRow is one line of a comparison: a label and a value per run.
-type compareRow struct {
-	label  string
-	values []string
-}
-
 func compareRuns(ctx context.Context, e *Env, ids []string) error {
 	a, err := e.App(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	views := make([]runView, len(ids))
+	views := make([]runs.View, len(ids))
 	for i, id := range ids {
 		if views[i], err = loadRun(ctx, a, id); err != nil {
 			return err
 		}
 	}
-	rows := comparison(views)
+	rows := runs.Compare(views)
 	if e.JSON {
-		out := make([]map[string]any, len(rows))
-		for i, r := range rows {
-			out[i] = map[string]any{"field": r.label, "values": r.values, "differs": differs(r.values)}
-		}
-		return e.PrintJSON(out)
+		return e.PrintJSON(rows)
 	}
 	writeComparison(e.Stdout, ids, rows)
 	return nil
 }
 
-// comparison lays out the runs' settings and metrics as rows.
-func comparison(views []runView) []compareRow {
-	field := func(label string, f func(v runView) string) compareRow {
-		r := compareRow{label: label, values: make([]string, len(views))}
-		for i, v := range views {
-			r.values[i] = f(v)
-		}
-		return r
-	}
-	rec := func(f func(r *train.RunRecord) string) func(v runView) string {
-		return func(v runView) string {
-			if v.Record == nil {
-				return "-"
-			}
-			return f(v.Record)
-		}
-	}
-	rows := []compareRow{
-		field("model", func(v runView) string { return v.Run.Model }),
-		field("status", func(v runView) string { return string(v.Run.Status) }),
-		field("started", func(v runView) string { return v.Run.StartedAt.UTC().Format(time.RFC3339) }),
-		field("dataset", func(v runView) string { return short(v.Run.DatasetDigest) }),
-		field("code", func(v runView) string { return orDash(v.Run.CodeVersion) }),
-		field("seed", rec(func(r *train.RunRecord) string { return strconv.FormatInt(r.Config.Seed, 10) })),
-		field("folds × repeats", rec(func(r *train.RunRecord) string { return fmt.Sprintf("%d × %d", r.Config.Folds, r.Config.Repeats) })),
-		field("selection metric", rec(func(r *train.RunRecord) string { return r.Config.Metric })),
-		field("candidates", rec(func(r *train.RunRecord) string { return strconv.Itoa(len(r.Candidates)) })),
-		field("selected", func(v runView) string {
-			if s := v.selected(); s != nil {
-				return s.ID
-			}
-			return "-"
-		}),
-		field("family", func(v runView) string {
-			if s := v.selected(); s != nil {
-				return s.Family
-			}
-			return "-"
-		}),
-		field("params", func(v runView) string {
-			if s := v.selected(); s != nil {
-				return params(s.Params)
-			}
-			return "-"
-		}),
-		field("registered", rec(func(r *train.RunRecord) string {
-			switch {
-			case r.Version != 0:
-				return fmt.Sprintf("v%d (%s)", r.Version, r.Alias)
-			case r.SameAs != 0:
-				return fmt.Sprintf("same as v%d", r.SameAs)
-			}
-			return "-"
-		})),
-	}
-	names := map[string]bool{}
-	for _, v := range views {
-		for k := range v.Run.Metrics {
-			if strings.HasPrefix(k, "cv_") || strings.HasPrefix(k, "holdout_") {
-				names[k] = true
-			}
-		}
-	}
-	keys := make([]string, 0, len(names))
-	for k := range names {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		rows = append(rows, field(k, func(v runView) string {
-			if x, ok := v.Run.Metrics[k]; ok {
-				return strconv.FormatFloat(x, 'f', 4, 64)
-			}
-			return "-"
-		}))
-	}
-	return rows
-}
-
-func differs(values []string) bool {
-	for _, v := range values[1:] {
-		if v != values[0] {
-			return true
-		}
-	}
-	return false
-}
-
 // writeComparison prints the rows with a ≠ before each that differs.
-func writeComparison(w io.Writer, ids []string, rows []compareRow) {
+func writeComparison(w io.Writer, ids []string, rows []runs.Row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "\t")
 	for _, id := range ids {
@@ -315,11 +177,11 @@ func writeComparison(w io.Writer, ids []string, rows []compareRow) {
 	fmt.Fprintln(tw)
 	for _, r := range rows {
 		mark := " "
-		if differs(r.values) {
+		if r.Differs {
 			mark = "≠"
 		}
-		fmt.Fprintf(tw, "%s\t%s", mark, r.label)
-		for _, v := range r.values {
+		fmt.Fprintf(tw, "%s\t%s", mark, r.Field)
+		for _, v := range r.Values {
 			fmt.Fprintf(tw, "\t%s", v)
 		}
 		fmt.Fprintln(tw)

@@ -50,6 +50,8 @@ func TestEveryPageHoldsUpInTheBrowser(t *testing.T) {
 		{"", "/trends?range=24h", "figure svg"},
 		{"", "/trends?range=365d", "figure svg"},
 		{"agent", "/agent", "details"},
+		{"runs", "/runs", "input[name=compare]"},
+		{"runs-compare", "/runs?compare=" + s.runs[0].ID + "&compare=" + s.runs[1].ID, "tr.differs"},
 		{"approvals", "/approvals", "a.button"},
 		{"approval", "/approvals?request=" + s.approvalID, "button.approve"},
 		{"approval-decided", "/approvals?request=" + s.rejectedID, "#comparison"},

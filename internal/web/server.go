@@ -364,6 +364,8 @@ func (h *Handler) route(r *request) (response, error) {
 		return h.trendsPage(r)
 	case r.path == "/agent":
 		return h.agentPage(r)
+	case r.path == "/runs":
+		return h.runsPage(r)
 	case strings.HasPrefix(r.path, "/view/"):
 		return h.view(r)
 	case strings.HasPrefix(r.path, "/reports/"):
@@ -377,7 +379,7 @@ func (h *Handler) route(r *request) (response, error) {
 // isPage reports whether path is one of the dashboard's addresses.
 func isPage(path string) bool {
 	switch path {
-	case "/", "/signin", "/signout", "/models", "/drift", "/approvals", "/trends", "/agent":
+	case "/", "/signin", "/signout", "/models", "/drift", "/approvals", "/trends", "/agent", "/runs":
 		return true
 	}
 	return strings.HasPrefix(path, "/view/") || strings.HasPrefix(path, "/reports/")
