@@ -126,6 +126,10 @@ func (s *Server) startWorkflow(ctx context.Context, a *App, logger *slog.Logger)
 	}
 	wf.Mount(s.gw)
 	s.Approvals = wf.Approvals
+	if m := s.Serving.Metrics; m != nil && wf.Approvals != nil {
+		m.AddCounterFunc("steward_approval_links_refused_total", "Approval link checks refused (audited at most once per link id and minute).",
+			func() float64 { return float64(wf.Approvals.Refused()) })
+	}
 	if wf.Runner != nil {
 		s.background(ctx, func(ctx context.Context) { wf.Runner.Run(ctx) })
 	}

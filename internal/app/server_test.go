@@ -152,6 +152,9 @@ func TestServerAnswersAPIClientsInJSONAndRefusesWhatItNeverIssued(t *testing.T) 
 			}
 		})
 	}
+	if _, _, body := s.send(t, "GET", "/metrics", nil, ""); !strings.Contains(body, "steward_approval_links_refused_total 2") {
+		t.Errorf("/metrics does not count the 2 refused links:\n%s", body)
+	}
 }
 
 // hostileCount is how many hostile connections a test opens: def unless

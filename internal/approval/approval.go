@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -170,6 +172,64 @@ type Service struct {
 	Callback Callback
 	Recorder Recorder // optional
 	Now      func() time.Time
+
+	refused refusals
+}
+
+// Refused is how many link checks this service has refused since it
+// started (a metric: refusals are audited at most once per link id and
+// minute).
+func (s *Service) Refused() int64 { return s.refused.total.Load() }
+
+// Audit volume of refused links: anyone can open a link, so a refusal is
+// audited once per link id and minute, for at most maxRefusalIDs ids a
+// minute; the rest are counted, and the count of a minute is audited in
+// one summary when the next minute's first refusal comes.
+const maxRefusalIDs = 100
+
+// refusals decides which refused links are audited.
+type refusals struct {
+	total  atomic.Int64
+	mu     sync.Mutex
+	minute int64
+	seen   map[string]int // refusals per link id in minute
+	count  int            // refusals in minute
+}
+
+// note counts a refusal of link id at now and reports whether to audit
+// it, and the summary of the previous minute to audit first, if any.
+func (f *refusals) note(id string, now time.Time) (audit bool, summary string) {
+	f.total.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := now.Unix() / 60
+	if m != f.minute {
+		if f.count > len(f.seen) {
+			summary = fmt.Sprintf("%d refused link checks for %d link ids in the minute from %s; each id's first was audited",
+				f.count, len(f.seen), time.Unix(f.minute*60, 0).UTC().Format(time.RFC3339))
+		}
+		f.minute, f.seen, f.count = m, map[string]int{}, 0
+	}
+	f.count++
+	if _, ok := f.seen[id]; ok || len(f.seen) >= maxRefusalIDs {
+		if ok {
+			f.seen[id]++
+		}
+		return false, summary
+	}
+	f.seen[id] = 1
+	return true, summary
+}
+
+// refuse audits a refused link check, within the refusals' limits.
+func (s *Service) refuse(ctx context.Context, r Request, approver, why string) {
+	audit, summary := s.refused.note(r.ID, s.Now())
+	if summary != "" {
+		s.record(ctx, "approval.links_refused", Request{}, "approval-links", summary)
+	}
+	if audit {
+		s.record(ctx, "approval.link_refused", r, approver, why)
+	}
 }
 
 const (
@@ -278,11 +338,11 @@ func (s *Service) List(ctx context.Context, pendingOnly bool, limit int) ([]Requ
 // expired one ErrExpired.
 func (s *Service) CheckLink(ctx context.Context, l Link) (Request, error) {
 	if l.KeyID != "" && l.KeyID != s.Signer.KeyID() && !s.Signer.Verify(l.ID, l.Approver, l.Exp, l.Sig) {
-		s.record(ctx, "approval.link_refused", Request{ID: l.ID}, l.Approver, "signed with another key")
+		s.refuse(ctx, Request{ID: l.ID}, l.Approver, "signed with another key")
 		return Request{}, ErrOtherKey
 	}
 	if !s.Signer.Verify(l.ID, l.Approver, l.Exp, l.Sig) {
-		s.record(ctx, "approval.link_refused", Request{ID: l.ID}, l.Approver, "invalid signature")
+		s.refuse(ctx, Request{ID: l.ID}, l.Approver, "invalid signature")
 		return Request{}, ErrBadSignature
 	}
 	r, err := s.Get(ctx, l.ID)
@@ -290,11 +350,11 @@ func (s *Service) CheckLink(ctx context.Context, l Link) (Request, error) {
 		return Request{}, err
 	}
 	if !contains(r.Approvers, l.Approver) {
-		s.record(ctx, "approval.link_refused", r, l.Approver, "not an approver")
+		s.refuse(ctx, r, l.Approver, "not an approver")
 		return r, ErrNotApprover
 	}
 	if !s.Now().Before(time.Unix(l.Exp, 0)) {
-		s.record(ctx, "approval.link_refused", r, l.Approver, "link expired")
+		s.refuse(ctx, r, l.Approver, "link expired")
 		return r, ErrExpired
 	}
 	return r, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,5 +295,40 @@ func TestMarkExpiredLeavesDecidedRequests(t *testing.T) {
 	pending, _ := f.svc.List(context.Background(), true, 0)
 	if len(pending) != 0 {
 		t.Errorf("pending after expiry = %d", len(pending))
+	}
+}
+
+func TestRefusedLinksAreCountedNotAuditedOneByOne(t *testing.T) {
+	f := newFixture(t)
+	l := f.links[0]
+	l.Sig = "forged"
+	before := len(f.audit.actions)
+	const n = 3000
+	for i := range n {
+		l.Approver = strings.Repeat("x", 4000) + strconv.Itoa(i)
+		if resp := f.get(t, l); resp.StatusCode != 403 {
+			t.Fatalf("GET %d = %d, want 403", i, resp.StatusCode)
+		}
+	}
+	if got := len(f.audit.actions) - before; got != 1 {
+		t.Errorf("%d refusals of one link in one minute wrote %d audit events, want 1", n, got)
+	}
+	if got := f.svc.Refused(); got != n {
+		t.Errorf("Refused() = %d, want %d", got, n)
+	}
+	// Many link ids: at most maxRefusalIDs a minute are audited.
+	for i := range 2 * maxRefusalIDs {
+		other := l
+		other.ID = "id-" + strconv.Itoa(i)
+		f.get(t, other)
+	}
+	if got := len(f.audit.actions) - before; got != maxRefusalIDs {
+		t.Errorf("refusals of %d ids wrote %d audit events, want %d", 2*maxRefusalIDs, got, maxRefusalIDs)
+	}
+	// The next minute's first refusal writes the summary of the last.
+	f.now = f.now.Add(time.Minute)
+	f.get(t, l)
+	if got := f.audit.actions[len(f.audit.actions)-2]; got != "approval.links_refused:approval-links" {
+		t.Errorf("summary = %q, want approval.links_refused", got)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -94,8 +96,52 @@ func modelPK(model string) string { return "AUDIT#MODEL#" + model }
 
 func timeKey(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// Append stores e in its model's partition and the global one atomically.
+// Size caps of an event's fields: some carry text from outside (a link's
+// approver, a comment), and the log is append-only, so no field may grow
+// it without bound. A longer string is cut and ends in "…"; details
+// longer than MaxDetailsBytes are replaced by a note of their size.
+const (
+	MaxFieldBytes   = 1 << 10 // actor, action, subject, correlation id, each piece of evidence
+	MaxReasonBytes  = 4 << 10
+	MaxEvidence     = 64
+	MaxDetailsBytes = 64 << 10
+)
+
+// capped returns s cut to at most n bytes, on a rune boundary, ending in
+// "…" when cut.
+func capped(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// capFields applies the size caps to e.
+func capFields(e *Event) {
+	for _, f := range []*string{&e.Actor, &e.Action, &e.Model, &e.Execution, &e.Run, &e.CorrelationID} {
+		*f = capped(*f, MaxFieldBytes)
+	}
+	e.Reason = capped(e.Reason, MaxReasonBytes)
+	if len(e.Evidence) > MaxEvidence {
+		e.Evidence = append(e.Evidence[:MaxEvidence-1:MaxEvidence-1], fmt.Sprintf("… and %d more", len(e.Evidence)-MaxEvidence+1))
+	}
+	for i := range e.Evidence {
+		e.Evidence[i] = capped(e.Evidence[i], MaxFieldBytes)
+	}
+	if len(e.Details) > MaxDetailsBytes {
+		e.Details = json.RawMessage(fmt.Sprintf(`{"truncated":true,"bytes":%d}`, len(e.Details)))
+	}
+}
+
+// Append stores e in its model's partition and the global one atomically,
+// its fields cut to their size caps.
 func (s *Store) Append(ctx context.Context, e Event) (Event, error) {
+	e.Evidence = slices.Clone(e.Evidence)
+	capFields(&e)
 	switch {
 	case e.Actor == "":
 		return Event{}, fmt.Errorf("audit: append: %w: actor is empty", ErrInvalid)

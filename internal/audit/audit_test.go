@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -129,5 +131,39 @@ func TestBadInputIsInvalid(t *testing.T) {
 		if _, err := l.List(ctx, f); !errors.Is(err, audit.ErrInvalid) {
 			t.Errorf("List(%+v): err = %v, want ErrInvalid", f, err)
 		}
+	}
+}
+
+func TestEveryFieldIsSizeCapped(t *testing.T) {
+	l := newLog(t)
+	huge := strings.Repeat("é", 50_000) // two bytes a rune: a cut must not split one
+	evidence := make([]string, 1000)
+	for i := range evidence {
+		evidence[i] = huge
+	}
+	details, _ := json.Marshal(map[string]string{"comment": huge + huge})
+	e, err := l.Append(context.Background(), audit.Event{Actor: huge, Action: "approval.link_refused", Reason: huge,
+		Subject: audit.Subject{Model: "heart", Execution: huge, Run: huge}, CorrelationID: huge, Evidence: evidence, Details: details})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.List(context.Background(), audit.Filter{Model: "heart"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("List = %d events, %v", len(got), err)
+	}
+	stored, _ := json.Marshal(got[0])
+	if len(stored) > 200<<10 {
+		t.Errorf("stored event is %d bytes, want it capped", len(stored))
+	}
+	for name, v := range map[string]string{"actor": e.Actor, "execution": e.Execution, "run": e.Run, "correlation": e.CorrelationID, "evidence": e.Evidence[0]} {
+		if len(v) > audit.MaxFieldBytes || !utf8.ValidString(v) || !strings.HasSuffix(v, "…") {
+			t.Errorf("%s: %d bytes (valid UTF-8 %v), want at most %d ending in …", name, len(v), utf8.ValidString(v), audit.MaxFieldBytes)
+		}
+	}
+	if len(e.Reason) > audit.MaxReasonBytes || len(e.Evidence) > audit.MaxEvidence || !json.Valid(e.Details) || len(e.Details) > audit.MaxDetailsBytes {
+		t.Errorf("reason %d bytes, %d evidence, details %s", len(e.Reason), len(e.Evidence), e.Details)
+	}
+	if got[0].Actor != e.Actor {
+		t.Errorf("stored actor differs from the returned one")
 	}
 }
