@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/drift"
 	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/report/chart"
@@ -102,9 +103,15 @@ func ImportanceChart(imps []bundle.Importance) chart.BarChart {
 }
 
 // DriftHistogram draws a feature's reference and current distributions as
-// shares of their rows, so windows of different sizes compare.
-func DriftHistogram(f drift.FeatureResult, width, height float64) chart.BarChart {
-	c := chart.BarChart{Title: f.Name, Width: width, Height: height, Value: chart.Axis{Label: "share of rows", Percent: true}}
+// shares of their rows, so windows of different sizes compare. col, when
+// known, is the feature's schema column: categories read as its level
+// labels and the title carries its unit.
+func DriftHistogram(f drift.FeatureResult, col *dataset.Column, width, height float64) chart.BarChart {
+	title := f.Name
+	if col != nil && col.Unit != "" {
+		title += " (" + col.Unit + ")"
+	}
+	c := chart.BarChart{Title: title, Width: width, Height: height, Value: chart.Axis{Label: "share of rows", Percent: true}}
 	h := f.Histogram
 	if h == nil {
 		return c
@@ -129,13 +136,25 @@ func DriftHistogram(f drift.FeatureResult, width, height float64) chart.BarChart
 		c.Categories = chart.EdgeLabels(h.Edges)
 	default:
 		for _, v := range h.Values {
-			c.Categories = append(c.Categories, fmt.Sprintf("%g", v))
+			c.Categories = append(c.Categories, levelLabel(col, v))
 		}
 	}
 	ref.Values = share(h.Reference, 0)
 	cur.Values = share(h.Current, h.CurrentBelow+h.CurrentAbove)
 	c.Series = []chart.Bars{ref, cur}
 	return c
+}
+
+// levelLabel is the schema's label of code v, else the code.
+func levelLabel(col *dataset.Column, v float64) string {
+	if col != nil {
+		for _, l := range col.Levels {
+			if l.Value == v && l.Label != "" {
+				return l.Label
+			}
+		}
+	}
+	return fmt.Sprintf("%g", v)
 }
 
 // ComparisonChart draws the metrics both versions have side by side.

@@ -160,11 +160,11 @@ func driftHists(d *Drift, w, h float64) []chart.Drawer {
 	var out []chart.Drawer
 	for _, f := range d.Report.FeatureResults {
 		if f.Histogram != nil {
-			out = append(out, DriftHistogram(f, w, h))
+			out = append(out, DriftHistogram(f, nil, w, h))
 		}
 	}
 	if p := d.Report.Prediction; p != nil && p.Histogram != nil {
-		out = append(out, DriftHistogram(*p, w, h))
+		out = append(out, DriftHistogram(*p, nil, w, h))
 	}
 	return out
 }

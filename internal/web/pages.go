@@ -17,6 +17,7 @@ import (
 	"github.com/stewardml/steward/internal/approval"
 	"github.com/stewardml/steward/internal/audit"
 	"github.com/stewardml/steward/internal/bundle"
+	"github.com/stewardml/steward/internal/dataset"
 	"github.com/stewardml/steward/internal/ml/eval"
 	"github.com/stewardml/steward/internal/registry"
 	"github.com/stewardml/steward/internal/report"
@@ -64,12 +65,27 @@ func (h *Handler) page(r *request, active, title string) (page, error) {
 	return p, nil
 }
 
-// bundleCache keeps the evaluations of bundles already read: bundles are
-// immutable, so an entry never goes stale.
+// bundleCache keeps the evaluations and feature columns of bundles
+// already read: bundles are immutable, so an entry never goes stale.
 type bundleCache struct {
 	artifacts store.ArtifactStore
 	mu        sync.Mutex
 	evals     map[string]*bundle.Evaluation
+	features  map[string][]dataset.Column
+}
+
+// columns returns the feature columns of a bundle's schema, by name.
+func (c *bundleCache) columns(r *request, key string) (map[string]*dataset.Column, error) {
+	if _, err := c.evaluation(r, key); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]*dataset.Column{}
+	for i, col := range c.features[key] {
+		out[col.Name] = &c.features[key][i]
+	}
+	return out, nil
 }
 
 func (c *bundleCache) evaluation(r *request, key string) (*bundle.Evaluation, error) {
@@ -93,9 +109,9 @@ func (c *bundleCache) evaluation(r *request, key string) (*bundle.Evaluation, er
 	}
 	c.mu.Lock()
 	if c.evals == nil || len(c.evals) > 64 {
-		c.evals = map[string]*bundle.Evaluation{}
+		c.evals, c.features = map[string]*bundle.Evaluation{}, map[string][]dataset.Column{}
 	}
-	c.evals[key] = ev
+	c.evals[key], c.features[key] = ev, b.Manifest.Schema.Features
 	c.mu.Unlock()
 	return ev, nil
 }
@@ -333,13 +349,20 @@ func (h *Handler) driftPage(r *request) (response, error) {
 			v.Unreadable = err.Error()
 		} else {
 			v.Latest = d
+			// The checked version's schema labels categories and units.
+			var cols map[string]*dataset.Column
+			if ver, err := h.cfg.Registry.Version(r.ctx, p.Model, latest.Version); err == nil && ver.BundleKey != "" {
+				if cols, err = h.bundles.columns(r, ver.BundleKey); err != nil {
+					h.log.Warn("web: bundle unreadable", "key", ver.BundleKey, "err", err)
+				}
+			}
 			for _, f := range d.Report.FeatureResults {
 				if f.Histogram != nil {
-					v.Hists = append(v.Hists, report.DriftHistogram(f, 300, 200))
+					v.Hists = append(v.Hists, report.DriftHistogram(f, cols[f.Name], 300, 200))
 				}
 			}
 			if pr := d.Report.Prediction; pr != nil && pr.Histogram != nil {
-				v.Hists = append(v.Hists, report.DriftHistogram(*pr, 300, 200))
+				v.Hists = append(v.Hists, report.DriftHistogram(*pr, nil, 300, 200))
 			}
 		}
 	}

@@ -192,7 +192,7 @@ func TestEveryPageRenders(t *testing.T) {
 	pages := map[string][]string{
 		"/models": {"Model performance: heart", `id="champion">v1`, `id="challenger">v4`, "Champion against challenger", "ROC on the hold-out", "/reports/training/" + r2.ID, "Champion history",
 			"Each version on <b>its own</b> hold-out", "Hold-out ROC AUC", `id="live"`, `<span class="verdict v-rejected">rejected</span>`, `<span class="verdict v-rollback">rollback</span>`},
-		"/drift":             {"Drift analysis: heart", "Drift score", "Latest check", "thal", "adjusted p", "Reference against current", "Recent checks", "drifts when", "data: captures", "file processed.hungarian.data"},
+		"/drift":             {"Drift analysis: heart", "Drift score", "Latest check", "thal", "adjusted p", "Reference against current", "Recent checks", "drifts when", "data: captures", "file processed.hungarian.data", "typical angina", "chol (mg/dl)"},
 		"/drift?range=365d":  {"highest drift score of the day"},
 		"/approvals":         {"Pending", "v4", "/approvals?request=" + s.approvalID, "You decide as <b>" + email},
 		"/trends":            {"Historical trends: heart", "Predictions per hour", "Latency percentiles", "Distribution of predicted probabilities", "Realised performance"},
