@@ -135,6 +135,8 @@ func TestServerAnswersAPIClientsInJSONAndRefusesWhatItNeverIssued(t *testing.T) 
 		{"feedback for an id never issued", "POST", "/v1/feedback", predict, `{"id":"` + neverIssued + `","label":1}`, 404, "was issued by this service"},
 		{"approval link of this data directory", "GET", path(own), nil, "", 200, "Approve heart version 2?"},
 		{"approval link of another data directory", "GET", path(other), nil, "", 403, "another Steward installation or data directory"},
+		{"a control character in a query parameter", "GET", "/approvals?request=%00", nil, "", 400, "control character"},
+		{"a DEL in a query parameter", "GET", "/v1/models?x=%7f", map[string]string{"x-api-key": s.key}, "", 400, "control character"},
 		{"approval link changed", "GET", path(tampered), nil, "", 403, "changed or not issued by Steward"},
 	}
 	for _, tt := range tests {

@@ -136,10 +136,26 @@ func (s Signer) Link(id, approver string, exp time.Time) Link {
 	return Link{ID: id, Approver: approver, Exp: exp.Unix(), KeyID: s.KeyID(), Sig: s.Sign(id, approver, exp)}
 }
 
-// Verify checks sig in constant time.
+// plausibleID reports whether id could name a request: 1 to 64
+// printable ASCII characters.
+func plausibleID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Verify checks sig in constant time. Only the canonical spelling of a
+// signature is accepted: unpadded URL-safe base64 that encodes back to
+// itself.
 func (s Signer) Verify(id, approver string, exp int64, sig string) bool {
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || len(s.Key) == 0 {
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil || len(s.Key) == 0 || base64.RawURLEncoding.EncodeToString(got) != sig {
 		return false
 	}
 	return hmac.Equal(got, s.mac(id, approver, exp))
@@ -295,6 +311,10 @@ func (s *Service) Get(ctx context.Context, id string) (Request, error) {
 }
 
 func (s *Service) get(ctx context.Context, id string) (Request, int64, error) {
+	if !plausibleID(id) {
+		// A client's mistake, never the store's: no request has such an id.
+		return Request{}, 0, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
 	rec, err := s.Records.Get(ctx, pk(id), skReq)
 	if errors.Is(err, store.ErrNotFound) {
 		return Request{}, 0, fmt.Errorf("%w: %s", ErrNotFound, id)

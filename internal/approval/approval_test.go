@@ -332,3 +332,39 @@ func TestRefusedLinksAreCountedNotAuditedOneByOne(t *testing.T) {
 		t.Errorf("summary = %q, want approval.links_refused", got)
 	}
 }
+
+func TestOnlyCanonicalSignaturesAndExpiriesAreAccepted(t *testing.T) {
+	f := newFixture(t)
+	l := f.links[0]
+	exp := strconv.FormatInt(l.Exp, 10)
+	// A signature of 32 bytes ends in a character carrying 2 unused bits.
+	last := l.Sig[len(l.Sig)-1]
+	alias := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", last) ^ 1
+	nonCanonical := l.Sig[:len(l.Sig)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[alias])
+	tests := []struct {
+		name, path string
+		query      map[string]string
+		want       int
+	}{
+		{"the link as issued", "/approvals/" + l.ID, map[string]string{"approver": l.Approver, "exp": exp, "sig": l.Sig}, 200},
+		{"padded signature", "/approvals/" + l.ID, map[string]string{"approver": l.Approver, "exp": exp, "sig": l.Sig + "="}, 403},
+		{"signature with other unused bits", "/approvals/" + l.ID, map[string]string{"approver": l.Approver, "exp": exp, "sig": nonCanonical}, 403},
+		{"expiry with a plus sign", "/approvals/" + l.ID, map[string]string{"approver": l.Approver, "exp": "+" + exp, "sig": l.Sig}, 403},
+		{"expiry with a leading zero", "/approvals/" + l.ID, map[string]string{"approver": l.Approver, "exp": "0" + exp, "sig": l.Sig}, 403},
+		{"an id with a control character", "/approvals/%00", map[string]string{"approver": l.Approver, "exp": exp, "sig": l.Sig}, 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := apigw.New(f.h).Handle(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: tt.path, QueryStringParameters: tt.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Errorf("GET = %d, want %d:\n%s", resp.StatusCode, tt.want, resp.Body)
+			}
+		})
+	}
+	if _, err := f.svc.Get(context.Background(), "\x00"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of an id with a control character = %v, want ErrNotFound", err)
+	}
+}

@@ -225,6 +225,22 @@ func (h *Handler) render(status int, p page) (*httpedge.Response, error) {
 	}, nil
 }
 
+func parseExp(s string) int64 {
+	if s == "" || len(s) > 18 || s[0] == '0' {
+		return -1
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return -1
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 func approvalID(path string) (string, bool) {
 	i := strings.Index(path, "/approvals/")
 	if i < 0 {
@@ -237,7 +253,10 @@ func approvalID(path string) (string, bool) {
 	return id, true
 }
 
+// linkFrom reads a link's parts. An expiry that is not written as
+// Sign writes it (digits only, no sign, no leading zero) is read as -1,
+// which no signature covers.
 func linkFrom(id string, v url.Values) Link {
-	exp, _ := strconv.ParseInt(v.Get("exp"), 10, 64)
+	exp := parseExp(v.Get("exp"))
 	return Link{ID: id, Approver: v.Get("approver"), Exp: exp, KeyID: v.Get("kid"), Sig: v.Get("sig")}
 }

@@ -293,6 +293,14 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 			g.answer(out, start, http.StatusBadRequest, "Malformed query string: "+err.Error(), "BadRequestException")
 			return
 		}
+		for k, vs := range q {
+			for _, v := range append(vs, k) {
+				if hasControl(v) {
+					g.answer(out, start, http.StatusBadRequest, fmt.Sprintf("Malformed query string: parameter %q has a control character", k), "BadRequestException")
+					return
+				}
+			}
+		}
 		query = q
 	}
 	hd := make(httpedge.Header, src.headerCount()+1)
@@ -338,6 +346,18 @@ func (g *Gateway) serve(req *request, src source, out sink) {
 		out.set("Content-Type", resp.ContentType)
 	}
 	out.write(resp.Status, resp.Body)
+}
+
+// hasControl reports whether s has an ASCII control character: no
+// parameter of Steward's takes one, and handlers need not each defend
+// against them.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // preRead is how much of a body the server reads with the headers
