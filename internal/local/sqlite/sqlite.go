@@ -54,9 +54,38 @@ func WithBusyTimeout(d time.Duration) Option {
 	return func(o *options) { o.busyTimeout = d }
 }
 
+// restrict makes the database file, and its WAL and shared-memory files
+// when present, readable by their owner only (0600): they hold password
+// and key hashes and task tokens. SQLite creates the WAL and shared-memory
+// files with the database file's permissions, so a database created here
+// keeps all three private.
+func restrict(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the database at path, switches it to WAL
 // mode and creates the records table. The directory must exist or be
-// creatable.
+// creatable. The database and its WAL and shared-memory files are made
+// readable by their owner only.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{busyTimeout: DefaultBusyTimeout}
 	for _, opt := range opts {
@@ -66,6 +95,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, errors.New("sqlite: open: empty path")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := restrict(path); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	q := url.Values{}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,5 +80,33 @@ func TestExpiryFollowsInjectedClock(t *testing.T) {
 func TestOpenRejectsEmptyPath(t *testing.T) {
 	if _, err := sqlite.Open(""); err == nil {
 		t.Fatal("Open(\"\") succeeded, want an error")
+	}
+}
+
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	path := filepath.Join(dir, "steward.db")
+	// An existing database made readable by all is tightened too.
+	if err := os.WriteFile(path+"-wal", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write(context.Background(), store.Write{Record: store.Record{PK: "P", SK: "S", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }
