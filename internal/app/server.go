@@ -98,7 +98,11 @@ func (a *App) NewServer(ctx context.Context, opts ServerOptions) (_ *Server, err
 	api := s.Serving.Handler
 	s.gw.Mount("/v1", api, gateway.MaxBody(api.MaxBodyBytes())) // /v1 and /v1/...: JSON answers, never the dashboard
 	s.gw.Mount("/health", api, gateway.Public(), gateway.MaxBody(formBytes))
-	s.gw.Mount("/metrics", api, gateway.Public(), gateway.MaxBody(formBytes))
+	metricsOpts := []gateway.MountOption{gateway.MaxBody(formBytes)}
+	if a.Project == nil || a.Project.Serving.MetricsArePublic() {
+		metricsOpts = append(metricsOpts, gateway.Public())
+	}
+	s.gw.Mount("/metrics", api, metricsOpts...)
 	if a.Project != nil {
 		if err := s.startWorkflow(ctx, a, logger); err != nil {
 			return nil, err

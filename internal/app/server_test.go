@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -29,13 +30,16 @@ type edgeServer struct {
 	key string
 }
 
-func startEdgeServer(t *testing.T) *edgeServer {
+func startEdgeServer(t *testing.T, configure ...func(*config.Project)) *edgeServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	p, err := config.Load("../../steward.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range configure {
+		c(p)
 	}
 	a, err := app.New(ctx, app.Options{Runtime: config.Runtime{DataDir: t.TempDir(), Stage: "local"}, Project: p})
 	if err != nil {
@@ -272,5 +276,23 @@ func TestBodiesWithoutAKeyHoldNoMemory(t *testing.T) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
 		t.Errorf("keyed 10 MiB declaration: %q %v, want 413", line, err)
+	}
+}
+
+func TestMetricsCanAskForAKey(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		t.Run(fmt.Sprintf("metrics_public %v", public), func(t *testing.T) {
+			s := startEdgeServer(t, func(p *config.Project) { p.Serving.MetricsPublic = &public })
+			wantNoKey := 200
+			if !public {
+				wantNoKey = 403
+			}
+			if code, _, body := s.send(t, "GET", "/metrics", nil, ""); code != wantNoKey {
+				t.Errorf("/metrics without a key = %d %s, want %d", code, body, wantNoKey)
+			}
+			if code, _, body := s.send(t, "GET", "/metrics", map[string]string{"x-api-key": s.key}, ""); code != 200 || !strings.Contains(body, "steward_") {
+				t.Errorf("/metrics with a key = %d %s, want 200", code, body)
+			}
+		})
 	}
 }

@@ -98,7 +98,15 @@ type Serving struct {
 	MaxInstances int `yaml:"max_instances,omitempty"`
 	// MaxBodyBytes bounds a request body; default 1 MiB.
 	MaxBodyBytes int `yaml:"max_body_bytes,omitempty"`
+	// MetricsPublic says whether `steward serve` answers /metrics without
+	// an API key; default true (a local scraper needs none). false asks
+	// for a key, as the prediction routes do: the metrics show the
+	// prediction histogram.
+	MetricsPublic *bool `yaml:"metrics_public,omitempty"`
 }
+
+// MetricsArePublic reports whether /metrics needs no API key.
+func (s Serving) MetricsArePublic() bool { return s.MetricsPublic == nil || *s.MetricsPublic }
 
 // Drift holds the scheduled drift check's settings.
 type Drift struct {
