@@ -423,8 +423,15 @@ func (h *Handler) authenticate(r *request) error {
 
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/models"
+	}
+	// Printable ASCII only: browsers drop tabs and newlines from a URL, so
+	// "/\t/evil.example" would become "//evil.example", another host.
+	for i := 0; i < len(next); i++ {
+		if next[i] <= 0x20 || next[i] >= 0x7f || next[i] == '\\' {
+			return "/models"
+		}
 	}
 	return next
 }
