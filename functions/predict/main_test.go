@@ -21,6 +21,9 @@ import (
 // bootstrap, runs it under aws-lambda-rie (the real Lambda runtime API)
 // against a data directory holding a trained champion, and sends it the
 // API Gateway events of testdata/events/predict.
+// feedbackID is the prediction id in testdata/events/predict/feedback.json.
+const feedbackID = "019ab9d4-6f3e-7a21-8b5c-4d2e1f0a9c37"
+
 func TestBootstrapUnderTheLambdaEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the emulator and the bootstrap")
@@ -76,13 +79,21 @@ func TestBootstrapUnderTheLambdaEmulator(t *testing.T) {
 		{"models.json", 200, `"aliases":{"champion":1}`},
 		{"model.json", 200, `"family":"gbdt"`},
 		{"health.json", 200, `{"status":"ok","models":[{"model":"heart","alias":"champion","version":1}]}`},
-		{"feedback.json", 200, `"recorded":true`},
+		{"feedback.json", 404, `was issued by this service`}, // the event's id was never issued here
+		{"feedback.json", 200, `"recorded":true`},                // with the id predict.json was given
 	}
+	issued := "" // the prediction id of predict.json, for the feedback
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
 			payload, err := os.ReadFile(filepath.Join("../../testdata/events/predict", tt.event))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.event == "feedback.json" && tt.status == 200 {
+				if issued == "" {
+					t.Fatal("predict.json gave no prediction id")
+				}
+				payload = []byte(strings.ReplaceAll(string(payload), feedbackID, issued))
 			}
 			code, body, err := proc.Invoke(ctx, payload)
 			if err != nil || code != 200 {
@@ -91,6 +102,16 @@ func TestBootstrapUnderTheLambdaEmulator(t *testing.T) {
 			var resp events.APIGatewayProxyResponse
 			if err := json.Unmarshal(body, &resp); err != nil {
 				t.Fatalf("not a proxy response: %s", body)
+			}
+			if tt.event == "predict.json" {
+				var pr struct {
+					Predictions []struct {
+						ID string `json:"id"`
+					} `json:"predictions"`
+				}
+				if json.Unmarshal([]byte(resp.Body), &pr) == nil && len(pr.Predictions) > 0 {
+					issued = pr.Predictions[0].ID
+				}
 			}
 			if resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.want) {
 				t.Errorf("status %d body %s\nwant %d containing %s", resp.StatusCode, resp.Body, tt.status, tt.want)
