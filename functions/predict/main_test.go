@@ -80,7 +80,7 @@ func TestBootstrapUnderTheLambdaEmulator(t *testing.T) {
 		{"model.json", 200, `"family":"gbdt"`},
 		{"health.json", 200, `{"status":"ok","models":[{"model":"heart","alias":"champion","version":1}]}`},
 		{"feedback.json", 404, `was issued by this service`}, // the event's id was never issued here
-		{"feedback.json", 200, `"recorded":true`},                // with the id predict.json was given
+		{"feedback.json", 200, `"recorded":true`},            // with the id predict.json was given
 	}
 	issued := "" // the prediction id of predict.json, for the feedback
 	for _, tt := range tests {
