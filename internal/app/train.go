@@ -18,21 +18,24 @@ import (
 // versions in the registry, events in the audit log. actor names who
 // trains ("cli", "lambda:train", ...).
 func (a *App) TrainService(actor string) *train.Service {
-	reg := registry.New(a.Records)
-	reg.Now = a.Now
-	runs := tracking.New(a.Records)
-	runs.Now = a.Now
-	log := audit.New(a.Records)
-	log.Now = a.Now
+	reg, runs, log := a.trainStores()
 	return &train.Service{
 		Artifacts:   a.Artifacts,
-		Registry:    trainRegistry{reg},
-		Runs:        trainRuns{runs},
-		Audit:       trainAudit{log},
+		Registry:    reg,
+		Runs:        runs,
+		Audit:       log,
 		Now:         a.Now,
 		Actor:       actor,
 		CodeVersion: buildinfo.Version(),
 	}
+}
+
+// trainStores are the registry, tracking and audit a training run or an
+// import writes through, on the application's clock.
+func (a *App) trainStores() (trainRegistry, trainRuns, trainAudit) {
+	runs := tracking.New(a.Records)
+	runs.Now = a.Now
+	return trainRegistry{a.Registry()}, trainRuns{runs}, trainAudit{a.Audit()}
 }
 
 // trainRegistry adapts the registry to train.Registry.

@@ -178,7 +178,7 @@ func newAgentLogCmd(e *Env) *cobra.Command {
 			return Usagef("--since must not be negative")
 		}
 		f := audit.Filter{Model: *model}
-		if err := parseRange("agent log: ", *from, *to, &f); err != nil {
+		if err := parseRange(*from, *to, &f); err != nil {
 			return err
 		}
 		a, err := e.App(ctx)
@@ -186,13 +186,8 @@ func newAgentLogCmd(e *Env) *cobra.Command {
 			return err
 		}
 		defer a.Close()
-		if *model != "" {
-			if _, err := knownModel(ctx, a.Registry(), *model); err != nil {
-				return err
-			}
-		}
-		if *since > 0 {
-			f.From = a.Now().Add(-*since)
+		if err := scopeFilter(ctx, a, &f, *since); err != nil {
+			return err
 		}
 		entries, err := agent.ReadLog(ctx, a.Audit(), f)
 		if err != nil {

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stewardml/steward/internal/app"
 	"github.com/stewardml/steward/internal/audit"
 )
 
@@ -27,7 +29,7 @@ func newAuditCmd(e *Env) *cobra.Command {
 		if *since < 0 || *limit < 0 {
 			return Usagef("--since and --limit must not be negative")
 		}
-		if err := parseRange("", *from, *to, &f); err != nil {
+		if err := parseRange(*from, *to, &f); err != nil {
 			return err
 		}
 		a, err := e.App(ctx)
@@ -35,13 +37,8 @@ func newAuditCmd(e *Env) *cobra.Command {
 			return err
 		}
 		defer a.Close()
-		if *model != "" {
-			if _, err := knownModel(ctx, a.Registry(), *model); err != nil {
-				return err
-			}
-		}
-		if *since > 0 {
-			f.From = a.Now().Add(-*since)
+		if err := scopeFilter(ctx, a, &f, *since); err != nil {
+			return err
 		}
 		events, err := a.Audit().List(ctx, f)
 		if err != nil {
@@ -112,10 +109,23 @@ func oneLine(s string, n int) string {
 	return s
 }
 
+// scopeFilter checks that f's model exists (when it names one) and sets
+// f.From to since ago (when since is positive) on the application's clock.
+func scopeFilter(ctx context.Context, a *app.App, f *audit.Filter, since time.Duration) error {
+	if f.Model != "" {
+		if _, err := knownModel(ctx, a.Registry(), f.Model); err != nil {
+			return err
+		}
+	}
+	if since > 0 {
+		f.From = a.Now().Add(-since)
+	}
+	return nil
+}
+
 // parseRange sets f.From and f.To from the --from and --to values (RFC
-// 3339, empty for none); a bad value is a usage error whose message starts
-// with prefix.
-func parseRange(prefix, from, to string, f *audit.Filter) error {
+// 3339, empty for none); a bad value is a usage error.
+func parseRange(from, to string, f *audit.Filter) error {
 	for _, p := range []struct {
 		flag, v string
 		dst     *time.Time
@@ -125,7 +135,7 @@ func parseRange(prefix, from, to string, f *audit.Filter) error {
 		}
 		t, err := time.Parse(time.RFC3339, p.v)
 		if err != nil {
-			return Usagef("%s%s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", prefix, p.flag, p.v)
+			return Usagef("%s %q: expected an RFC 3339 time such as 2026-11-25T10:00:00Z", p.flag, p.v)
 		}
 		*p.dst = t
 	}
